@@ -1,0 +1,164 @@
+# AutoML Kernel — the one Makefile for the whole tree.
+#
+#   make deps                 install the Debian packages the project needs (idempotent)
+#   make [BUILD=...]          build build/$(BUILD)/automl-kernel (release|debug|asan)
+#   make install [PREFIX=...] install the binary and the kernelspec "automl"
+#   make test                 deps + build + unit (Criterion) + integration (pytest)
+#   make demo                 deps + build + install + run notebooks/00-hello.ipynb -> HTML
+#   make bench                benchmarks in tests/bench (never part of CI)
+#   make golden               regenerate the golden chart images (review the diff!)
+#
+# User CFLAGS/LDFLAGS add to the project's flags; a change of flags rebuilds.
+
+BUILD   ?= release
+PYTHON  ?= /usr/bin/python3
+O       := build/$(BUILD)
+
+ifeq ($(filter $(BUILD),release debug asan),)
+$(error BUILD must be release, debug or asan (got '$(BUILD)'))
+endif
+
+# Debian packages: build, run, test, demo and bench.
+DEB_PACKAGES := build-essential pkg-config libzmq3-dev libjansson-dev libssl-dev \
+  libcriterion-dev zlib1g-dev libcairo2-dev libpng-dev fonts-dejavu-core \
+  jupyter-client python3-jupyter-client python3-jupyter-kernel-test python3-ipykernel \
+  jupyter-console python3-nbclient jupyter-nbconvert python3-nbconvert python3-nbformat \
+  python3-pytest python3-pandas python3-psutil python3-pexpect
+
+PKGS    := libzmq jansson libcrypto zlib cairo libpng
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla
+MODE_release := -O2 -g
+MODE_debug   := -O0 -g3
+MODE_asan    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+                -fno-sanitize-recover=undefined
+LDMODE_asan  := -fsanitize=address,undefined
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(MODE_$(BUILD)) \
+              -Iengine/include -Iengine -Ikernel -Imagics $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = -pthread $(LDMODE_$(BUILD)) $(LDFLAGS)
+LIBS        = $(PKG_LIBS) -lm
+
+ENGINE_SRC := $(wildcard engine/*.c)
+KERNEL_SRC := $(wildcard kernel/*.c)
+MAGICS_SRC := $(filter-out magics/main.c,$(wildcard magics/*.c))
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+
+LIBAML := $(O)/libaml.a
+LIBKN  := $(O)/libkn.a
+LIBMG  := $(O)/libmg.a
+KERNEL_BIN := $(O)/automl-kernel
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
+# A kernelspec pointing at this build's binary, for the tests (JUPYTER_PATH).
+LOCAL_SPEC := $(O)/jupyter/kernels/automl/kernel.json
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+
+.PHONY: all deps install uninstall test unit integration demo bench golden clean FORCE
+all: $(KERNEL_BIN) $(LOCAL_SPEC)
+
+# ---- flags stamp: rewritten only when the flags change, so changed flags rebuild ----
+$(O)/flags: FORCE
+	@mkdir -p $(O)
+	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIBS)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(O)/obj/%.o: %.c $(O)/flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBAML): $(call obj,$(ENGINE_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(LIBKN): $(call obj,$(KERNEL_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(LIBMG): $(call obj,$(MAGICS_SRC))
+	@rm -f $@; ar rcs $@ $^
+
+$(KERNEL_BIN): $(call obj,magics/main.c) $(LIBMG) $(LIBKN) $(LIBAML)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+# Unit suites link only the layers they test: test_kn_* the kernel, test_mg_* the
+# magics (and what they use), any other test_* the engine alone.
+TEST_LINK = $(CC) $(ALL_CFLAGS) -MMD -MP $(filter %.c %.a,$^) $(ALL_LDFLAGS) -lcriterion $(LIBS) -o $@
+$(O)/tests/test_kn_%: tests/unit/test_kn_%.c $(LIBKN) $(O)/flags
+	@mkdir -p $(dir $@)
+	$(TEST_LINK)
+$(O)/tests/test_mg_%: tests/unit/test_mg_%.c $(LIBMG) $(LIBKN) $(LIBAML) $(O)/flags
+	@mkdir -p $(dir $@)
+	$(TEST_LINK)
+$(O)/tests/test_%: tests/unit/test_%.c $(LIBAML) $(O)/flags
+	@mkdir -p $(dir $@)
+	$(TEST_LINK)
+
+$(LOCAL_SPEC): share/jupyter/kernels/automl/kernel.json.in $(KERNEL_BIN)
+	@mkdir -p $(dir $@)
+	cp share/jupyter/kernels/automl/*.png $(dir $@) 2>/dev/null || true
+	sed 's|@KERNEL@|$(abspath $(KERNEL_BIN))|' $< > $@.tmp && mv $@.tmp $@
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+# Per-subsystem fragments (fuzz targets, benchmarks, golden images, ...).
+-include $(sort $(wildcard mk/*.mk))
+
+# ---- dependencies from Debian ----
+deps:
+	@sh tools/deps.sh $(DEB_PACKAGES)
+
+# ---- install: user (default) or under PREFIX ----
+ifdef PREFIX
+BINDIR      := $(PREFIX)/bin
+SPEC_TARGET := --prefix $(PREFIX)
+else
+BINDIR      := $(HOME)/.local/bin
+SPEC_TARGET := --user
+endif
+install: all
+	install -d $(BINDIR)
+	install -m 755 $(KERNEL_BIN) $(BINDIR)/automl-kernel.tmp && mv $(BINDIR)/automl-kernel.tmp $(BINDIR)/automl-kernel
+	rm -rf $(O)/spec && mkdir -p $(O)/spec/automl
+	cp share/jupyter/kernels/automl/*.png share/jupyter/kernels/automl/*.js $(O)/spec/automl/ 2>/dev/null || true
+	sed 's|@KERNEL@|$(abspath $(BINDIR))/automl-kernel|' share/jupyter/kernels/automl/kernel.json.in > $(O)/spec/automl/kernel.json
+	$(PYTHON) -m jupyter_client.kernelspecapp install $(SPEC_TARGET) --replace --name automl $(O)/spec/automl
+uninstall:
+	rm -f $(BINDIR)/automl-kernel
+	-$(PYTHON) -m jupyter_client.kernelspecapp remove -f automl
+
+# ---- tests ----
+# Sanitizer reports go to files (Criterion counts a leaking test as passed);
+# any report fails the run.
+SAN_DIR  := $(abspath $(O)/sanitizer)
+SAN_ENV  := ASAN_OPTIONS=log_path=$(SAN_DIR)/asan:detect_leaks=1:abort_on_error=0 \
+            UBSAN_OPTIONS=log_path=$(SAN_DIR)/ubsan:print_stacktrace=1:halt_on_error=1 \
+            LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp)
+TEST_ENV := $(SAN_ENV) JUPYTER_PATH=$(abspath $(O)/jupyter) AUTOML_KERNEL=$(abspath $(KERNEL_BIN)) \
+            AUTOML_BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1
+
+test: deps
+	$(MAKE) all $(UNIT_BINS)
+	$(MAKE) unit integration
+
+unit: $(UNIT_BINS)
+	@rm -rf $(SAN_DIR); mkdir -p $(SAN_DIR)
+	@fail=0; for t in $(UNIT_BINS); do \
+	  echo "== $$t"; $(TEST_ENV) $$t --jobs 2 || fail=1; done; \
+	  sh tools/check-sanitizer.sh $(SAN_DIR) || fail=1; exit $$fail
+
+integration: all
+	@rm -rf $(SAN_DIR); mkdir -p $(SAN_DIR)
+	@fail=0; $(TEST_ENV) $(PYTHON) -m pytest tests/integration || fail=1; \
+	  sh tools/check-sanitizer.sh $(SAN_DIR) || fail=1; exit $$fail
+
+# ---- demo ----
+demo: deps
+	$(MAKE) install
+	$(PYTHON) tools/run_notebook.py notebooks/00-hello.ipynb $(O)/demo
+
+# ---- benchmarks (never in CI) ----
+bench: deps all
+	$(PYTHON) tests/bench/kernel_latency --kernel $(abspath $(KERNEL_BIN))
+
+clean:
+	rm -rf build
