@@ -68,6 +68,7 @@ class ManagedKernel:
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=START_TIMEOUT)
+        self.iopub_log = []  # every iopub message received through reply()/iopub()
         self.flush()
 
     @property
@@ -91,38 +92,43 @@ class ManagedKernel:
                     ch.get_msg(timeout=duration)
                 except Empty:
                     break
+        self.pending = {"shell": [], "iopub": [], "control": []}
 
-    def reply(self, msg_id, channel="shell", timeout=REPLY_TIMEOUT):
-        """The reply to msg_id on channel; other (stale) messages are dropped."""
+    def _take(self, channel, pred, timeout, what):
+        """First pending/arriving message on channel matching pred; others stay pending."""
         ch = getattr(self.kc, channel + "_channel")
+        pending = self.pending[channel]
+        for i, m in enumerate(pending):
+            if pred(m):
+                return pending.pop(i)
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"no {channel} reply to {msg_id} within {timeout}s")
+                raise AssertionError(f"{what} within {timeout}s")
             try:
                 msg = ch.get_msg(timeout=left)
             except Empty:
                 continue
-            if msg["parent_header"].get("msg_id") == msg_id:
+            if channel == "iopub":
+                self.iopub_log.append(msg)
+            if pred(msg):
                 return msg
+            pending.append(msg)
+
+    def reply(self, msg_id, channel="shell", timeout=REPLY_TIMEOUT):
+        """The reply to msg_id on channel (other messages stay pending)."""
+        return self._take(channel, lambda m: m["parent_header"].get("msg_id") == msg_id,
+                          timeout, f"no {channel} reply to {msg_id}")
 
     def iopub(self, msg_id, timeout=REPLY_TIMEOUT):
         """iopub messages whose parent is msg_id, up to and including status idle."""
         out = []
         deadline = time.monotonic() + timeout
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(
-                    f"no idle status for {msg_id} within {timeout}s; got "
-                    f"{[m['msg_type'] for m in out]}")
-            try:
-                msg = self.kc.get_iopub_msg(timeout=left)
-            except Empty:
-                continue
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
+            msg = self._take("iopub", lambda m: m["parent_header"].get("msg_id") == msg_id,
+                             max(deadline - time.monotonic(), 0),
+                             f"no idle status for {msg_id} (got {[m['msg_type'] for m in out]})")
             out.append(msg)
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 return out

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 import harness
-from harness import DATE_RE, REPLY_TIMEOUT
+from harness import DATE_RE
 
 
 def assert_bracket(iopub, request_header):
