@@ -1,0 +1,165 @@
+/* mg_basic.c — the basic magics: %version, %echo, %clear, %sleep, %input. */
+#include "mg.h"
+
+#include <jansson.h>
+#include <openssl/opensslv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "aml.h"
+
+static json_t *value_version(mg_ctx *ctx, const mg_call *call)
+{
+    (void)ctx;
+    (void)call;
+    int major, minor, patch;
+    zmq_version(&major, &minor, &patch);
+    char text[256];
+    snprintf(text, sizeof text,
+             "automl-kernel %s (Jupyter protocol %s; libzmq %d.%d.%d, jansson %s, %s)",
+             AML_VERSION_STRING, KN_PROTOCOL_VERSION, major, minor, patch, JANSSON_VERSION,
+             OPENSSL_VERSION_TEXT);
+    return json_pack("{s:s}", "text/plain", text);
+}
+
+const mg_magic mg_magic_version = {
+    .name = "version",
+    .synopsis = "%version",
+    .summary = "Show the kernel's version and the versions of its libraries.",
+    .max_args = 0,
+    .value = value_version,
+};
+
+static const mg_option echo_options[] = {
+    {"stderr", MG_FLAG, NULL, "write to stderr instead of stdout"},
+    {0},
+};
+
+static int run_echo(mg_ctx *ctx, const mg_call *call)
+{
+    size_t n = strlen(call->text);
+    char *line = malloc(n + 2);
+    if (!line)
+        return mg_fail(ctx, "MemoryError", "out of memory");
+    memcpy(line, call->text, n);
+    line[n] = '\n';
+    line[n + 1] = 0;
+    kn_stream(ctx->req, mg_flag(call, "stderr") ? "stderr" : "stdout", line);
+    free(line);
+    return 0;
+}
+
+const mg_magic mg_magic_echo = {
+    .name = "echo",
+    .synopsis = "%echo [--stderr] TEXT",
+    .summary = "Print text to the cell's output (stdout, or stderr with --stderr).",
+    .help = "The rest of the line is printed as it is.\n\nExamples:\n  %echo hello, world\n"
+            "  %echo --stderr something looks wrong",
+    .options = echo_options,
+    .max_args = -1,
+    .free_text = true,
+    .run = run_echo,
+};
+
+static const mg_option clear_options[] = {
+    {"wait", MG_FLAG, NULL, "clear only when the next output arrives (no flicker)"},
+    {0},
+};
+
+static int run_clear(mg_ctx *ctx, const mg_call *call)
+{
+    kn_clear_output(ctx->req, mg_flag(call, "wait"));
+    return 0;
+}
+
+const mg_magic mg_magic_clear = {
+    .name = "clear",
+    .synopsis = "%clear [wait]",
+    .summary = "Clear the output of this cell.",
+    .options = clear_options,
+    .max_args = 0,
+    .run = run_clear,
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int run_sleep(mg_ctx *ctx, const mg_call *call)
+{
+    double seconds = mg_parse_duration(call->pos[0]);
+    if (seconds < 0)
+        return mg_fail(ctx, "UsageError", "%%sleep needs a duration such as 2, 1.5s or 1m "
+                       "(got '%s')", call->pos[0]);
+    double start = now_seconds(), end = start + seconds;
+    for (;;) {
+        double left = end - now_seconds();
+        if (left <= 0)
+            return 0;
+        if (kn_interrupted(ctx->req))
+            return mg_fail(ctx, "KeyboardInterrupt", "interrupted after %.1f s of %%sleep %s",
+                           now_seconds() - start, call->pos[0]);
+        double step = left < 0.01 ? left : 0.01;  /* checks the interrupt every 10 ms */
+        struct timespec ts = {0, (long)(step * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+const mg_magic mg_magic_sleep = {
+    .name = "sleep",
+    .synopsis = "%sleep SECONDS",
+    .summary = "Wait, interruptibly (shows how interrupting a long magic works).",
+    .help = "SECONDS is a number or a duration: 2, 1.5s, 1m.\n"
+            "Interrupt it with the notebook's stop button (or Ctrl-C in a console).",
+    .min_args = 1,
+    .max_args = 1,
+    .run = run_sleep,
+};
+
+static const mg_option input_options[] = {
+    {"prompt", MG_STRING, NULL, "the text shown before the input box"},
+    {"password", MG_FLAG, NULL, "hide what is typed (and do not echo it)"},
+    {0},
+};
+
+static int run_input(mg_ctx *ctx, const mg_call *call)
+{
+    const char *prompt = mg_opt(call, "prompt");
+    bool password = mg_flag(call, "password");
+    char *value = NULL;
+    int rc = kn_input(ctx->req, prompt ? prompt : "", password, &value);
+    if (rc == -1)
+        return mg_fail(ctx, "StdinNotImplementedError",
+                       "%%input needs a client that accepts input (this request has "
+                       "allow_stdin false)");
+    if (rc != 0)
+        return mg_fail(ctx, "KeyboardInterrupt", "interrupted while waiting for input");
+    char *line = NULL;
+    if (password) {
+        if (asprintf(&line, "(%zu characters read)\n", strlen(value)) < 0)
+            line = NULL;
+    } else if (asprintf(&line, "%s\n", value) < 0) {
+        line = NULL;
+    }
+    if (line)
+        kn_stream(ctx->req, "stdout", line);
+    free(line);
+    free(value);
+    return 0;
+}
+
+const mg_magic mg_magic_input = {
+    .name = "input",
+    .synopsis = "%input [prompt=TEXT] [password]",
+    .summary = "Ask the user for a line of text (through the notebook's input box).",
+    .help = "Examples:\n  %input prompt=\"Your name: \"\n  %input prompt=\"API token: \" password",
+    .options = input_options,
+    .max_args = 0,
+    .run = run_input,
+};

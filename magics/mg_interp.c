@@ -1,0 +1,342 @@
+/*
+ * mg_interp.c — the magics interpreter behind kn_interpreter: runs cells
+ * (parse and check every line before running any, so a typo never
+ * half-changes the session), completion, inspection, is_complete, user
+ * expressions and kernel_info.
+ */
+#include "mg.h"
+#include "aml.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Code points <-> bytes, from the kernel layer's text helpers. */
+size_t kn_utf8_offset(const char *s, long cp);
+long kn_utf8_count(const char *s, size_t bytes);
+
+static void kernel_info(void *self, json_t *reply)
+{
+    (void)self;
+    json_object_set_new(reply, "implementation_version", json_string(AML_VERSION_STRING));
+    json_object_set_new(
+        reply, "language_info",
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", "automl", "version",
+                  AML_VERSION_STRING, "mimetype", "text/x-automl", "file_extension", ".automl",
+                  "codemirror_mode", "shell", "pygments_lexer", "bash"));
+    json_object_set_new(reply, "banner",
+                        json_string("AutoML Kernel " AML_VERSION_STRING
+                                    " — AutoML as notebook magics. Type %help to begin."));
+    json_object_set_new(
+        reply, "help_links",
+        json_pack("[{s:s, s:s}, {s:s, s:s}]", "text", "Jupyter documentation", "url",
+                  "https://docs.jupyter.org/", "text", "Jupyter messaging protocol", "url",
+                  "https://jupyter-client.readthedocs.io/en/stable/messaging.html"));
+}
+
+static int syntax_error(mg_ctx *ctx, const char *code, const mg_syntax_error *err)
+{
+    char evalue[512];
+    const char *s = err->word[0] ? mg_closest_magic(err->word) : NULL;
+    snprintf(evalue, sizeof evalue, "line %d, column %d: %s%s%s%s", err->line, err->column,
+             err->message, s ? " — did you mean %" : "", s ? s : "", s ? "?" : "");
+    /* traceback: the message, the offending line, a caret under the column */
+    const char *p = code;
+    for (int l = 1; l < err->line && p; l++) {
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    char src[256] = "", caret[256] = "";
+    if (p) {
+        size_t n = strcspn(p, "\n");
+        snprintf(src, sizeof src, "    %.*s", (int)(n < 200 ? n : 200), p);
+        int col = err->column > 0 && err->column < 200 ? err->column : 1;
+        snprintf(caret, sizeof caret, "    %*s^", col - 1, "");
+    }
+    char first[600];
+    snprintf(first, sizeof first, "SyntaxError: %s", evalue);
+    const char *tb[3] = {first, src, caret};
+    kn_error(ctx->req, "SyntaxError", evalue, tb, 3);
+    return -1;
+}
+
+static int usage_error(mg_ctx *ctx, const mg_line *l, const char *why)
+{
+    /* reasons that know their column start with "column N: " */
+    if (strncmp(why, "column ", 7) == 0)
+        return mg_fail(ctx, "UsageError", "line %d, %s", l->line, why);
+    return mg_fail(ctx, "UsageError", "line %d: %s", l->line, why);
+}
+
+/* Resolves and checks one line; fills `call`.  Help lines (%x?) need only the
+ * magic. */
+static int check_line(mg_ctx *ctx, const mg_line *l, const mg_magic **m, mg_call *call)
+{
+    *m = mg_find(l->name);
+    if (!*m) {
+        const char *s = mg_closest_magic(l->name);
+        char why[256];
+        if (s)
+            snprintf(why, sizeof why, "unknown magic %%%s — did you mean %%%s?", l->name, s);
+        else
+            snprintf(why, sizeof why, "unknown magic %%%s (type %%help for the list)", l->name);
+        return usage_error(ctx, l, why);
+    }
+    if (l->cell) {
+        char why[256];
+        snprintf(why, sizeof why, "%%%%%s is not a cell magic; write %%%s", l->name, l->name);
+        return usage_error(ctx, l, why);
+    }
+    if (l->help)
+        return 0;
+    char why[512];
+    if (mg_call_bind(*m, l, call, why, sizeof why)) {
+        mg_call_clear(call);
+        return usage_error(ctx, l, why);
+    }
+    return 0;
+}
+
+static int run_call(mg_ctx *ctx, const mg_magic *m, const mg_call *call)
+{
+    if (m->value) {
+        json_t *b = m->value(ctx, call);
+        if (!b)
+            return -1;
+        kn_execute_result(ctx->req, b, NULL);
+        json_decref(b);
+        return 0;
+    }
+    return m->run(ctx, call);
+}
+
+static int execute(void *self, kn_request *req, const char *code)
+{
+    mg_ctx ctx = {.req = req, .session = self};
+    mg_cell cell;
+    mg_syntax_error err;
+    if (mg_parse(code, &cell, &err))
+        return syntax_error(&ctx, code, &err);
+    int rc = 0;
+    const mg_magic **magics = calloc(cell.n + 1, sizeof *magics);
+    mg_call *calls = calloc(cell.n + 1, sizeof *calls);
+    if (!magics || !calls)
+        rc = mg_fail(&ctx, "MemoryError", "out of memory");
+    size_t bound = 0;
+    for (; rc == 0 && bound < cell.n; bound++)
+        if (check_line(&ctx, &cell.lines[bound], &magics[bound], &calls[bound]))
+            rc = -1;
+    for (size_t i = 0; rc == 0 && i < cell.n; i++) {
+        if (kn_interrupted(req)) {
+            rc = mg_fail(&ctx, "KeyboardInterrupt", "interrupted before line %d",
+                         cell.lines[i].line);
+            break;
+        }
+        if (cell.lines[i].help) {
+            json_t *b = mg_help_bundle(magics[i]);
+            kn_page(req, b);
+            json_decref(b);
+            continue;
+        }
+        rc = run_call(&ctx, magics[i], &calls[i]);
+    }
+    for (size_t i = 0; calls && i < bound; i++)
+        mg_call_clear(&calls[i]);
+    free(calls);
+    free(magics);
+    mg_cell_free(&cell);
+    return rc;
+}
+
+static json_t *evaluate(void *self, const char *expr)
+{
+    mg_cell cell;
+    mg_syntax_error err;
+    const char *why = NULL;
+    char buf[512];
+    json_t *result = NULL;
+    if (mg_parse(expr, &cell, &err)) {
+        snprintf(buf, sizeof buf, "line %d, column %d: %s", err.line, err.column, err.message);
+        return json_pack("{s:s, s:s, s:s, s:[]}", "status", "error", "ename", "SyntaxError",
+                         "evalue", buf, "traceback");
+    }
+    const mg_magic *m = cell.n == 1 ? mg_find(cell.lines[0].name) : NULL;
+    mg_call call = {0};
+    if (!m || !m->value) {
+        why = "a user expression is one magic that returns a value, such as %version";
+    } else if (mg_call_bind(m, &cell.lines[0], &call, buf, sizeof buf)) {
+        why = buf;
+    } else {
+        /* value magics report failures through the request; user expressions
+         * have none, so they get the bundle or a generic failure */
+        mg_ctx ctx = {.req = NULL, .session = self};
+        result = m->value(&ctx, &call);
+        if (!result)
+            why = "the magic failed";
+    }
+    mg_call_clear(&call);
+    mg_cell_free(&cell);
+    if (why)
+        return json_pack("{s:s, s:s, s:s, s:[]}", "status", "error", "ename", "UsageError",
+                         "evalue", why, "traceback");
+    return json_pack("{s:s, s:o, s:{}}", "status", "ok", "data", result, "metadata");
+}
+
+/* ---- completion ---- */
+
+static void add_match(json_t *matches, const char *prefix, const char *cand, const char *suffix)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s%s%s", prefix, cand, suffix);
+    json_array_append_new(matches, json_string(buf));
+}
+
+static void complete_paths(json_t *matches, const char *word)
+{
+    char dir[1024] = ".", base[256];
+    const char *slash = strrchr(word, '/');
+    if (slash) {
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - word + 1), word);
+        snprintf(base, sizeof base, "%s", slash + 1);
+    } else {
+        snprintf(base, sizeof base, "%s", word);
+    }
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    size_t bl = strlen(base);
+    while ((e = readdir(d)) != NULL && json_array_size(matches) < 200) {
+        if (e->d_name[0] == '.' && base[0] != '.')
+            continue;
+        if (strncmp(e->d_name, base, bl) != 0)
+            continue;
+        char full[1400];
+        snprintf(full, sizeof full, "%s%s%s", slash ? dir : "", e->d_name,
+                 e->d_type == DT_DIR ? "/" : "");
+        json_array_append_new(matches, json_string(full));
+    }
+    closedir(d);
+}
+
+static json_t *complete(void *self, const char *code, long cursor_pos)
+{
+    (void)self;
+    size_t end = kn_utf8_offset(code, cursor_pos);
+    size_t ls = end;
+    while (ls > 0 && code[ls - 1] != '\n')
+        ls--;
+    while (ls < end && (code[ls] == ' ' || code[ls] == '\t'))
+        ls++;
+    json_t *matches = json_array();
+    size_t word_start = end;
+    while (word_start > ls && !isspace((unsigned char)code[word_start - 1]))
+        word_start--;
+    char word[512];
+    snprintf(word, sizeof word, "%.*s", (int)(end - word_start), code + word_start);
+
+    if (code[ls] == '%' && word_start == ls) {
+        /* the magic name itself */
+        const char *typed = word;
+        const char *pct = code[ls + 1] == '%' ? "%%" : "%";
+        typed += strlen(pct) <= strlen(typed) ? strlen(pct) : strlen(typed);
+        for (size_t i = 0; mg_magics[i]; i++)
+            if (strncmp(mg_magics[i]->name, typed, strlen(typed)) == 0)
+                add_match(matches, pct, mg_magics[i]->name, "");
+    } else if (code[ls] == '%') {
+        char name[64];
+        size_t k = 0, p = ls + 1;
+        while (code[p] == '%')
+            p++;
+        while (k + 1 < sizeof name && (isalnum((unsigned char)code[p]) || code[p] == '_' ||
+                                       code[p] == '-'))
+            name[k++] = code[p++];
+        name[k] = 0;
+        const mg_magic *m = mg_find(name);
+        const char *eq = strchr(word, '=');
+        for (const mg_option *o = m ? m->options : NULL; o && o->name; o++) {
+            const char *w = word[0] == '-' && word[1] == '-' ? word + 2 : word;
+            const char *dash = w == word ? "" : "--";
+            if (eq) {
+                size_t kl = (size_t)(eq - w);
+                if (o->type != MG_ENUM || strlen(o->name) != kl || strncmp(o->name, w, kl))
+                    continue;
+                for (const char *v = o->values; *v;) {
+                    const char *bar = strchr(v, '|');
+                    size_t vl = bar ? (size_t)(bar - v) : strlen(v);
+                    if (strncmp(v, eq + 1, strlen(eq + 1)) == 0 && strlen(eq + 1) <= vl) {
+                        char cand[256];
+                        snprintf(cand, sizeof cand, "%s%.*s=%.*s", dash, (int)kl, w, (int)vl, v);
+                        add_match(matches, "", cand, "");
+                    }
+                    if (!bar)
+                        break;
+                    v = bar + 1;
+                }
+            } else if (strncmp(o->name, w, strlen(w)) == 0) {
+                add_match(matches, dash, o->name, o->type == MG_FLAG ? "" : "=");
+            }
+        }
+        if (!eq && word[0] != '-' && (word[0] == '.' || word[0] == '/' || strchr(word, '/')))
+            complete_paths(matches, word);
+    }
+    return json_pack("{s:o, s:i, s:i, s:{}}", "matches", matches, "cursor_start",
+                     (int)kn_utf8_count(code, word_start), "cursor_end", (int)cursor_pos,
+                     "metadata");
+}
+
+static json_t *inspect(void *self, const char *code, long cursor_pos, int detail_level)
+{
+    (void)self;
+    (void)detail_level;
+    size_t at = kn_utf8_offset(code, cursor_pos);
+    size_t ls = at;
+    while (ls > 0 && code[ls - 1] != '\n')
+        ls--;
+    while (code[ls] == ' ' || code[ls] == '\t' || code[ls] == '%')
+        ls++;
+    char name[64];
+    size_t k = 0;
+    while (k + 1 < sizeof name && (isalnum((unsigned char)code[ls + k]) || code[ls + k] == '_' ||
+                                   code[ls + k] == '-')) {
+        name[k] = code[ls + k];
+        k++;
+    }
+    name[k] = 0;
+    const mg_magic *m = mg_find(name);
+    if (!m)
+        return json_pack("{s:b, s:{}, s:{}}", "found", 0, "data", "metadata");
+    return json_pack("{s:b, s:o, s:{}}", "found", 1, "data", mg_help_bundle(m), "metadata");
+}
+
+static json_t *is_complete(void *self, const char *code)
+{
+    (void)self;
+    const char *status = mg_completeness(code);
+    if (strcmp(status, "incomplete") == 0)
+        return json_pack("{s:s, s:s}", "status", status, "indent", "");
+    return json_pack("{s:s}", "status", status);
+}
+
+static void shutdown_hook(void *self, bool restart)
+{
+    (void)self;
+    (void)restart;
+}
+
+void mg_interpreter_init(kn_interpreter *interp, mg_session *session)
+{
+    *interp = (kn_interpreter){
+        .self = session,
+        .kernel_info = kernel_info,
+        .execute = execute,
+        .evaluate = evaluate,
+        .complete = complete,
+        .inspect = inspect,
+        .is_complete = is_complete,
+        .shutdown = shutdown_hook,
+    };
+}
