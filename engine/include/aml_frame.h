@@ -1,5 +1,213 @@
-/* aml_frame.h — libaml subsystem header (included by aml.h). */
+/*
+ * aml_frame.h — columnar frames, the CSV reader and type inference
+ * (libaml subsystem, included by aml.h; column analysis is in aml_analyze.h,
+ * included at the end of this file).
+ *
+ * A frame is a table of named, typed columns stored column by column:
+ *   AML_TYPE_NUMBER       double
+ *   AML_TYPE_INTEGER      int64_t
+ *   AML_TYPE_BOOLEAN      uint8_t (0/1)
+ *   AML_TYPE_CATEGORICAL  uint32_t codes into a per-column dictionary of levels
+ *   AML_TYPE_TEXT         UTF-8 strings
+ *   AML_TYPE_DATETIME     int64_t seconds since 1970-01-01T00:00:00Z
+ * Every column has a validity bitmap: a cell is VALID, MISSING (an empty or
+ * missing token such as NA) or INVALID (a token that did not parse as the
+ * column's type, e.g. "prefer not to say" in a number column).  INVALID cells
+ * carry no value, like MISSING ones, but the column keeps their original text
+ * so previews can show it and a later change of type can re-parse it.
+ *
+ * Common rules:
+ *  - Strings are UTF-8, NUL-terminated.  Returned `const char *` point into the
+ *    frame (or report) and stay valid until it is freed or modified.
+ *  - Functions taking `aml_error *err` (may be NULL) fill it on failure.
+ *  - Thread safety: a frame may be read from many threads at once; functions
+ *    that modify a frame need exclusive access.  Different frames are
+ *    independent.
+ */
 #ifndef AML_FRAME_H
 #define AML_FRAME_H
 #include "aml.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- column types ---- */
+
+typedef enum aml_type {
+    AML_TYPE_NUMBER = 0,
+    AML_TYPE_INTEGER,
+    AML_TYPE_BOOLEAN,
+    AML_TYPE_CATEGORICAL,
+    AML_TYPE_TEXT,
+    AML_TYPE_DATETIME,
+    AML_TYPE_COUNT_
+} aml_type;
+
+/* Lower-case name of a type ("number", "integer", ...); "?" for others. */
+const char *aml_type_name(aml_type type);
+/* Parse a type name (case-insensitive; also accepts "float", "double",
+ * "int", "bool", "category", "string", "date").
+ * OUT: *type.  Returns 0, or AML_EINVAL for an unknown name. */
+int aml_type_parse(const char *name, aml_type *type);
+
+/* Column flags set by the CSV reader (aml_frame_col_flags). */
+enum {
+    AML_COL_ID = 1u << 0,               /* a distinct value on every row */
+    AML_COL_CONSTANT = 1u << 1,         /* at most one distinct non-missing value */
+    AML_COL_HIGH_CARDINALITY = 1u << 2, /* categorical/text with very many levels */
+    AML_COL_DEMOTED = 1u << 3,          /* the full file changed the sampled type */
+    AML_COL_FORCED = 1u << 4            /* type given by the caller (types=) */
+};
+
+/* State of one cell. */
+typedef enum aml_cell_state { AML_CELL_VALID = 0, AML_CELL_MISSING, AML_CELL_INVALID } aml_cell_state;
+
+/* ---- frames ---- */
+
+typedef struct aml_frame aml_frame;
+
+/* Create an empty frame (no columns, no rows).  OUT: *out, owned by the
+ * caller (aml_frame_free).  Returns 0 or AML_ENOMEM / AML_EINVAL. */
+int aml_frame_new(aml_frame **out);
+/* Free a frame and everything it owns.  Accepts NULL. */
+void aml_frame_free(aml_frame *frame);
+
+size_t aml_frame_nrows(const aml_frame *frame);
+size_t aml_frame_ncols(const aml_frame *frame);
+
+/* Append a column parsed from strings: values[i] NULL, "" or a missing token
+ * (NA, N/A, NaN, null, None, ?; case-insensitive) is MISSING; a value that
+ * does not parse as `type` is INVALID.  The first column sets the row count;
+ * later ones must have the same `n`.  The frame copies everything.
+ * OUT: *n_invalid (may be NULL).  Returns 0, AML_EINVAL (bad n, duplicate or
+ * empty name), AML_ENOMEM. */
+int aml_frame_add_strings(aml_frame *frame, const char *name, aml_type type,
+                          const char *const *values, size_t n, size_t *n_invalid,
+                          aml_error *err);
+/* Append a number column; NaN is MISSING.  Same rules as above. */
+int aml_frame_add_numbers(aml_frame *frame, const char *name, const double *values,
+                          size_t n, aml_error *err);
+
+/* Column metadata.  `col` is 0-based; out-of-range gives NULL / 0 / -1. */
+const char *aml_frame_col_name(const aml_frame *frame, size_t col);
+aml_type aml_frame_col_type(const aml_frame *frame, size_t col);
+/* Index of the column called `name` (exact match), or -1. */
+long aml_frame_col_index(const aml_frame *frame, const char *name);
+size_t aml_frame_col_missing(const aml_frame *frame, size_t col);  /* MISSING cells */
+size_t aml_frame_col_invalid(const aml_frame *frame, size_t col);  /* INVALID cells */
+unsigned aml_frame_col_flags(const aml_frame *frame, size_t col);  /* AML_COL_* */
+/* For a datetime column: true if some value has a time of day. */
+bool aml_frame_col_has_time(const aml_frame *frame, size_t col);
+
+/* Cell access.  Out-of-range indexes behave like a MISSING cell. */
+aml_cell_state aml_frame_cell_state(const aml_frame *frame, size_t col, size_t row);
+bool aml_frame_is_valid(const aml_frame *frame, size_t col, size_t row);
+/* The cell as a double: number, integer, boolean (0/1), datetime (seconds),
+ * categorical (the code).  NaN for MISSING/INVALID cells and text columns. */
+double aml_frame_get_number(const aml_frame *frame, size_t col, size_t row);
+/* The cell as a string for a categorical or text column; NULL if the cell is
+ * not VALID or the column is of another type. */
+const char *aml_frame_get_string(const aml_frame *frame, size_t col, size_t row);
+/* The original text of an INVALID cell, else NULL. */
+const char *aml_frame_get_invalid_text(const aml_frame *frame, size_t col, size_t row);
+/* Format any cell for display into buf (snprintf semantics: always
+ * NUL-terminated when cap > 0; returns the full length).  MISSING is "",
+ * INVALID gives its original text, numbers use the shortest form that reads
+ * back exactly, datetimes "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS". */
+size_t aml_frame_cell_str(const aml_frame *frame, size_t col, size_t row, char *buf, size_t cap);
+
+/* Raw column arrays (length nrows) for fast loops, or NULL when the column
+ * is of another type.  Entries of non-VALID cells are 0. */
+const double *aml_frame_col_numbers(const aml_frame *frame, size_t col);    /* NUMBER */
+const int64_t *aml_frame_col_integers(const aml_frame *frame, size_t col);  /* INTEGER, DATETIME */
+const uint8_t *aml_frame_col_booleans(const aml_frame *frame, size_t col);  /* BOOLEAN */
+const uint32_t *aml_frame_col_codes(const aml_frame *frame, size_t col);    /* CATEGORICAL */
+/* Validity bitmap: bit (row % 64) of word [row / 64] is 1 for VALID cells. */
+const uint64_t *aml_frame_col_validity(const aml_frame *frame, size_t col);
+
+/* Categorical dictionary: number of levels, and level `code` (NULL if out of
+ * range).  Codes are in order of first appearance. */
+size_t aml_frame_cat_count(const aml_frame *frame, size_t col);
+const char *aml_frame_cat_level(const aml_frame *frame, size_t col, size_t code);
+
+/* Change a column's type (%schema NAME col=type).  Each cell is turned into
+ * its text (the original text for INVALID cells, the display form for
+ * others) and re-parsed as `type`; values that do not parse become INVALID.
+ * OUT: *n_invalid (may be NULL): INVALID cells after the change.
+ * Returns 0, AML_EINVAL (bad column/type), AML_ENOMEM (the frame is then
+ * unchanged). */
+int aml_frame_set_type(aml_frame *frame, size_t col, aml_type type, size_t *n_invalid,
+                       aml_error *err);
+
+/* New frame with the listed columns (in that order; repeats are an error),
+ * or rows [row0, row0 + nrows) clipped to the frame.  OUT: *out, owned by the
+ * caller.  Returns 0, AML_EINVAL, AML_ENOMEM. */
+int aml_frame_select(const aml_frame *frame, const size_t *cols, size_t ncols, aml_frame **out);
+int aml_frame_slice(const aml_frame *frame, size_t row0, size_t nrows, aml_frame **out);
+
+/* ---- CSV reader ---- */
+
+typedef enum aml_csv_header { AML_CSV_HEADER_AUTO = 0, AML_CSV_HEADER_YES, AML_CSV_HEADER_NO } aml_csv_header;
+
+typedef struct aml_csv_options {
+    char delimiter;          /* 0: sniff among , ; TAB | (default 0) */
+    aml_csv_header header;   /* AUTO (default): a first row of distinct names
+                                that does not look like data is a header */
+    const char *missing;     /* extra missing tokens, comma-separated, exact match
+                                (e.g. "-,n.a."); NULL for none */
+    const char *types;       /* forced types "col:type,col:type" (names or
+                                1-based numbers); NULL for none */
+    size_t sample;           /* rows used to guess types (default 10000;
+                                0 = default); all rows are verified */
+    bool skip_errors;        /* ragged / unterminated rows are skipped and
+                                counted instead of failing (default false) */
+    int threads;             /* parser threads; 0 = all online CPUs */
+} aml_csv_options;
+
+/* The defaults above.  Thread-safe. */
+aml_csv_options aml_csv_options_default(void);
+
+/* What the reader noticed: notes for the user and parse facts. */
+typedef struct aml_csv_report aml_csv_report;
+
+/* Read a CSV file (".gz" suffix or gzip magic: through zlib) into a frame.
+ * Accepts RFC 4180 (quotes, "" escapes, newlines in quotes, CRLF), a UTF-8
+ * BOM, LF / CRLF / CR line ends (mixed too); blank lines are skipped.
+ * Text that is not UTF-8 is decoded as Windows-1252 with a note.  Duplicate
+ * or empty header names are renamed ("x" -> "x_2", "" -> "column_N") with a
+ * note.  Types are guessed from the first `sample` rows and verified on all
+ * rows (see aml_frame.h / infer rules in the README of the engine).
+ * `opts` may be NULL (defaults).  OUT: *out the frame (caller owns),
+ * *report (may be NULL; caller owns, aml_csv_report_free) — the report is
+ * filled on success only.
+ * Errors (err gets line, column = 1-based field number, source = column
+ * name, text = reason): AML_EIO / AML_ENOENT file, AML_EEMPTY empty file or
+ * no data rows, AML_EPARSE ragged row / unterminated quote / bad option,
+ * AML_EENCODING NUL byte or binary data, AML_ENOMEM.
+ * Thread safety: reentrant; uses opts->threads worker threads internally. */
+int aml_csv_read(const char *path, const aml_csv_options *opts, aml_frame **out,
+                 aml_csv_report **report, aml_error *err);
+/* The same on bytes in memory (not modified, not kept). `name` is used in
+ * messages only (may be NULL). */
+int aml_csv_read_buffer(const void *data, size_t len, const char *name,
+                        const aml_csv_options *opts, aml_frame **out,
+                        aml_csv_report **report, aml_error *err);
+
+void aml_csv_report_free(aml_csv_report *report);   /* accepts NULL */
+size_t aml_csv_report_note_count(const aml_csv_report *report);
+const char *aml_csv_report_note(const aml_csv_report *report, size_t i);
+char aml_csv_report_delimiter(const aml_csv_report *report);
+bool aml_csv_report_has_header(const aml_csv_report *report);
+bool aml_csv_report_transcoded(const aml_csv_report *report); /* Windows-1252 used */
+size_t aml_csv_report_rows_skipped(const aml_csv_report *report);
+size_t aml_csv_report_bytes(const aml_csv_report *report);    /* uncompressed input */
+double aml_csv_report_seconds(const aml_csv_report *report);  /* wall time of the read */
+
+#ifdef __cplusplus
+}
+#endif
+
+#include "aml_analyze.h"
+
 #endif

@@ -1,0 +1,234 @@
+/* csv_input.c — getting CSV bytes into memory: plain or gzip files (zlib),
+ * the UTF-8 BOM, NUL detection and Windows-1252 decoding of non-UTF-8 bytes. */
+#include "csv_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+void amlp_csv_input_free(amlp_input *in)
+{
+    amlp_free(in->owned);
+    memset(in, 0, sizeof *in);
+}
+
+void amlp_csv_set_buffer(amlp_input *in, const void *data, size_t len)
+{
+    memset(in, 0, sizeof *in);
+    in->buf = data ? data : "";
+    in->len = data ? len : 0;
+    in->total = in->len;
+    in->nul_pos = SIZE_MAX;
+}
+
+static int load_gzip(const char *path, size_t hint, amlp_input *in, aml_error *err)
+{
+    gzFile gz = gzopen(path, "rb");
+    if (!gz)
+        return aml_error_set(err, AML_EIO, 0, 0, path, "cannot open: %s", strerror(errno));
+    gzbuffer(gz, 1 << 17);
+    size_t cap = hint * 4 + 4096, len = 0;
+    char *buf = amlp_malloc(cap);
+    int rc = buf ? 0 : AML_ENOMEM;
+    while (!rc) {
+        if (cap - len < 65536) {
+            size_t nc = cap + cap / 2;
+            char *nb = amlp_realloc(buf, nc);
+            if (!nb) {
+                rc = AML_ENOMEM;
+                break;
+            }
+            buf = nb;
+            cap = nc;
+        }
+        size_t want = cap - len;
+        if (want > (1u << 30))
+            want = 1u << 30;
+        int got = gzread(gz, buf + len, (unsigned)want);
+        if (got < 0) {
+            int zerr;
+            const char *msg = gzerror(gz, &zerr);
+            gzclose(gz);
+            amlp_free(buf);
+            return aml_error_set(err, AML_EIO, 0, 0, path, "gzip: %s", msg);
+        }
+        if (got == 0)
+            break;
+        len += (size_t)got;
+    }
+    gzclose(gz);
+    if (rc) {
+        amlp_free(buf);
+        return aml_error_set(err, rc, 0, 0, path, "out of memory reading the file");
+    }
+    in->owned = buf;
+    in->buf = buf;
+    in->len = in->total = len;
+    in->nul_pos = SIZE_MAX;
+    return 0;
+}
+
+int amlp_csv_load_file(const char *path, amlp_input *in, aml_error *err)
+{
+    memset(in, 0, sizeof *in);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return aml_error_set(err, errno == ENOENT ? AML_ENOENT : AML_EIO, 0, 0, path,
+                             "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        close(fd);
+        return aml_error_set(err, AML_EIO, 0, 0, path, "not a readable file");
+    }
+    unsigned char magic[2] = {0, 0};
+    ssize_t m = pread(fd, magic, 2, 0);
+    if (m == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+        close(fd);
+        return load_gzip(path, (size_t)st.st_size, in, err);
+    }
+    size_t size = (size_t)st.st_size;
+    char *buf = amlp_malloc(size + 1);
+    if (!buf) {
+        close(fd);
+        return aml_error_set(err, AML_ENOMEM, 0, 0, path, "out of memory reading the file");
+    }
+    size_t len = 0;
+    while (len < size) {
+        ssize_t got = read(fd, buf + len, size - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int e = errno;
+            close(fd);
+            amlp_free(buf);
+            return aml_error_set(err, AML_EIO, 0, 0, path, "read failed: %s", strerror(e));
+        }
+        if (got == 0)
+            break;
+        len += (size_t)got;
+    }
+    close(fd);
+    in->owned = buf;
+    in->buf = buf;
+    in->len = in->total = len;
+    in->nul_pos = SIZE_MAX;
+    return 0;
+}
+
+/* Windows-1252 0x80..0x9F; undefined bytes map to the C1 code point. */
+static const uint16_t cp1252[32] = {
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
+
+/* Length of the valid UTF-8 sequence at s (0 if invalid). */
+static size_t utf8_len(const unsigned char *s, size_t avail)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    unsigned min;
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; min = 0x80; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; min = 0x800; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; min = 0x10000; }
+    else return 0;
+    if (avail < n)
+        return 0;
+    unsigned cp = c & (0x7F >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+static size_t put_utf8(char *d, unsigned cp)
+{
+    if (cp < 0x80) { d[0] = (char)cp; return 1; }
+    if (cp < 0x800) {
+        d[0] = (char)(0xC0 | (cp >> 6));
+        d[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    d[0] = (char)(0xE0 | (cp >> 12));
+    d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    d[2] = (char)(0x80 | (cp & 0x3F));
+    return 3;
+}
+
+int amlp_csv_decode(amlp_input *in, aml_error *err)
+{
+    (void)err;
+    const unsigned char *s = (const unsigned char *)in->buf;
+    size_t len = in->len;
+    if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) {
+        s += 3;
+        len -= 3;
+        in->buf += 3;
+        in->len = len;
+    }
+    size_t first_bad = SIZE_MAX, nbad = 0;
+    size_t i = 0;
+    const uint64_t hi = 0x8080808080808080ull, lo = 0x0101010101010101ull;
+    while (i < len) {
+        if (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (!(w & hi) && !((w - lo) & ~w & hi)) {
+                i += 8;
+                continue;
+            }
+        }
+        if (s[i] == 0) {
+            if (in->nul_pos == SIZE_MAX)
+                in->nul_pos = i;
+            i++;
+            continue;
+        }
+        size_t n = utf8_len(s + i, len - i);
+        if (!n) {
+            if (first_bad == SIZE_MAX)
+                first_bad = i;
+            nbad++;
+            n = 1;
+        }
+        i += n;
+    }
+    if (!nbad)
+        return 0;
+    char *out = amlp_malloc(len + nbad * 2 + 1);
+    if (!out)
+        return aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory decoding the text");
+    size_t o = 0;
+    for (i = 0; i < len;) {
+        size_t n = s[i] ? utf8_len(s + i, len - i) : 1;
+        if (n) {
+            memcpy(out + o, s + i, n);
+            o += n;
+            i += n;
+            continue;
+        }
+        unsigned c = s[i++];
+        o += put_utf8(out + o, c < 0xA0 ? cp1252[c - 0x80] : c);
+    }
+    in->first_converted = (size_t)amlp_csv_line_of((const char *)s, first_bad);
+    in->converted = nbad;
+    if (in->nul_pos != SIZE_MAX) {
+        /* Recompute the NUL position in the decoded text. */
+        const char *z = memchr(out, '\0', o);
+        in->nul_pos = z ? (size_t)(z - out) : SIZE_MAX;
+    }
+    amlp_free(in->owned);
+    in->owned = out;
+    in->buf = out;
+    in->len = o;
+    return 0;
+}

@@ -1,0 +1,163 @@
+/* frame_strings.c — string pools and string dictionaries used by text and
+ * categorical columns. */
+#include "frame_internal.h"
+
+#include <string.h>
+
+void amlp_strpool_free(amlp_strpool *p)
+{
+    amlp_free(p->buf);
+    amlp_free(p->off);
+    memset(p, 0, sizeof *p);
+}
+
+static int grow(void **ptr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 16;
+    while (nc < need)
+        nc = nc + nc / 2 + 16;
+    void *np = amlp_realloc(*ptr, nc * elem);
+    if (!np)
+        return AML_ENOMEM;
+    *ptr = np;
+    *cap = nc;
+    return 0;
+}
+
+int amlp_strpool_push(amlp_strpool *p, const char *s, size_t len)
+{
+    if (grow((void **)&p->buf, &p->cap, p->len + len + 1, 1) ||
+        grow((void **)&p->off, &p->ncap, p->n + 1, sizeof *p->off))
+        return AML_ENOMEM;
+    p->off[p->n++] = p->len;
+    if (len)
+        memcpy(p->buf + p->len, s, len);
+    p->buf[p->len + len] = '\0';
+    p->len += len + 1;
+    return 0;
+}
+
+int amlp_strpool_append(amlp_strpool *dst, const amlp_strpool *src)
+{
+    if (!src->n)
+        return 0;
+    if (grow((void **)&dst->buf, &dst->cap, dst->len + src->len, 1) ||
+        grow((void **)&dst->off, &dst->ncap, dst->n + src->n, sizeof *dst->off))
+        return AML_ENOMEM;
+    memcpy(dst->buf + dst->len, src->buf, src->len);
+    for (size_t i = 0; i < src->n; i++)
+        dst->off[dst->n + i] = src->off[i] + dst->len;
+    dst->n += src->n;
+    dst->len += src->len;
+    return 0;
+}
+
+void amlp_dict_free(amlp_dict *d)
+{
+    amlp_strpool_free(&d->pool);
+    amlp_free(d->hash);
+    amlp_free(d->slots);
+    memset(d, 0, sizeof *d);
+}
+
+uint32_t amlp_hash(const char *s, size_t len)
+{
+    /* FNV-1a, 8 bytes at a time folded in, then a final mix. */
+    uint64_t h = 1469598103934665603ull;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 1099511628211ull;
+        h ^= h >> 29;
+    }
+    for (; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return (uint32_t)h;
+}
+
+static long probe(const amlp_dict *d, const char *s, size_t len, uint32_t h, size_t *slot)
+{
+    size_t mask = d->nslots - 1;
+    size_t i = h & mask;
+    for (;;) {
+        uint32_t v = d->slots[i];
+        if (!v) {
+            *slot = i;
+            return -1;
+        }
+        size_t code = v - 1;
+        if (d->hash[code] == h && amlp_strpool_len(&d->pool, code) == len &&
+            memcmp(amlp_strpool_get(&d->pool, code), s, len) == 0)
+            return (long)code;
+        i = (i + 1) & mask;
+    }
+}
+
+static int rehash(amlp_dict *d, size_t nslots)
+{
+    uint32_t *ns = amlp_calloc(nslots, sizeof *ns);
+    if (!ns)
+        return AML_ENOMEM;
+    for (size_t c = 0; c < d->pool.n; c++) {
+        size_t i = d->hash[c] & (nslots - 1);
+        while (ns[i])
+            i = (i + 1) & (nslots - 1);
+        ns[i] = (uint32_t)(c + 1);
+    }
+    amlp_free(d->slots);
+    d->slots = ns;
+    d->nslots = nslots;
+    return 0;
+}
+
+long amlp_dict_find(const amlp_dict *d, const char *s, size_t len)
+{
+    if (!d->nslots)
+        return -1;
+    size_t slot;
+    return probe(d, s, len, amlp_hash(s, len), &slot);
+}
+
+int amlp_dict_intern(amlp_dict *d, const char *s, size_t len, uint32_t *code)
+{
+    if (!d->nslots && rehash(d, 64))
+        return AML_ENOMEM;
+    uint32_t h = amlp_hash(s, len);
+    size_t slot;
+    long c = probe(d, s, len, h, &slot);
+    if (c >= 0) {
+        *code = (uint32_t)c;
+        return 0;
+    }
+    if (d->pool.n >= UINT32_MAX - 1)
+        return AML_ERANGE;
+    size_t n = d->pool.n;
+    size_t hcap = d->pool.ncap;
+    if (amlp_strpool_push(&d->pool, s, len))
+        return AML_ENOMEM;
+    if (d->pool.ncap != hcap || !d->hash) {
+        uint32_t *nh = amlp_realloc(d->hash, d->pool.ncap * sizeof *nh);
+        if (!nh) {
+            d->pool.n--;
+            d->pool.len = d->pool.off[n];
+            return AML_ENOMEM;
+        }
+        d->hash = nh;
+    }
+    d->hash[n] = h;
+    d->slots[slot] = (uint32_t)(n + 1);
+    *code = (uint32_t)n;
+    if ((n + 1) * 2 > d->nslots && rehash(d, d->nslots * 2)) {
+        /* The entry is in the table already; a failed grow leaves it usable
+         * while at least one slot stays empty. */
+        if (n + 2 >= d->nslots)
+            return AML_ENOMEM;
+    }
+    return 0;
+}

@@ -1,0 +1,1 @@
+/* aml_analyze.h — placeholder replaced below */
