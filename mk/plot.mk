@@ -1,0 +1,31 @@
+# mk/plot.mk — the chart library (engine/plot_*.c): golden images and benchmark.
+#
+#   make golden          regenerate every golden image (this fragment adds the plot ones)
+#   make golden-plot     regenerate tests/data/golden/plot/*.png: runs
+#                        build/$(BUILD)/tests/test_plot with AML_GOLDEN_UPDATE=1, which
+#                        writes the rendered charts instead of comparing them.  Never
+#                        run implicitly: look at every changed image (and `git diff
+#                        --stat tests/data/golden/plot`) before committing.
+#   make bench-plot      median render time per chart kind, 640x400 logical (1280x800
+#                        PNG), 50 renders each (tests/bench/plot_bench.c)
+#
+# The unit suite itself (build/$(BUILD)/tests/test_plot) is built by the main Makefile;
+# on a golden mismatch it writes the actual image to build/$(BUILD)/tests/plot-actual/.
+
+PLOT_TEST  := $(O)/tests/test_plot
+PLOT_BENCH := $(O)/bench/plot_bench
+
+.PHONY: golden-plot bench-plot
+golden: golden-plot
+golden-plot: $(PLOT_TEST)
+	@mkdir -p tests/data/golden/plot
+	AML_GOLDEN_UPDATE=1 $(PLOT_TEST) --jobs 1 --filter 'plot_golden/*'
+	@echo "golden images written to tests/data/golden/plot/: review them before committing"
+
+$(PLOT_BENCH): tests/bench/plot_bench.c $(LIBAML) $(O)/flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $(filter %.c %.a,$^) $(ALL_LDFLAGS) $(LIBS) -o $@
+
+bench-plot: $(PLOT_BENCH)
+	$(PLOT_BENCH)
+bench: bench-plot
