@@ -321,6 +321,7 @@ static int make_names(reader *rd, chunk *first, bool header)
         if (header) {
             if (field_text(first, j, &s, &len))
                 return AML_ENOMEM;
+            len = strnlen(s, len);
             amlp_trim(&s, &len);
         } else {
             len = 0;

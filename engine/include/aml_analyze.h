@@ -1,1 +1,108 @@
-/* aml_analyze.h — placeholder replaced below */
+/*
+ * aml_analyze.h — column analysis of a frame, as in AutoML Tables' ANALYZE
+ * tab (libaml subsystem, included by aml_frame.h).
+ *
+ * Per column: type, missing / invalid counts, distinct values; for number,
+ * integer, boolean and datetime columns mean, standard deviation (n-1), min,
+ * quartiles (linear interpolation, numpy's default) and max, plus a
+ * histogram; for categorical and boolean columns the most frequent values;
+ * for text columns mean length (characters) and vocabulary size (distinct
+ * lower-cased words).  With a target: association of each column with it —
+ * Pearson r (numeric/numeric), correlation ratio eta (numeric/categorical
+ * either way), Cramer's V (categorical/categorical) — and mutual information
+ * in nats (numerics discretised into quantile bins); and the target's
+ * distribution with a class-imbalance indicator.
+ *
+ * The analysis owns copies of every string and array it returns; it does not
+ * refer to the frame after aml_analyze returns.
+ * Thread safety: aml_analyze only reads the frame; results are read-only.
+ */
+#ifndef AML_ANALYZE_H
+#define AML_ANALYZE_H
+#include "aml_frame.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct aml_analyze_options {
+    const char *target;   /* target column name, or NULL (default) */
+    size_t top_k;         /* most frequent values kept (default 10) */
+    size_t bins;          /* histogram bins (default 20) */
+    size_t mi_bins;       /* quantile bins for mutual information (default 10) */
+} aml_analyze_options;
+
+aml_analyze_options aml_analyze_options_default(void);
+
+typedef enum aml_analyze_assoc {
+    AML_ASSOC_NONE = 0,           /* not computed (no target, text, the target itself) */
+    AML_ASSOC_PEARSON,            /* numeric column, numeric target: r in [-1, 1] */
+    AML_ASSOC_CORRELATION_RATIO,  /* numeric vs categorical: eta in [0, 1] */
+    AML_ASSOC_CRAMERS_V           /* categorical vs categorical: V in [0, 1] */
+} aml_analyze_assoc;
+
+/* Name of an association kind ("pearson", "correlation_ratio", "cramers_v", "none"). */
+const char *aml_analyze_assoc_name(aml_analyze_assoc kind);
+
+typedef struct aml_analyze_column {
+    const char *name;
+    aml_type type;
+    unsigned flags;             /* AML_COL_* */
+    size_t rows;
+    size_t missing;             /* MISSING cells */
+    size_t invalid;             /* INVALID cells */
+    double missing_pct;         /* 100 * (missing + invalid) / rows */
+    size_t distinct;            /* distinct valid values */
+    /* Summary of number / integer / boolean / datetime (seconds) columns. */
+    bool numeric;
+    double mean, std, min, q1, median, q3, max;
+    /* Histogram (numeric columns): n_bins counts, n_bins + 1 edges. */
+    size_t n_bins;
+    const double *bin_edges;
+    const size_t *bin_counts;
+    /* Most frequent values (categorical, boolean), count descending. */
+    size_t n_top;
+    const char *const *top_values;
+    const size_t *top_counts;
+    /* Text columns. */
+    double avg_length;
+    size_t vocabulary;
+    /* With a target. */
+    bool is_target;
+    aml_analyze_assoc assoc_kind;
+    double assoc;               /* NaN when not computed */
+    double mutual_info;         /* nats; NaN when not computed */
+} aml_analyze_column;
+
+typedef struct aml_analyze_target {
+    size_t column;
+    bool classification;        /* categorical / boolean target */
+    size_t n_classes;
+    const char *const *classes; /* count descending */
+    const size_t *counts;
+    double majority_share;      /* of valid target rows, 0..1 */
+    double minority_share;
+    double imbalance_ratio;     /* majority count / minority count */
+    bool imbalanced;            /* imbalance_ratio > 4 */
+} aml_analyze_target;
+
+typedef struct aml_analysis aml_analysis;
+
+/* Analyse every column of `frame`.  `opts` may be NULL.  OUT: *out (caller
+ * owns; aml_analyze_free).  Returns 0, AML_EINVAL (NULL frame, unknown target
+ * name — err names it), AML_EEMPTY (no rows), AML_ENOMEM. */
+int aml_analyze(const aml_frame *frame, const aml_analyze_options *opts, aml_analysis **out,
+                aml_error *err);
+void aml_analyze_free(aml_analysis *analysis);   /* accepts NULL */
+size_t aml_analyze_ncols(const aml_analysis *analysis);
+/* Column i's statistics, or NULL if out of range. */
+const aml_analyze_column *aml_analyze_column_at(const aml_analysis *analysis, size_t i);
+/* The target's distribution, or NULL without a target. */
+const aml_analyze_target *aml_analyze_target_info(const aml_analysis *analysis);
+double aml_analyze_seconds(const aml_analysis *analysis);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
