@@ -196,7 +196,7 @@ static void add_match(json_t *matches, const char *prefix, const char *cand, con
 
 static void complete_paths(json_t *matches, const char *word)
 {
-    char dir[1024] = ".", base[256];
+    char dir[1024] = ".", base[1024];
     const char *slash = strrchr(word, '/');
     if (slash) {
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - word + 1), word);
