@@ -6,7 +6,7 @@
 #   make test                 deps + build + unit (Criterion) + integration (pytest)
 #   make demo                 deps + build + install + run notebooks/00-hello.ipynb -> HTML
 #   make bench                benchmarks in tests/bench (never part of CI)
-#   make golden               regenerate the golden chart images (review the diff!)
+#   make logos                redraw the kernelspec logos
 #
 # User CFLAGS/LDFLAGS add to the project's flags; a change of flags rebuilds.
 
@@ -57,7 +57,7 @@ LOCAL_SPEC := $(O)/jupyter/kernels/automl/kernel.json
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 
-.PHONY: all deps install uninstall test unit integration demo bench golden clean FORCE
+.PHONY: all deps install uninstall test unit integration demo bench logos clean FORCE
 all: $(KERNEL_BIN) $(LOCAL_SPEC)
 
 # ---- flags stamp: rewritten only when the flags change, so changed flags rebuild ----
@@ -159,6 +159,11 @@ demo: deps
 # ---- benchmarks (never in CI) ----
 bench: deps all
 	$(PYTHON) tests/bench/kernel_latency --kernel $(abspath $(KERNEL_BIN))
+
+# ---- the kernelspec logos (committed; regenerate after changing tools/make_logo.c) ----
+logos: $(O)/flags
+	$(CC) $(ALL_CFLAGS) tools/make_logo.c $(ALL_LDFLAGS) $(LIBS) -o $(O)/make_logo
+	$(O)/make_logo share/jupyter/kernels/automl
 
 clean:
 	rm -rf build
