@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "aml.h"
@@ -91,32 +92,73 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The live progress display of %sleep: one display updated in place. */
+static json_t *sleep_bundle(double done, double total)
+{
+    double frac = total > 0 ? done / total : 1;
+    if (frac > 1)
+        frac = 1;
+    char bar[32], text[128], html[512];
+    int filled = (int)(frac * 20 + 0.5);
+    for (int i = 0; i < 20; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[20] = 0;
+    snprintf(text, sizeof text, "sleeping [%s] %.1f s of %.1f s", bar, done, total);
+    snprintf(html, sizeof html,
+             "<div class=\"automl-progress\">sleeping <progress value=\"%.3f\" max=\"1\">"
+             "</progress> %.1f s of %.1f s</div>", frac, done, total);
+    return json_pack("{s:s, s:s}", "text/plain", text, "text/html", html);
+}
+
 static int run_sleep(mg_ctx *ctx, const mg_call *call)
 {
     double seconds = mg_parse_duration(call->pos[0]);
     if (seconds < 0)
         return mg_fail(ctx, "UsageError", "%%sleep needs a duration such as 2, 1.5s or 1m "
                        "(got '%s')", call->pos[0]);
-    double start = now_seconds(), end = start + seconds;
+    bool progress = mg_flag(call, "progress");
+    char display_id[48] = "";
+    double start = now_seconds(), end = start + seconds, next_update = start + 0.25;
+    if (progress) {
+        /* unique across cells and kernel restarts */
+        snprintf(display_id, sizeof display_id, "automl-sleep-%ld-%d-%.6f", (long)getpid(),
+                 kn_execution_count(ctx->req), start);
+        json_t *b = sleep_bundle(0, seconds);
+        kn_display(ctx->req, b, NULL, display_id);
+        json_decref(b);
+    }
     for (;;) {
-        double left = end - now_seconds();
+        double now = now_seconds(), left = end - now;
+        if (progress && (now >= next_update || left <= 0)) {
+            json_t *b = sleep_bundle(left <= 0 ? seconds : now - start, seconds);
+            kn_update_display(ctx->req, b, NULL, display_id);
+            json_decref(b);
+            next_update = now + 0.25;
+        }
         if (left <= 0)
             return 0;
         if (kn_interrupted(ctx->req))
             return mg_fail(ctx, "KeyboardInterrupt", "interrupted after %.1f s of %%sleep %s",
-                           now_seconds() - start, call->pos[0]);
+                           now - start, call->pos[0]);
         double step = left < 0.01 ? left : 0.01;  /* checks the interrupt every 10 ms */
         struct timespec ts = {0, (long)(step * 1e9)};
         nanosleep(&ts, NULL);
     }
 }
 
+static const mg_option sleep_options[] = {
+    {"progress", MG_FLAG, NULL, "show a live progress bar, updated in place"},
+    {0},
+};
+
 const mg_magic mg_magic_sleep = {
     .name = "sleep",
-    .synopsis = "%sleep SECONDS",
+    .synopsis = "%sleep SECONDS [progress]",
     .summary = "Wait, interruptibly (shows how interrupting a long magic works).",
     .help = "SECONDS is a number or a duration: 2, 1.5s, 1m.\n"
-            "Interrupt it with the notebook's stop button (or Ctrl-C in a console).",
+            "Interrupt it with the notebook's stop button (or Ctrl-C in a console).\n\n"
+            "Examples:\n  %sleep 2\n  %sleep 10s progress",
+    .options = sleep_options,
     .min_args = 1,
     .max_args = 1,
     .run = run_sleep,
