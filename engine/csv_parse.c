@@ -189,7 +189,7 @@ char amlp_csv_sniff(const char *buf, size_t len)
         for (size_t i = 0; i < nrec; i++)
             same += counts[i] == counts[0];
         double consistency = (double)same / (double)nrec;
-        if (consistency < 0.9)
+        if (consistency < 0.5)
             continue;
         double score = (double)counts[0] * consistency;
         if (score > best_score) {

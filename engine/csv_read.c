@@ -678,6 +678,15 @@ static int read_impl(reader *rd, aml_error *err)
     rd->rep = amlp_calloc(1, sizeof *rd->rep);
     if (!rd->rep)
         return aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
+    size_t win = rd->in.len < 65536 ? rd->in.len : 65536, ctrl = 0;
+    for (size_t i = 0; i < win; i++) {
+        unsigned char ch = (unsigned char)rd->in.buf[i];
+        ctrl += (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7F;
+    }
+    if (win >= 256 && ctrl * 10 > win)
+        return aml_error_set(err, AML_EENCODING, 1, 0, "",
+                             "binary data, not CSV text (%zu control bytes in the first %zu)",
+                             ctrl, win);
     if ((rc = amlp_csv_decode(&rd->in, err)))
         return rc;
     const char *buf = rd->in.buf;
@@ -695,21 +704,13 @@ static int read_impl(reader *rd, aml_error *err)
         p0++;
     if (p0 == len)
         return aml_error_set(err, AML_EEMPTY, 1, 0, "", "the file is empty");
-    size_t win = len < 65536 ? len : 65536, ctrl = 0;
-    for (size_t i = 0; i < win; i++) {
-        unsigned char ch = (unsigned char)buf[i];
-        ctrl += (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7F;
-    }
-    if (win >= 256 && ctrl * 10 > win)
-        return aml_error_set(err, AML_EENCODING, 1, 0, "",
-                             "binary data, not CSV text (%zu control bytes in the first %zu)",
-                             ctrl, win);
     rd->cx.buf = buf;
     rd->cx.len = len;
     rd->cx.delim = rd->opt->delimiter ? rd->opt->delimiter : amlp_csv_sniff(buf + p0, len - p0);
     rd->cx.skip_errors = rd->opt->skip_errors;
     if (rd->cx.delim == '"' || rd->cx.delim == '\n' || rd->cx.delim == '\r')
         return aml_error_set(err, AML_EINVAL, 0, 0, "", "bad delimiter");
+    rd->rep->delimiter = rd->cx.delim;
     if (split_extra(rd, rd->opt->missing))
         return aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
 
