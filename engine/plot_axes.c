@@ -332,6 +332,33 @@ int amlp_plot_layout(amlp_plot *p)
     return 0;
 }
 
+/* Unlabelled minor ticks at 2..9 x 10^k on a log axis spanning few decades. */
+static void log_minor_ticks(amlp_plot *p, const amlp_axis *a, bool horiz)
+{
+    if (a->kind != AMLP_AXIS_NUMERIC || a->scale != AML_PLOT_LOG || a->hide_ticks)
+        return;
+    double l0 = log10(a->lo), l1 = log10(a->hi);
+    if (l1 - l0 > 6.0)
+        return;
+    cairo_t *cr = p->cr;
+    for (int d = (int)floor(l0); d <= (int)ceil(l1); d++)
+        for (int k = 2; k <= 9; k++) {
+            double v = k * pow(10.0, d);
+            if (v < a->lo || v > a->hi)
+                continue;
+            if (horiz) {
+                double x = round(amlp_px_x(p, v));
+                cairo_move_to(cr, x, p->py1);
+                cairo_line_to(cr, x, p->py1 + TICK_LEN * 0.6);
+            } else {
+                double y = round(amlp_px_y(p, v));
+                cairo_move_to(cr, p->px0, y);
+                cairo_line_to(cr, p->px0 - TICK_LEN * 0.6, y);
+            }
+        }
+    cairo_stroke(cr);
+}
+
 static void draw_x_axis(amlp_plot *p)
 {
     cairo_t *cr = p->cr;
@@ -347,6 +374,7 @@ static void draw_x_axis(amlp_plot *p)
         cairo_line_to(cr, x, y + TICK_LEN);
     }
     cairo_stroke(cr);
+    log_minor_ticks(p, a, true);
     for (size_t i = 0; i < a->n_ticks; i++) {
         double x = amlp_px_x(p, a->ticks[i]);
         if (a->rotate)
@@ -382,6 +410,7 @@ static void draw_y_axis(amlp_plot *p)
         cairo_line_to(cr, x - TICK_LEN, y);
     }
     cairo_stroke(cr);
+    log_minor_ticks(p, a, false);
     for (size_t i = 0; i < a->n_ticks; i++)
         amlp_text(p, a->labels[i], lx, amlp_px_y(p, a->ticks[i]), AMLP_FS_TICK, false,
                   1.0, 0.5, 0.0, lc);

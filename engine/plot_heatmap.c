@@ -34,6 +34,59 @@ static amlp_rgb cmap_blues(double t)
     return c;
 }
 
+/* ColorBrewer "RdBu" reversed (diverging, colour-blind safe): blue below the
+ * middle, red above, white at the middle; for data on both sides of zero. */
+static amlp_rgb cmap_rdbu(double t)
+{
+    static const unsigned stops[] = { 0x2166AC, 0x4393C3, 0x92C5DE, 0xD1E5F0, 0xF7F7F7,
+                                      0xFDDBC7, 0xF4A582, 0xD6604D, 0xB2182B };
+    const int n = (int)(sizeof stops / sizeof stops[0]);
+    if (!(t > 0.0))
+        t = 0.0;
+    if (t > 1.0)
+        t = 1.0;
+    double pos = t * (n - 1);
+    int i = (int)pos;
+    if (i >= n - 1)
+        i = n - 2;
+    double f = pos - i;
+    amlp_rgb a = amlp_rgb_hex(stops[i]), b = amlp_rgb_hex(stops[i + 1]);
+    amlp_rgb c = { a.r + (b.r - a.r) * f, a.g + (b.g - a.g) * f, a.b + (b.b - a.b) * f };
+    return c;
+}
+
+/* One number format for every cell: integers as integers, else three
+ * significant digits of the largest magnitude; U+2212 for minus. */
+static int cell_decimals(const double *v, size_t n)
+{
+    double maxabs = 0.0;
+    bool ints = true;
+    for (size_t i = 0; i < n; i++) {
+        if (fabs(v[i]) > maxabs)
+            maxabs = fabs(v[i]);
+        if (v[i] != round(v[i]))
+            ints = false;
+    }
+    if (ints || maxabs == 0.0)
+        return 0;
+    int d = 2 - (int)floor(log10(maxabs));
+    return d < 0 ? 0 : (d > 4 ? 4 : d);
+}
+
+static void format_cell(double v, int dec, char *buf, size_t cap)
+{
+    if (fabs(v) >= 1e7) {
+        amlp_format_value(v, buf, cap);
+        return;
+    }
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%.*f", dec, v);
+    if (tmp[0] == '-' && strspn(tmp + 1, "0.") != strlen(tmp + 1))
+        snprintf(buf, cap, "\xE2\x88\x92%.30s", tmp + 1);
+    else
+        snprintf(buf, cap, "%.30s", tmp[0] == '-' ? tmp + 1 : tmp);
+}
+
 static double luminance(amlp_rgb c)
 {
     return 0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b;
@@ -78,9 +131,15 @@ int aml_plot_heatmap(const aml_plot_opts *opts, const aml_plot_heatmap_data *d,
     amlp_minmax(d->values, R * C, &vlo, &vhi);
     if (vlo >= 0.0)
         vlo = 0.0;
+    amlp_rgb (*cmap)(double) = cmap_blues;
     if (d->color_by_row) {
         vlo = 0.0;
         vhi = 1.0;
+    } else if (vlo < 0.0 && vhi > 0.0) {
+        double m = fmax(-vlo, vhi);
+        vlo = -m;
+        vhi = m;
+        cmap = cmap_rdbu;
     }
     if (vhi <= vlo)
         vhi = vlo + 1.0;
@@ -96,7 +155,7 @@ int aml_plot_heatmap(const aml_plot_opts *opts, const aml_plot_heatmap_data *d,
     p.cbar.hi = vhi;
     p.cbar.percent = d->color_by_row;
     p.cbar.title = d->colorbar_title;
-    p.cbar.cmap = cmap_blues;
+    p.cbar.cmap = cmap;
     p.o.grid = false;
     amlp_plot_layout(&p);
     /* cells no wider than 1.6x their height: centre a narrower matrix */
@@ -110,12 +169,13 @@ int aml_plot_heatmap(const aml_plot_opts *opts, const aml_plot_heatmap_data *d,
     }
     cairo_t *cr = p.cr;
     double fs = fmin(AMLP_FS_ANNOT, ch * (d->annot == AML_PLOT_ANNOT_VALUE_ROW_PCT ? 0.3 : 0.45));
+    int dec = cell_decimals(d->values, R * C);
     for (size_t r = 0; r < R; r++)
         for (size_t c = 0; c < C; c++) {
             double v = d->values[r * C + c];
             double share = rowsum[r] > 0 ? v / rowsum[r] : 0.0;
             double t = d->color_by_row ? share : (v - vlo) / (vhi - vlo);
-            amlp_rgb col = cmap_blues(t);
+            amlp_rgb col = cmap(t);
             double x = p.px0 + cw * (double)c, y = p.py0 + ch * (double)r;
             cairo_rectangle(cr, x, y, cw, ch);
             amlp_set_rgb(cr, col, 1.0);
@@ -124,7 +184,7 @@ int aml_plot_heatmap(const aml_plot_opts *opts, const aml_plot_heatmap_data *d,
                 continue;
             amlp_rgb tc = luminance(col) > 0.45 ? amlp_rgb_hex(0x1A1A1A) : amlp_rgb_hex(0xFFFFFF);
             char a[48], b[48];
-            amlp_format_value(v, a, sizeof a);
+            format_cell(v, dec, a, sizeof a);
             double cxm = x + cw / 2, cym = y + ch / 2;
             if (d->annot == AML_PLOT_ANNOT_VALUE_ROW_PCT) {
                 snprintf(b, sizeof b, "%.1f%%", share * 100.0);

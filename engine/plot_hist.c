@@ -136,25 +136,25 @@ int aml_plot_hist(const aml_plot_opts *opts, const aml_plot_hist_data *d,
                 cairo_new_path(cr);
         } else {
             cairo_fill(cr);
-            /* the outline of each class as a step line, so overlaps stay readable */
-            double yprev = y0;
-            for (size_t b = 0; b < bins; b++) {
-                double xa = amlp_px_x(&p, lo + bw * (double)b);
-                double xb = amlp_px_x(&p, lo + bw * (double)(b + 1));
-                double yb = amlp_px_y(&p, cnt[b]);
-                if (b == 0)
-                    cairo_move_to(cr, xa, y0);
-                cairo_line_to(cr, xa, yb);
-                cairo_line_to(cr, xb, yb);
-                yprev = yb;
-            }
-            (void)yprev;
-            cairo_line_to(cr, amlp_px_x(&p, hi), y0);
-            amlp_set_rgb(cr, col, 1.0);
-            cairo_set_line_width(cr, 1.5);
-            cairo_set_line_join(cr, CAIRO_LINE_JOIN_MITER);
-            cairo_stroke(cr);
         }
+    }
+    /* class outlines as step lines over all the fills, so overlaps stay readable */
+    for (size_t c = 0; c < k && overlay; c++) {
+        const double *cnt = &counts[c * bins];
+        for (size_t b = 0; b < bins; b++) {
+            double xa = amlp_px_x(&p, lo + bw * (double)b);
+            double xb = amlp_px_x(&p, lo + bw * (double)(b + 1));
+            double yb = amlp_px_y(&p, cnt[b]);
+            if (b == 0)
+                cairo_move_to(cr, xa, y0);
+            cairo_line_to(cr, xa, yb);
+            cairo_line_to(cr, xb, yb);
+        }
+        cairo_line_to(cr, amlp_px_x(&p, hi), y0);
+        amlp_set_rgb(cr, amlp_palette((int)c), 1.0);
+        cairo_set_line_width(cr, 1.5);
+        cairo_set_line_join(cr, CAIRO_LINE_JOIN_MITER);
+        cairo_stroke(cr);
     }
     cairo_restore(cr);
     rc = amlp_plot_finish(&p, out);

@@ -145,6 +145,19 @@ int amlp_check_range(amlp_plot *p, const char *axis, aml_plot_scale scale,
                      double dlo, double dhi);
 
 /* ---- lines (plot_line.c) ---- */
+/* Builds a cairo path, dropping vertices closer than half a device pixel to
+ * the last one kept (the drawn line moves by at most that much), so curves
+ * with 100k points stroke as fast as the pixels they cover. */
+typedef struct amlp_pathbuf {
+    cairo_t *cr;
+    double tol2;                /* squared tolerance, logical px */
+    double lx, ly, px, py;
+    bool started, pending;
+} amlp_pathbuf;
+void amlp_pathbuf_begin(amlp_pathbuf *b, amlp_plot *p);
+void amlp_pathbuf_add(amlp_pathbuf *b, double x, double y);
+void amlp_pathbuf_end(amlp_pathbuf *b);
+
 /* Add the series as a cairo path (logical px).  x may be NULL (0..n-1).
  * Long series with increasing x are reduced to first/min/max/last per device
  * pixel column, which draws the same picture. */

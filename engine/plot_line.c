@@ -28,6 +28,43 @@ static bool increasing(const double *x, size_t n)
     return true;
 }
 
+void amlp_pathbuf_begin(amlp_pathbuf *b, amlp_plot *p)
+{
+    memset(b, 0, sizeof *b);
+    b->cr = p->cr;
+    double t = 0.5 / p->o.scale;
+    b->tol2 = t * t;
+}
+
+void amlp_pathbuf_add(amlp_pathbuf *b, double x, double y)
+{
+    if (!b->started) {
+        cairo_move_to(b->cr, x, y);
+        b->lx = x;
+        b->ly = y;
+        b->started = true;
+        return;
+    }
+    double dx = x - b->lx, dy = y - b->ly;
+    if (dx * dx + dy * dy < b->tol2) {
+        b->px = x;
+        b->py = y;
+        b->pending = true;
+        return;
+    }
+    cairo_line_to(b->cr, x, y);
+    b->lx = x;
+    b->ly = y;
+    b->pending = false;
+}
+
+void amlp_pathbuf_end(amlp_pathbuf *b)
+{
+    if (b->pending)
+        cairo_line_to(b->cr, b->px, b->py);
+    b->pending = false;
+}
+
 void amlp_path_polyline(amlp_plot *p, const double *x, const double *y, size_t n,
                         bool steps)
 {
@@ -63,16 +100,15 @@ void amlp_path_polyline(amlp_plot *p, const double *x, const double *y, size_t n
         }
         return;
     }
+    amlp_pathbuf b;
+    amlp_pathbuf_begin(&b, p);
     for (size_t i = 0; i < n; i++) {
         double px = amlp_px_x(p, xval(x, i)), py = amlp_px_y(p, y[i]);
-        if (i == 0)
-            cairo_move_to(cr, px, py);
-        else {
-            if (steps)
-                cairo_line_to(cr, px, amlp_px_y(p, y[i - 1]));
-            cairo_line_to(cr, px, py);
-        }
+        if (i > 0 && steps)
+            amlp_pathbuf_add(&b, px, amlp_px_y(p, y[i - 1]));
+        amlp_pathbuf_add(&b, px, py);
     }
+    amlp_pathbuf_end(&b);
 }
 
 void amlp_occ_polyline(amlp_plot *p, const double *x, const double *y, size_t n,
@@ -148,7 +184,8 @@ int aml_plot_line(const aml_plot_opts *opts, const aml_plot_series *series,
         goto done;
     /* filled areas start at zero: no padding below a zero baseline */
     double ymin_opt = p.o.y_min;
-    if (fill && p.o.y_scale == AML_PLOT_LINEAR && ylo >= 0.0 && isnan(ymin_opt))
+    if (fill && p.o.y_scale == AML_PLOT_LINEAR && ylo >= 0.0 && ylo <= 0.5 * yhi &&
+        isnan(ymin_opt))
         ymin_opt = 0.0;
     amlp_axis_numeric(&p.x, xlo, xhi, p.o.x_scale, 0.03, p.o.x_min, p.o.x_max);
     amlp_axis_numeric(&p.y, ylo, yhi, p.o.y_scale, 0.05, ymin_opt, p.o.y_max);

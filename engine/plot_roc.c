@@ -266,15 +266,18 @@ static int plot_curves(const aml_plot_opts *opts, const aml_plot_scored *curves,
         const curve *c = &cv[k];
         if (pr) {
             /* steps: precision P_k holds over (R_{k-1}, R_k], as AP sums it */
+            amlp_pathbuf pb;
+            amlp_pathbuf_begin(&pb, &p);
             double x0 = amlp_px_x(&p, 0.0), y0 = amlp_px_y(&p, 1.0);
-            cairo_move_to(cr, x0, y0);
+            amlp_pathbuf_add(&pb, x0, y0);
             for (size_t i = 1; i < c->m; i++) {
                 double yy = amlp_px_y(&p, c->tp[i] / (c->tp[i] + c->fp[i]));
                 double xx = amlp_px_x(&p, c->tp[i] / c->P);
-                cairo_line_to(cr, x0, yy);
-                cairo_line_to(cr, xx, yy);
+                amlp_pathbuf_add(&pb, x0, yy);
+                amlp_pathbuf_add(&pb, xx, yy);
                 x0 = xx;
             }
+            amlp_pathbuf_end(&pb);
         } else {
             for (size_t i = 0; i < c->m; i++) {
                 xs[i] = c->fp[i] / c->N;

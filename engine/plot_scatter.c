@@ -27,7 +27,7 @@ typedef struct sprites {
  * over each pixel, by 4x4 supersampling. */
 static void make_sprites(sprites *s, double r)
 {
-    int size = (int)ceil(2.0 * r) + 2;
+    int size = (int)ceil(2.0 * r + 1.0);
     if (size > SPRITE_MAX)
         size = SPRITE_MAX;
     s->size = size;
@@ -60,6 +60,9 @@ static void splat(amlp_plot *p, const aml_plot_scatter_data *d, double alpha, do
     int cy0 = (int)lround(p->py0 * scale), cy1 = (int)lround(p->py1 * scale);
     unsigned a255 = (unsigned)lround(alpha * 255.0);
     int half = sp.size / 2;
+    unsigned char atab[256];
+    for (unsigned cv = 0; cv < 256; cv++)
+        atab[cv] = (unsigned char)((cv * a255 + 127) / 255);
     unsigned rgb[8];
     for (int k = 0; k < 8; k++) {
         amlp_rgb c = amlp_palette(k);
@@ -76,22 +79,26 @@ static void splat(amlp_plot *p, const aml_plot_scatter_data *d, double alpha, do
         unsigned c = rgb[d->category ? (size_t)d->category[i] % 8 : 0];
         unsigned sr = (c >> 16) & 255, sg = (c >> 8) & 255, sb = c & 255;
         const unsigned char *cov = sp.cov[phy][phx];
-        for (int y = 0; y < sp.size; y++) {
-            int yy = iy + y;
-            if (yy < cy0 || yy >= cy1)
-                continue;
-            uint32_t *row = (uint32_t *)(void *)(data + (size_t)yy * (size_t)stride);
-            for (int x = 0; x < sp.size; x++) {
-                int xx = ix + x;
-                unsigned cv = cov[y * sp.size + x];
-                if (!cv || xx < cx0 || xx >= cx1)
+        int y0 = iy < cy0 ? cy0 - iy : 0, y1 = iy + sp.size > cy1 ? cy1 - iy : sp.size;
+        int x0 = ix < cx0 ? cx0 - ix : 0, x1 = ix + sp.size > cx1 ? cx1 - ix : sp.size;
+        for (int y = y0; y < y1; y++) {
+            uint32_t *row = (uint32_t *)(void *)(data + (size_t)(iy + y) * (size_t)stride);
+            const unsigned char *cr = cov + y * sp.size;
+            for (int x = x0; x < x1; x++) {
+                unsigned cv = cr[x];
+                if (!cv)
                     continue;
-                unsigned a = (cv * a255 + 127) / 255, na = 255 - a;
-                uint32_t v = row[xx];
-                unsigned r = ((v >> 16) & 255) * na + sr * a + 127;
-                unsigned g = ((v >> 8) & 255) * na + sg * a + 127;
-                unsigned b = (v & 255) * na + sb * a + 127;
-                row[xx] = ((r / 255) << 16) | ((g / 255) << 8) | (b / 255);
+                unsigned a = atab[cv], na = 255 - a;
+                uint32_t *dp = &row[ix + x];
+                uint32_t v = *dp;
+                unsigned r = ((v >> 16) & 255) * na + sr * a + 128;
+                unsigned g = ((v >> 8) & 255) * na + sg * a + 128;
+                unsigned b = (v & 255) * na + sb * a + 128;
+                /* round(x / 255) exactly for x <= 255 * 255 (the +128 is above) */
+                r = (r + (r >> 8)) >> 8;
+                g = (g + (g >> 8)) >> 8;
+                b = (b + (b >> 8)) >> 8;
+                *dp = (r << 16) | (g << 8) | b;
             }
         }
     }

@@ -90,7 +90,8 @@ typedef struct aml_plot_series {
     size_t n;
     const char *label;      /* legend text, or NULL (no legend entry) */
     bool steps;             /* draw as a step function (value holds until next x) */
-    bool fill;              /* fill between the line and y = 0 (or the axis bottom) */
+    bool fill;              /* fill under the line: down to y = 0 when zero is near
+                               the data (min <= max / 2), else to the axis bottom */
     bool dashed;
     bool markers;           /* small dots at the data points */
 } aml_plot_series;
@@ -209,8 +210,12 @@ typedef struct aml_plot_heatmap_data {
 
 aml_plot_heatmap_data aml_plot_heatmap_data_default(void);
 
-/* Heatmap with a sequential colour-blind-safe colour map (light to dark
- * blue), annotations in a colour that contrasts with each cell. */
+/* Heatmap.  Colours: a sequential colour-blind-safe map (ColorBrewer Blues,
+ * light to dark) from min(0, min) to max; when the values lie on both sides
+ * of zero (and not color_by_row), a diverging map (ColorBrewer RdBu, blue <
+ * 0 < red) symmetric around zero.  Annotations share one number format and
+ * take a colour that contrasts with each cell; they are left out when the
+ * cells are too small to hold them. */
 int aml_plot_heatmap(const aml_plot_opts *opts, const aml_plot_heatmap_data *data,
                      aml_plot_image **out, aml_error *err);
 
