@@ -42,28 +42,51 @@ static json_t *user_expressions(kn_server *srv, json_t *exprs)
     return out;
 }
 
-/* Answers the execute_requests already queued behind a failed cell with
- * status "aborted" (stop_on_error); other queued requests run normally. */
-static void abort_queued(kn_server *srv)
+/* Takes every request already waiting on the shell socket (stop_on_error).
+ * Called before the failed cell's reply goes out, so a request sent after the
+ * client saw that reply is never among them.  Returns how many were taken. */
+static size_t take_queued(kn_server *srv, kn_msg **out)
 {
+    size_t n = 0, cap = 0;
+    *out = NULL;
     for (;;) {
         zmq_pollitem_t item = {srv->shell, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&item, 1, 0) <= 0)
-            return;
+            return n;
         kn_msg m;
         if (kn_recv_msg(srv, srv->shell, &m, "shell"))
             continue;
-        if (strcmp(m.msg_type, "execute_request") == 0) {
-            kn_publish_status(srv, srv->shell_pub, &m, "busy");
-            kn_reply(srv, srv->shell, &m, "execute_reply",
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            kn_msg *v = realloc(*out, cap * sizeof *v);
+            if (!v) {
+                kn_msg_clear(&m);
+                return n;
+            }
+            *out = v;
+        }
+        (*out)[n++] = m;
+    }
+}
+
+/* Answers the taken execute_requests with status "aborted"; other requests
+ * are handled normally. */
+static void abort_queued(kn_server *srv, kn_msg *queued, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        kn_msg *m = &queued[i];
+        if (strcmp(m->msg_type, "execute_request") == 0) {
+            kn_publish_status(srv, srv->shell_pub, m, "busy");
+            kn_reply(srv, srv->shell, m, "execute_reply",
                      json_pack("{s:s, s:i, s:[], s:{}}", "status", "aborted", "execution_count",
                                srv->execution_count, "payload", "user_expressions"));
-            kn_publish_status(srv, srv->shell_pub, &m, "idle");
+            kn_publish_status(srv, srv->shell_pub, m, "idle");
         } else {
-            kn_shell_handle(srv, &m);
+            kn_shell_handle(srv, m);
         }
-        kn_msg_clear(&m);
+        kn_msg_clear(m);
     }
+    free(queued);
 }
 
 static void execute(kn_server *srv, kn_msg *m)
@@ -104,12 +127,15 @@ static void execute(kn_server *srv, kn_msg *m)
                         json_is_object(exprs) ? user_expressions(srv, exprs) : json_object());
     if (store)
         kn_history_add(srv->history, req.execution_count, code, req.result_text);
+    kn_msg *queued = NULL;
+    size_t n_queued = 0;
+    if (rc != 0 && flag(m->content, "stop_on_error", true))
+        n_queued = take_queued(srv, &queued);
     kn_reply(srv, srv->shell, m, "execute_reply", reply);
     kn_publish_status(srv, srv->shell_pub, m, "idle");
     json_decref(req.error);
     free(req.result_text);
-    if (rc != 0 && flag(m->content, "stop_on_error", true))
-        abort_queued(srv);
+    abort_queued(srv, queued, n_queued);
 }
 
 /* ---- comms ---- */
