@@ -98,6 +98,9 @@ $(LOCAL_SPEC): share/jupyter/kernels/automl/kernel.json.in $(KERNEL_BIN)
 	cp share/jupyter/kernels/automl/*.png $(dir $@) 2>/dev/null || true
 	sed 's|@KERNEL@|$(abspath $(KERNEL_BIN))|' $< > $@.tmp && mv $@.tmp $@
 
+# The bundled data sets are assembled into the binary (.incbin).
+$(O)/obj/magics/mg_bundled.o: share/data/bank-marketing.csv.gz
+
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
 # Per-subsystem fragments (fuzz targets, benchmarks, golden images, ...).

@@ -8,6 +8,7 @@
 #define MG_H
 
 #include "kn.h"
+#include "aml.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -65,6 +66,7 @@ typedef enum mg_opt_type {
     MG_ENUM,      /* one of `values` ("a|b|c") */
     MG_FLAG,      /* present or not: --name or a bare `name` */
     MG_LIST,      /* comma-separated words */
+    MG_COLUMN,    /* a column name of the data set (completed from it) */
 } mg_opt_type;
 
 typedef struct mg_option {
@@ -85,6 +87,8 @@ typedef struct mg_magic {
     const mg_option *options;  /* terminated by {0} */
     int min_args, max_args;    /* positional words (max -1: any) */
     bool free_text;            /* the words are free text (%echo) */
+    bool takes_as;             /* accepts `as NAME` */
+    bool any_options;          /* key=value pairs not in `options` go to call->extra */
     int (*run)(mg_ctx *ctx, const mg_call *call);
     /* Magics that answer with a value (%version) set `value` instead of
      * `run`: it returns a new mime bundle, shown as the execute_result and
@@ -110,6 +114,9 @@ struct mg_call {
     const char **pos;      /* positional words */
     size_t n_pos;
     const char *text;      /* free text (free_text magics) */
+    const char *as_name;   /* NAME of `as NAME`, or NULL */
+    const mg_arg **extra;  /* any_options magics: the other key=value pairs */
+    size_t n_extra;
     const char *values[32];  /* by option index; NULL when absent ("" for flags) */
 };
 
@@ -149,12 +156,89 @@ void mg_buf_addf(mg_buf *b, const char *fmt, ...) __attribute__((format(printf, 
 void mg_buf_add_html(mg_buf *b, const char *s);
 void mg_buf_free(mg_buf *b);
 
+/* ---- displays (mg_display.c) ---- */
+
+/* A table rendered as aligned text and as HTML. */
+typedef struct mg_table mg_table;
+mg_table *mg_table_new(size_t ncols, const char *const *headers);  /* NULL: no memory */
+void mg_table_free(mg_table *t);
+void mg_table_numeric(mg_table *t, size_t col);  /* right-align column `col` */
+void mg_table_row(mg_table *t, const char *const *cells);  /* copies ncols cells */
+/* Appends the table to `text` (aligned, long cells cut) and `html`. */
+void mg_table_render(const mg_table *t, mg_buf *text, mg_buf *html);
+/* Characters (code points) in UTF-8 `s`. */
+size_t mg_utf8_width(const char *s);
+/* Base64 of `n` bytes; malloc'd, NULL when out of memory. */
+char *mg_base64(const unsigned char *data, size_t n);
+/* Displays a chart: image/png with its logical size in the metadata, and
+ * `alt` as text/plain.  Returns 0 or mg_fail(). */
+int mg_display_png(mg_ctx *ctx, const aml_plot_image *img, const char *alt);
+
 /* ---- session (mg_session.c) ---- */
 typedef struct mg_session mg_session;
+
+/* A named data set of the session. */
+typedef struct mg_dataset {
+    char *name;
+    aml_frame *frame;   /* owned */
+    char *source;       /* file path or bundled name */
+    char *target;       /* target column, or NULL */
+} mg_dataset;
+
 mg_session *mg_session_new(void);
 void mg_session_free(mg_session *s);
+/* Adds (or replaces) data set `name`, which becomes the most recent; takes
+ * ownership of `frame` on success.  Returns 0 or -1 (out of memory). */
+int mg_session_put_dataset(mg_session *s, const char *name, aml_frame *frame,
+                           const char *source, const char *target);
+/* The data set called `name`, or the most recent one when `name` is NULL;
+ * NULL when there is none. */
+mg_dataset *mg_session_dataset(const mg_session *s, const char *name);
+size_t mg_session_dataset_count(const mg_session *s);
+mg_dataset *mg_session_dataset_at(const mg_session *s, size_t i);
 /* {"magics": [...], "datasets": [...], "models": [...]}; new ref. */
 json_t *mg_session_state(const mg_session *s);
+
+/* ---- bundled data sets (mg_bundled.c) ---- */
+
+typedef struct mg_bundled {
+    const char *name;     /* what %import takes: "bank-marketing" */
+    const char *file;     /* the original file name */
+    const char *target;   /* the usual target column */
+    const char *about;    /* one paragraph: what, source, licence */
+    const unsigned char *gz, *gz_end;  /* the embedded gzip-compressed CSV */
+} mg_bundled;
+
+const mg_bundled *mg_bundled_find(const char *name);   /* NULL if none */
+const mg_bundled *mg_bundled_at(size_t i);             /* NULL past the end */
+/* The embedded (gzip-compressed CSV) bytes. */
+const unsigned char *mg_bundled_bytes(const mg_bundled *b, size_t *len);
+
+/* ---- data set views (mg_frame_view.c) ---- */
+
+void mg_fmt_count(size_t n, char buf[32]);   /* 45211 -> "45,211" */
+void mg_fmt_bytes(size_t n, char buf[32]);   /* 4610348 -> "4.4 MB" */
+/* Appends the schema table of `d` (with distinct counts from `a`, may be
+ * NULL) to text/html, and a column document per column to `columns_json`
+ * (may be NULL). */
+void mg_view_schema(const mg_dataset *d, const aml_analysis *a, mg_buf *text, mg_buf *html,
+                    json_t *columns_json);
+/* Appends the first `nrows` rows of `f` as a table; rows as arrays of
+ * strings (null for missing) to `preview_json` (may be NULL). */
+void mg_view_preview(const aml_frame *f, size_t nrows, mg_buf *text, mg_buf *html,
+                     json_t *preview_json);
+/* Displays a data set: summary line, notes, schema (optional) and preview,
+ * as text/plain, text/html and application/vnd.automl.frame+json. */
+int mg_view_dataset(mg_ctx *ctx, const mg_dataset *d, const char *summary,
+                    const char *const *notes, size_t n_notes, size_t preview_rows,
+                    bool with_schema);
+/* The column name closest to `word`, or NULL. */
+const char *mg_closest_column(const aml_frame *f, const char *word);
+/* Finds column `name` of `d` or fails with a suggestion naming `option`. */
+int mg_column_or_fail(mg_ctx *ctx, const mg_dataset *d, const char *name, const char *option,
+                      size_t *col);
+/* Finds data set `name` (NULL: the most recent) or fails with a suggestion. */
+int mg_dataset_or_fail(mg_ctx *ctx, const char *name, mg_dataset **out);
 
 /* ---- the interpreter (mg_interp.c) ---- */
 /* Fills `interp` with the magics interpreter over `session` (borrowed). */

@@ -15,6 +15,7 @@ static const char *type_name(const mg_option *o)
     case MG_ENUM: return o->values;
     case MG_FLAG: return "flag";
     case MG_LIST: return "list";
+    case MG_COLUMN: return "column";
     }
     return "";
 }

@@ -12,9 +12,11 @@
 
 /* Defined in the family files. */
 extern const mg_magic mg_magic_help, mg_magic_version, mg_magic_echo, mg_magic_clear,
-    mg_magic_sleep, mg_magic_input;
+    mg_magic_sleep, mg_magic_input, mg_magic_import, mg_magic_datasets, mg_magic_show,
+    mg_magic_schema;
 
 const mg_magic *const mg_magics[] = {
+    &mg_magic_import, &mg_magic_datasets, &mg_magic_show, &mg_magic_schema,
     &mg_magic_help, &mg_magic_version, &mg_magic_echo, &mg_magic_clear,
     &mg_magic_sleep, &mg_magic_input, NULL,
 };
@@ -182,6 +184,7 @@ static int check_value(const mg_magic *m, const mg_option *o, const mg_arg *a, c
         return 0;
     case MG_STRING:
     case MG_LIST:
+    case MG_COLUMN:
         if (!v) {
             snprintf(why, len, "option '%s' of %%%s needs a value: %s=...", o->name, m->name,
                      o->name);
@@ -214,7 +217,8 @@ int mg_call_bind(const mg_magic *m, const mg_line *line, mg_call *call, char *wh
     call->magic = m;
     call->line = line;
     call->pos = calloc(line->n_args + 1, sizeof *call->pos);
-    if (!call->pos) {
+    call->extra = calloc(line->n_args + 1, sizeof *call->extra);
+    if (!call->pos || !call->extra) {
         snprintf(why, len, "out of memory");
         return -1;
     }
@@ -240,6 +244,15 @@ int mg_call_bind(const mg_magic *m, const mg_line *line, mg_call *call, char *wh
     for (size_t i = 0; i < line->n_args; i++) {
         const mg_arg *a = &line->args[i];
         size_t idx;
+        if (!a->key && m->takes_as && strcmp(a->value, "as") == 0) {
+            if (i + 1 >= line->n_args || line->args[i + 1].key) {
+                snprintf(why, len, "column %d: 'as' needs a name after it — usage: %s",
+                         a->column, m->synopsis);
+                return -1;
+            }
+            call->as_name = line->args[++i].value;
+            continue;
+        }
         if (!a->key) {
             /* a bare word naming a flag option sets it (`skip_errors`) */
             const mg_option *o = find_option(m, a->value, &idx);
@@ -251,6 +264,10 @@ int mg_call_bind(const mg_magic *m, const mg_line *line, mg_call *call, char *wh
             continue;
         }
         const mg_option *o = find_option(m, a->key, &idx);
+        if (!o && m->any_options && a->value) {
+            call->extra[call->n_extra++] = a;
+            continue;
+        }
         if (!o) {
             unknown_option(m, a->key, a, why, len);
             return -1;
@@ -284,7 +301,9 @@ int mg_call_bind(const mg_magic *m, const mg_line *line, mg_call *call, char *wh
 void mg_call_clear(mg_call *call)
 {
     free(call->pos);
+    free(call->extra);
     call->pos = NULL;
+    call->extra = NULL;
 }
 
 const char *mg_opt(const mg_call *c, const char *name)

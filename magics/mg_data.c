@@ -1,0 +1,350 @@
+/*
+ * mg_data.c — the data magics: %import (CSV files and bundled data sets),
+ * %datasets, %show and %schema.
+ */
+#include "mg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- %import ---- */
+
+static const mg_option import_options[] = {
+    {"target", MG_COLUMN, NULL, "the column to predict (used by %analyze and %train)"},
+    {"sep", MG_STRING, NULL, "the delimiter: , ; | or tab (default: sniffed)"},
+    {"header", MG_ENUM, "auto|yes|no", "whether the first row names the columns"},
+    {"na", MG_LIST, NULL, "more tokens that mean missing, e.g. na=-,n.a."},
+    {"types", MG_LIST, NULL, "force types: types=zip:categorical,when:datetime"},
+    {"sample", MG_INT, NULL, "rows used to guess types (all rows are checked; default 10000)"},
+    {"skip_errors", MG_FLAG, NULL, "skip malformed rows (and count them) instead of failing"},
+    {0},
+};
+
+/* "data/bank-full.csv.gz" -> "bank-full" */
+static void default_name(const char *path, char *out, size_t len)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(out, len, "%s", base);
+    static const char *const exts[] = {".gz", ".csv", ".tsv", ".txt", ".data"};
+    for (int again = 1; again;) {
+        again = 0;
+        for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+            size_t n = strlen(out), e = strlen(exts[i]);
+            if (n > e && strcasecmp(out + n - e, exts[i]) == 0) {
+                out[n - e] = 0;
+                again = 1;
+            }
+        }
+    }
+    if (!out[0])
+        snprintf(out, len, "data");
+}
+
+static int parse_sep(mg_ctx *ctx, const char *sep, char *out)
+{
+    if (!sep) {
+        *out = 0;
+        return 0;
+    }
+    if (strcmp(sep, "tab") == 0 || strcmp(sep, "\\t") == 0 || strcmp(sep, "\t") == 0)
+        *out = '\t';
+    else if (strlen(sep) == 1 && strchr(",;|", sep[0]))
+        *out = sep[0];
+    else if (strcmp(sep, "comma") == 0)
+        *out = ',';
+    else if (strcmp(sep, "semicolon") == 0)
+        *out = ';';
+    else if (strcmp(sep, "pipe") == 0)
+        *out = '|';
+    else
+        return mg_fail(ctx, "UsageError", "sep='%s' is not a delimiter I read: use , ; | or tab",
+                       sep);
+    return 0;
+}
+
+static int read_error(mg_ctx *ctx, const char *what, const aml_error *e)
+{
+    char where[512] = "";
+    if (e->line > 0 && e->column > 0 && e->source[0])
+        snprintf(where, sizeof where, "line %ld, column %ld ('%s'): ", e->line, e->column,
+                 e->source);
+    else if (e->line > 0 && e->column > 0)
+        snprintf(where, sizeof where, "line %ld, column %ld: ", e->line, e->column);
+    else if (e->line > 0)
+        snprintf(where, sizeof where, "line %ld: ", e->line);
+    const char *hint = "";
+    if (e->code == AML_EPARSE && e->line > 0)
+        hint = " (skip_errors skips such rows)";
+    return mg_fail(ctx, "DataError", "%s: %s%s%s", what, where, e->text[0] ? e->text :
+                   aml_strerror(e->code), hint);
+}
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int run_import(mg_ctx *ctx, const mg_call *call)
+{
+    const char *src = call->pos[0];
+    aml_csv_options o = aml_csv_options_default();
+    if (parse_sep(ctx, mg_opt(call, "sep"), &o.delimiter))
+        return -1;
+    const char *header = mg_opt(call, "header");
+    if (header)
+        o.header = strcmp(header, "yes") == 0  ? AML_CSV_HEADER_YES
+                   : strcmp(header, "no") == 0 ? AML_CSV_HEADER_NO
+                                               : AML_CSV_HEADER_AUTO;
+    o.missing = mg_opt(call, "na");
+    o.types = mg_opt(call, "types");
+    if (mg_opt(call, "sample"))
+        o.sample = (size_t)strtoul(mg_opt(call, "sample"), NULL, 10);
+    o.skip_errors = mg_flag(call, "skip_errors");
+
+    const mg_bundled *b = is_file(src) ? NULL : mg_bundled_find(src);
+    aml_frame *frame = NULL;
+    aml_csv_report *rep = NULL;
+    aml_error err = {0};
+    int rc;
+    if (b) {
+        size_t len;
+        const unsigned char *bytes = mg_bundled_bytes(b, &len);
+        rc = aml_csv_read_buffer(bytes, len, b->file, &o, &frame, &rep, &err);
+    } else {
+        if (!is_file(src)) {
+            const char *s = NULL;
+            for (size_t i = 0; mg_bundled_at(i); i++)
+                if (mg_edit_distance(src, mg_bundled_at(i)->name) <= 3)
+                    s = mg_bundled_at(i)->name;
+            if (s)
+                return mg_fail(ctx, "FileNotFoundError", "no file '%s' — did you mean the "
+                               "bundled data set '%s'?", src, s);
+            return mg_fail(ctx, "FileNotFoundError", "no file '%s' (relative paths start in "
+                           "the notebook's folder; bundled data sets: bank-marketing)", src);
+        }
+        rc = aml_csv_read(src, &o, &frame, &rep, &err);
+    }
+    if (rc)
+        return read_error(ctx, src, &err);
+
+    char name[256];
+    if (call->as_name)
+        snprintf(name, sizeof name, "%s", call->as_name);
+    else
+        default_name(b ? b->name : src, name, sizeof name);
+    const char *target = mg_opt(call, "target");
+    if (!target && b)
+        target = b->target;
+    mg_dataset probe = {.name = name, .frame = frame};
+    size_t tcol;
+    if (target && mg_column_or_fail(ctx, &probe, target, "target", &tcol)) {
+        aml_frame_free(frame);
+        aml_csv_report_free(rep);
+        return -1;
+    }
+    if (mg_session_put_dataset(ctx->session, name, frame, b ? b->name : src, target)) {
+        aml_frame_free(frame);
+        aml_csv_report_free(rep);
+        return mg_fail(ctx, "MemoryError", "out of memory");
+    }
+    mg_dataset *d = mg_session_dataset(ctx->session, name);
+
+    char rows[32], cols[32], size[32], summary[512];
+    mg_fmt_count(aml_frame_nrows(frame), rows);
+    mg_fmt_count(aml_frame_ncols(frame), cols);
+    mg_fmt_bytes(aml_csv_report_bytes(rep), size);
+    const char *delim = aml_csv_report_delimiter(rep) == '\t' ? "tab"
+                        : aml_csv_report_delimiter(rep) == ',' ? "comma"
+                        : aml_csv_report_delimiter(rep) == ';' ? "semicolon"
+                        : aml_csv_report_delimiter(rep) == '|' ? "pipe" : "?";
+    snprintf(summary, sizeof summary, "%s: %s rows × %s columns from %s (%s, %s-separated), "
+             "read in %.2f s%s%s", name, rows, cols, b ? b->file : src, size, delim,
+             aml_csv_report_seconds(rep), target ? " — target: " : "", target ? target : "");
+    size_t n_notes = aml_csv_report_note_count(rep);
+    const char **notes = calloc(n_notes + 3, sizeof *notes);
+    size_t k = 0;
+    char skipped[128];
+    if (b)
+        notes[k++] = b->about;
+    if (aml_csv_report_rows_skipped(rep)) {
+        char c[32];
+        mg_fmt_count(aml_csv_report_rows_skipped(rep), c);
+        snprintf(skipped, sizeof skipped, "%s malformed rows were skipped (skip_errors)", c);
+        notes[k++] = skipped;
+    }
+    for (size_t i = 0; i < n_notes; i++)
+        notes[k++] = aml_csv_report_note(rep, i);
+    rc = mg_view_dataset(ctx, d, summary, notes, k, 5, true);
+    free(notes);
+    aml_csv_report_free(rep);
+    return rc;
+}
+
+const mg_magic mg_magic_import = {
+    .name = "import",
+    .synopsis = "%import PATH|NAME [as NAME] [target=COL] [sep=] [header=] [na=] [types=] "
+                "[sample=N] [skip_errors]",
+    .summary = "Read a CSV file (or a bundled data set) and show its schema and first rows.",
+    .help = "Reads .csv, .tsv and .csv.gz files: the delimiter, the header and each column's "
+            "type (number, integer, boolean, categorical, text, datetime) are recognised.\n"
+            "A bare NAME loads a bundled data set: bank-marketing.\n\n"
+            "Examples:\n  %import bank-marketing\n  %import data/sales.csv as sales target=revenue\n"
+            "  %import survey.csv na=-,n.a. types=zip:categorical skip_errors",
+    .options = import_options,
+    .min_args = 1,
+    .max_args = 1,
+    .takes_as = true,
+    .run = run_import,
+};
+
+/* ---- %datasets ---- */
+
+static int run_datasets(mg_ctx *ctx, const mg_call *call)
+{
+    (void)call;
+    size_t n = mg_session_dataset_count(ctx->session);
+    if (n == 0) {
+        kn_stream(ctx->req, "stdout", "No data sets yet. Start with %import FILE.csv, or "
+                                      "%import bank-marketing for the bundled example.\n");
+        return 0;
+    }
+    const char *head[] = {"name", "rows", "columns", "target", "source"};
+    mg_table *t = mg_table_new(5, head);
+    mg_table_numeric(t, 1);
+    mg_table_numeric(t, 2);
+    json_t *list = json_array();
+    for (size_t i = n; i-- > 0;) {
+        mg_dataset *d = mg_session_dataset_at(ctx->session, i);
+        char rows[32], cols[32], name[300];
+        mg_fmt_count(aml_frame_nrows(d->frame), rows);
+        mg_fmt_count(aml_frame_ncols(d->frame), cols);
+        snprintf(name, sizeof name, "%s%s", d->name, i == n - 1 ? " (current)" : "");
+        const char *row[] = {name, rows, cols, d->target ? d->target : "", d->source};
+        mg_table_row(t, row);
+        json_array_append_new(list, json_pack("{s:s, s:I, s:I, s:s?, s:s}", "name", d->name,
+                                              "rows", (json_int_t)aml_frame_nrows(d->frame),
+                                              "columns", (json_int_t)aml_frame_ncols(d->frame),
+                                              "target", d->target, "source", d->source));
+    }
+    mg_buf text = {0}, html = {0};
+    mg_table_render(t, &text, &html);
+    json_t *b = json_pack("{s:s, s:s, s:{s:o}}", "text/plain", text.data, "text/html", html.data,
+                          "application/vnd.automl.datasets+json", "datasets", list);
+    kn_display(ctx->req, b, NULL, NULL);
+    json_decref(b);
+    mg_table_free(t);
+    mg_buf_free(&text);
+    mg_buf_free(&html);
+    return 0;
+}
+
+const mg_magic mg_magic_datasets = {
+    .name = "datasets",
+    .synopsis = "%datasets",
+    .summary = "List the data sets of this session (the most recent is the default).",
+    .max_args = 0,
+    .run = run_datasets,
+};
+
+/* ---- %show ---- */
+
+static const mg_option show_options[] = {
+    {"rows", MG_INT, NULL, "how many rows to show (default 10)"},
+    {0},
+};
+
+static int run_show(mg_ctx *ctx, const mg_call *call)
+{
+    mg_dataset *d;
+    if (mg_dataset_or_fail(ctx, call->n_pos ? call->pos[0] : NULL, &d))
+        return -1;
+    long rows = mg_opt(call, "rows") ? strtol(mg_opt(call, "rows"), NULL, 10) : 10;
+    if (rows < 1 || rows > 10000)
+        return mg_fail(ctx, "UsageError", "rows=%ld: show between 1 and 10000 rows", rows);
+    char nrows[32], ncols[32], summary[400];
+    mg_fmt_count(aml_frame_nrows(d->frame), nrows);
+    mg_fmt_count(aml_frame_ncols(d->frame), ncols);
+    snprintf(summary, sizeof summary, "%s: %s rows × %s columns", d->name, nrows, ncols);
+    return mg_view_dataset(ctx, d, summary, NULL, 0, (size_t)rows, false);
+}
+
+const mg_magic mg_magic_show = {
+    .name = "show",
+    .synopsis = "%show [NAME] [rows=N]",
+    .summary = "Show the first rows of a data set.",
+    .help = "Examples:\n  %show\n  %show bank rows=20",
+    .options = show_options,
+    .max_args = 1,
+    .run = run_show,
+};
+
+/* ---- %schema ---- */
+
+static int run_schema(mg_ctx *ctx, const mg_call *call)
+{
+    mg_dataset *d;
+    if (mg_dataset_or_fail(ctx, call->n_pos ? call->pos[0] : NULL, &d))
+        return -1;
+    size_t n = call->n_extra;
+    size_t *cols = calloc(n + 1, sizeof *cols);
+    aml_type *types = calloc(n + 1, sizeof *types);
+    if (!cols || !types) {
+        free(cols);
+        free(types);
+        return mg_fail(ctx, "MemoryError", "out of memory");
+    }
+    /* check every change before making any */
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const mg_arg *a = call->extra[i];
+        if (mg_column_or_fail(ctx, d, a->key, "%schema", &cols[i]))
+            rc = -1;
+        else if (aml_type_parse(a->value, &types[i]) != 0)
+            rc = mg_fail(ctx, "UsageError", "%s=%s: unknown type — use number, integer, "
+                         "boolean, categorical, text or datetime", a->key, a->value);
+    }
+    mg_buf notes = {0};
+    mg_buf_add(&notes, "");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        size_t invalid = 0;
+        aml_error err = {0};
+        aml_type before = aml_frame_col_type(d->frame, cols[i]);
+        if (aml_frame_set_type(d->frame, cols[i], types[i], &invalid, &err)) {
+            rc = mg_fail(ctx, "DataError", "%s: %s", call->extra[i]->key, err.text);
+            break;
+        }
+        char c[32];
+        mg_fmt_count(invalid, c);
+        mg_buf_addf(&notes, "%s%s: %s -> %s (%s invalid values)", i ? "; " : "",
+                    call->extra[i]->key, aml_type_name(before), aml_type_name(types[i]), c);
+    }
+    if (rc == 0) {
+        char nrows[32], ncols[32], summary[400];
+        mg_fmt_count(aml_frame_nrows(d->frame), nrows);
+        mg_fmt_count(aml_frame_ncols(d->frame), ncols);
+        snprintf(summary, sizeof summary, "%s: %s rows × %s columns", d->name, nrows, ncols);
+        const char *note = notes.data;
+        rc = mg_view_dataset(ctx, d, summary, n ? &note : NULL, n ? 1 : 0, 0, true);
+    }
+    mg_buf_free(&notes);
+    free(cols);
+    free(types);
+    return rc;
+}
+
+const mg_magic mg_magic_schema = {
+    .name = "schema",
+    .synopsis = "%schema [NAME] [COLUMN=TYPE ...]",
+    .summary = "Show the column types of a data set, or change them.",
+    .help = "Types: number, integer, boolean, categorical, text, datetime.\n"
+            "Values that do not fit the new type are counted as invalid (and treated as "
+            "missing).\n\nExamples:\n  %schema\n  %schema bank day=categorical pdays=number",
+    .max_args = 1,
+    .any_options = true,
+    .run = run_schema,
+};
