@@ -86,7 +86,7 @@ int amlp_plot_init(amlp_plot *p, const aml_plot_opts *opts, aml_error *err)
     p->o = opts ? *opts : aml_plot_opts_default();
     p->err = err;
     int rc = check_opts(&p->o, err);
-    if (rc)
+    if (rc || (rc = amlp_font_init(err)))
         return rc;
     p->pw = (int)lround(p->o.width * p->o.scale);
     p->ph = (int)lround(p->o.height * p->o.scale);
@@ -134,17 +134,11 @@ void amlp_plot_done(amlp_plot *p)
     p->surf = NULL;
 }
 
-static void select_font(cairo_t *cr, double size, bool bold)
-{
-    cairo_select_font_face(cr, AMLP_FONT, CAIRO_FONT_SLANT_NORMAL,
-                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size(cr, size);
-}
 
 double amlp_text_w(amlp_plot *p, const char *s, double size, bool bold)
 {
     cairo_text_extents_t te;
-    select_font(p->cr, size, bold);
+    amlp_font_select(p->cr, size, bold);
     cairo_text_extents(p->cr, s ? s : "", &te);
     return te.x_advance;
 }

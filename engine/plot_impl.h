@@ -23,8 +23,7 @@
 #define AMLP_OCC_W 48
 #define AMLP_OCC_H 32
 
-/* Font sizes and the font, in logical pixels. */
-#define AMLP_FONT "DejaVu Sans"
+/* Font sizes in logical pixels. */
 #define AMLP_FS_TICK 11.0
 #define AMLP_FS_AXIS 12.0
 #define AMLP_FS_TITLE 15.0
@@ -113,6 +112,12 @@ void amlp_text_fit(amlp_plot *p, const char *s, double size, bool bold, double m
                    char *buf, size_t cap);
 int amlp_legend_add(amlp_plot *p, const char *text, amlp_rgb c, amlp_legend_kind kind,
                     bool dashed, double alpha);
+
+/* ---- font (plot_font.c) ---- */
+/* Load DejaVu Sans once per process (thread-safe); 0 or AML_ENOENT/AML_EINTERNAL. */
+int amlp_font_init(aml_error *err);
+/* Select the chart font (after a successful amlp_font_init). */
+void amlp_font_select(cairo_t *cr, double size, bool bold);
 
 /* ---- PNG encoding (plot_png.c) ---- */
 int amlp_png_encode(cairo_surface_t *surf, unsigned char **png, size_t *size,

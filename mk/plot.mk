@@ -29,3 +29,7 @@ $(PLOT_BENCH): tests/bench/plot_bench.c $(LIBAML) $(O)/flags
 bench-plot: $(PLOT_BENCH)
 	$(PLOT_BENCH)
 bench: bench-plot
+
+# The chart font is loaded with FreeType directly (engine/plot_font.c).
+PKGS += freetype2
+DEB_PACKAGES += libfreetype-dev
