@@ -164,7 +164,7 @@ mg_table *mg_table_new(size_t ncols, const char *const *headers);  /* NULL: no m
 void mg_table_free(mg_table *t);
 void mg_table_numeric(mg_table *t, size_t col);  /* right-align column `col` */
 void mg_table_row(mg_table *t, const char *const *cells);  /* copies ncols cells */
-/* Appends the table to `text` (aligned, long cells cut) and `html`. */
+/* Appends the table to `text` (aligned, long cells cut) and `html` (may be NULL). */
 void mg_table_render(const mg_table *t, mg_buf *text, mg_buf *html);
 /* Characters (code points) in UTF-8 `s`. */
 size_t mg_utf8_width(const char *s);

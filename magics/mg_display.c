@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MG_CELL_MAX 48  /* characters shown per text cell before an ellipsis */
+#define MG_CELL_MAX 64  /* characters shown per text cell before an ellipsis */
 
 struct mg_table {
     size_t ncols, nrows, cap;
@@ -147,7 +147,8 @@ void mg_table_render(const mg_table *t, mg_buf *text, mg_buf *html)
             mg_buf_add(text, c + 1 < t->ncols ? "  " : "\n");
         }
     free(w);
-
+    if (!html)
+        return;
     mg_buf_add(html, "<table class=\"automl-table\"><thead><tr>");
     for (size_t c = 0; c < t->ncols; c++) {
         mg_buf_add(html, t->numeric[c] ? "<th style=\"text-align:right\">" : "<th style=\"text-align:left\">");
