@@ -628,14 +628,15 @@ static int build_frame(reader *rd, const aml_type *guess, size_t rows, aml_error
     int rc = aml_frame_new(&rd->frame);
     size_t all_missing = 0;
     for (size_t j = 0; j < rd->cx.ncols && !rc; j++) {
-        amlp_col c;
-        amlp_col_init(&c, rd->types[j]);
-        c.name = amlp_strdup(rd->names[j]);
-        rc = c.name ? amlp_col_reserve(&c, rows + 64) : AML_ENOMEM;
         char text[64];
         long line = 0;
         first_invalid(rd, j, text, sizeof text, &line);
-        for (size_t i = 0; i < rd->nchunks && !rc; i++) {
+        /* Chunk 0's column becomes the frame's; the others are appended. */
+        amlp_col c = rd->chunks[0].cols[j];
+        amlp_col_init(&rd->chunks[0].cols[j], rd->types[j]);
+        c.name = amlp_strdup(rd->names[j]);
+        rc = c.name ? amlp_col_reserve(&c, rows + 64) : AML_ENOMEM;
+        for (size_t i = 1; i < rd->nchunks && !rc; i++) {
             amlp_col *src = &rd->chunks[i].cols[j];
             rc = amlp_col_append(&c, src, 0, src->n);
             amlp_col_clear(src);

@@ -208,9 +208,11 @@ Test(csv, chunked_parse_matches_single_thread)
     cr_expect_str_eq(aml_frame_get_string(f2, 3, rows - 1), a);
     cr_expect_eq(aml_frame_get_number(f2, 0, rows - 1), (double)(rows - 1));
     /* An error deep in the second half is found with its line. */
+    aml_frame_free(f1);
     len += (size_t)sprintf(t + len, "1,2\n");
-    cr_expect_eq(aml_csv_read_buffer(t, len, "big", &o, &f1 /* unused on error */, NULL, &e),
-                 AML_EPARSE);
+    aml_frame *f3 = NULL;
+    cr_expect_eq(aml_csv_read_buffer(t, len, "big", &o, &f3, NULL, &e), AML_EPARSE);
+    cr_expect_null(f3);
     cr_expect_eq(e.line, (long)(rows * 2 + 2));
     cr_expect_eq(e.column, 3);
     cr_expect_str_eq(e.source, "cat");

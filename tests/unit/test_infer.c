@@ -152,7 +152,7 @@ Test(infer, datetime_values_against_naive_reference)
             for (int mm = 1; mm < m; mm++)
                 days += md[mm - 1] + (mm == 2 && y % 4 == 0 && (y % 100 || y % 400 == 0));
             days += 9; /* day 10 */
-            char s[40];
+            char s[64];
             snprintf(s, sizeof s, "%04d-%02d-10T01:02:03+01:00", y, m);
             const char *vals[1] = {s};
             aml_frame *f;
@@ -161,7 +161,7 @@ Test(infer, datetime_values_against_naive_reference)
             cr_expect_eq(aml_frame_get_number(f, 0, 0), (double)(days * 86400 + 3723 - 3600), "%s", s);
             char back[40];
             aml_frame_cell_str(f, 0, 0, back, sizeof back);
-            char want[40];
+            char want[64];
             snprintf(want, sizeof want, "%04d-%02d-10 00:02:03", y, m);
             cr_expect_str_eq(back, want);
             aml_frame_free(f);
