@@ -638,7 +638,7 @@ const mg_magic mg_magic_plot = {
             "number -> box plot.  by=COL colours by a category (the 8 most frequent values).\n\n"
             "Examples:\n  %plot x=age\n  %plot x=age by=y\n  %plot x=job\n  %plot x=job y=balance\n"
             "  %plot x=age y=balance by=y\n  %plot x=day y=duration kind=line\n"
-            "  %plot x=balance bins=60   %plot x=campaign kind=bar",
+            "  %plot x=balance bins=60\n  %plot x=campaign kind=bar",
     .options = plot_options,
     .max_args = 1,
     .run = run_plot,
