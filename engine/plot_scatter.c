@@ -1,7 +1,8 @@
 /* plot_scatter.c — scatter plots.  Markers are splatted straight into the
  * device pixels from pre-rendered anti-aliased discs (4x4 sub-pixel phases)
- * with integer alpha blending in input order: 100k points in a few
- * milliseconds, and the same bytes every time. */
+ * with integer alpha blending in input order, band by band of device rows
+ * so the frame buffer stays in cache: 100k points in a few milliseconds, and
+ * the same bytes every time. */
 #include "plot_impl.h"
 
 #include <math.h>
@@ -48,7 +49,49 @@ static void make_sprites(sprites *s, double r)
         }
 }
 
-static void splat(amlp_plot *p, const aml_plot_scatter_data *d, double alpha, double diam)
+typedef struct splat_pt {
+    int ix, iy;                 /* sprite origin, device px */
+    unsigned char phx, phy, col;
+} splat_pt;
+
+#define BAND 16                 /* device rows per band (a band stays in cache) */
+
+/* Blend the rows [r0, r1) of one point's sprite. */
+static inline void blend_rows(unsigned char *data, int stride, const sprites *sp,
+                              const splat_pt *q, int r0, int r1, int cx0, int cx1,
+                              const unsigned *rgb, const unsigned char *atab)
+{
+    uint32_t c = rgb[q->col];
+    uint32_t srb = c & 0xFF00FFu, sg = (c >> 8) & 255u;
+    const unsigned char *cov = sp->cov[q->phy][q->phx];
+    int x0 = q->ix < cx0 ? cx0 - q->ix : 0;
+    int x1 = q->ix + sp->size > cx1 ? cx1 - q->ix : sp->size;
+    for (int yy = r0; yy < r1; yy++) {
+        uint32_t *row = (uint32_t *)(void *)(data + (size_t)yy * (size_t)stride);
+        const unsigned char *cr = cov + (yy - q->iy) * sp->size;
+        for (int x = x0; x < x1; x++) {
+            unsigned cv = cr[x];
+            if (!cv)
+                continue;
+            uint32_t a = atab[cv], na = 255 - a;
+            uint32_t *dp = &row[q->ix + x];
+            uint32_t v = *dp;
+            /* red and blue in two 16-bit lanes of one word, green apart; each
+             * lane is round((dst * (255 - a) + src * a) / 255) exactly:
+             * (t + (t >> 8)) >> 8 with t = x + 128, x <= 255 * 255 */
+            uint32_t rb = (v & 0xFF00FFu) * na + srb * a + 0x800080u;
+            rb = ((rb + ((rb >> 8) & 0xFF00FFu)) >> 8) & 0xFF00FFu;
+            uint32_t g = ((v >> 8) & 255u) * na + sg * a + 128u;
+            g = (g + (g >> 8)) >> 8;
+            *dp = rb | (g << 8);
+        }
+    }
+}
+
+/* Points are blended band by band of device rows; each band lists the points
+ * touching it in input order, so every pixel still sees the points in input
+ * order (the same bytes as a plain loop) while the band stays in cache. */
+static int splat(amlp_plot *p, const aml_plot_scatter_data *d, double alpha, double diam)
 {
     sprites sp;
     double scale = p->o.scale;
@@ -69,40 +112,65 @@ static void splat(amlp_plot *p, const aml_plot_scatter_data *d, double alpha, do
         rgb[k] = ((unsigned)lround(c.r * 255) << 16) | ((unsigned)lround(c.g * 255) << 8) |
                  (unsigned)lround(c.b * 255);
     }
+    size_t nb = (size_t)((cy1 - cy0 + BAND - 1) / BAND);
+    splat_pt *pts = amlp_malloc(d->n * sizeof *pts);
+    size_t *start = amlp_calloc(nb + 1, sizeof *start);
+    uint32_t *list = NULL;
+    int rc = 0;
+    if (!pts || !start) {
+        rc = aml_error_set(p->err, AML_ENOMEM, 0, 0, "scatter", "out of memory");
+        goto done;
+    }
+    size_t m = 0, total = 0;
     for (size_t i = 0; i < d->n; i++) {
         double X = amlp_px_x(p, d->x[i]) * scale, Y = amlp_px_y(p, d->y[i]) * scale;
         double fx = floor(X), fy = floor(Y);
         int ix = (int)fx - half, iy = (int)fy - half;
-        int phx = (int)((X - fx) * PHASES), phy = (int)((Y - fy) * PHASES);
         if (ix >= cx1 || iy >= cy1 || ix + sp.size <= cx0 || iy + sp.size <= cy0)
             continue;
-        unsigned c = rgb[d->category ? (size_t)d->category[i] % 8 : 0];
-        unsigned sr = (c >> 16) & 255, sg = (c >> 8) & 255, sb = c & 255;
-        const unsigned char *cov = sp.cov[phy][phx];
-        int y0 = iy < cy0 ? cy0 - iy : 0, y1 = iy + sp.size > cy1 ? cy1 - iy : sp.size;
-        int x0 = ix < cx0 ? cx0 - ix : 0, x1 = ix + sp.size > cx1 ? cx1 - ix : sp.size;
-        for (int y = y0; y < y1; y++) {
-            uint32_t *row = (uint32_t *)(void *)(data + (size_t)(iy + y) * (size_t)stride);
-            const unsigned char *cr = cov + y * sp.size;
-            for (int x = x0; x < x1; x++) {
-                unsigned cv = cr[x];
-                if (!cv)
-                    continue;
-                unsigned a = atab[cv], na = 255 - a;
-                uint32_t *dp = &row[ix + x];
-                uint32_t v = *dp;
-                unsigned r = ((v >> 16) & 255) * na + sr * a + 128;
-                unsigned g = ((v >> 8) & 255) * na + sg * a + 128;
-                unsigned b = (v & 255) * na + sb * a + 128;
-                /* round(x / 255) exactly for x <= 255 * 255 (the +128 is above) */
-                r = (r + (r >> 8)) >> 8;
-                g = (g + (g >> 8)) >> 8;
-                b = (b + (b >> 8)) >> 8;
-                *dp = (r << 16) | (g << 8) | b;
-            }
+        splat_pt *q = &pts[m++];
+        q->ix = ix;
+        q->iy = iy;
+        q->phx = (unsigned char)((X - fx) * PHASES);
+        q->phy = (unsigned char)((Y - fy) * PHASES);
+        q->col = (unsigned char)(d->category ? (size_t)d->category[i] % 8 : 0);
+        int r0 = iy < cy0 ? cy0 : iy, r1 = iy + sp.size > cy1 ? cy1 : iy + sp.size;
+        for (int b = (r0 - cy0) / BAND; b <= (r1 - 1 - cy0) / BAND; b++) {
+            start[b + 1]++;
+            total++;
         }
     }
+    for (size_t b = 0; b < nb; b++)
+        start[b + 1] += start[b];
+    list = amlp_malloc((total ? total : 1) * sizeof *list);
+    if (!list) {
+        rc = aml_error_set(p->err, AML_ENOMEM, 0, 0, "scatter", "out of memory");
+        goto done;
+    }
+    /* fill each band's list in input order; start[b] runs up to the next band */
+    for (size_t k = 0; k < m; k++) {
+        const splat_pt *q = &pts[k];
+        int r0 = q->iy < cy0 ? cy0 : q->iy, r1 = q->iy + sp.size > cy1 ? cy1 : q->iy + sp.size;
+        for (int b = (r0 - cy0) / BAND; b <= (r1 - 1 - cy0) / BAND; b++)
+            list[start[b]++] = (uint32_t)k;
+    }
+    size_t from = 0;
+    for (size_t b = 0; b < nb; b++) {
+        int b0 = cy0 + (int)b * BAND, b1 = b0 + BAND > cy1 ? cy1 : b0 + BAND;
+        for (size_t e = from; e < start[b]; e++) {
+            const splat_pt *q = &pts[list[e]];
+            int r0 = q->iy < b0 ? b0 : q->iy;
+            int r1 = q->iy + sp.size > b1 ? b1 : q->iy + sp.size;
+            blend_rows(data, stride, &sp, q, r0, r1, cx0, cx1, rgb, atab);
+        }
+        from = start[b];
+    }
+done:
     cairo_surface_mark_dirty(p->surf);
+    amlp_free(pts);
+    amlp_free(start);
+    amlp_free(list);
+    return rc;
 }
 
 int aml_plot_scatter(const aml_plot_opts *opts, const aml_plot_scatter_data *d,
@@ -162,8 +230,8 @@ int aml_plot_scatter(const aml_plot_opts *opts, const aml_plot_scatter_data *d,
     for (size_t i = 0; i < d->n; i++)
         amlp_occ_point(&p, d->x[i], d->y[i]);
     amlp_plot_layout(&p);
-    splat(&p, d, alpha, diam);
-    rc = amlp_plot_finish(&p, out);
+    if ((rc = splat(&p, d, alpha, diam)) == 0)
+        rc = amlp_plot_finish(&p, out);
 done:
     amlp_plot_done(&p);
     return rc;

@@ -425,7 +425,7 @@ static void check_golden(const chart_case *cc)
     const char *upd = getenv("AML_GOLDEN_UPDATE");
     if (upd && strcmp(upd, "1") == 0) {
         cr_assert(write_file(path, img->png, img->png_size), "cannot write %s", path);
-        cr_log_warn("golden image written: %s", path);
+        cr_log_info("golden image written: %s", path);
         aml_plot_image_free(img);
         return;
     }
