@@ -79,6 +79,9 @@ typedef struct mg_option {
 typedef struct mg_ctx mg_ctx;
 typedef struct mg_call mg_call;
 
+/* What a magic's first positional word names (for completion). */
+typedef enum mg_arg_kind { MG_ARG_NONE = 0, MG_ARG_DATASET, MG_ARG_PATH } mg_arg_kind;
+
 typedef struct mg_magic {
     const char *name;
     const char *synopsis;   /* "%sleep SECONDS" */
@@ -89,6 +92,7 @@ typedef struct mg_magic {
     bool free_text;            /* the words are free text (%echo) */
     bool takes_as;             /* accepts `as NAME` */
     bool any_options;          /* key=value pairs not in `options` go to call->extra */
+    mg_arg_kind first_arg;     /* what the first positional word names */
     int (*run)(mg_ctx *ctx, const mg_call *call);
     /* Magics that answer with a value (%version) set `value` instead of
      * `run`: it returns a new mime bundle, shown as the execute_result and
@@ -239,6 +243,12 @@ int mg_column_or_fail(mg_ctx *ctx, const mg_dataset *d, const char *name, const 
                       size_t *col);
 /* Finds data set `name` (NULL: the most recent) or fails with a suggestion. */
 int mg_dataset_or_fail(mg_ctx *ctx, const char *name, mg_dataset **out);
+
+/* ---- completion (mg_complete.c) ---- */
+/* complete_reply content (without status) for `code` with the cursor at
+ * code point `cursor_pos`: magic names, option names, enumerated values,
+ * column and data set names, file paths. */
+json_t *mg_complete(mg_session *s, const char *code, long cursor_pos);
 
 /* ---- the interpreter (mg_interp.c) ---- */
 /* Fills `interp` with the magics interpreter over `session` (borrowed). */

@@ -408,5 +408,6 @@ const mg_magic mg_magic_analyze = {
             "Examples:\n  %analyze\n  %analyze bank target=y",
     .options = analyze_options,
     .max_args = 1,
+    .first_arg = MG_ARG_DATASET,
     .run = run_analyze,
 };

@@ -199,6 +199,7 @@ const mg_magic mg_magic_import = {
     .min_args = 1,
     .max_args = 1,
     .takes_as = true,
+    .first_arg = MG_ARG_PATH,
     .run = run_import,
 };
 
@@ -280,6 +281,7 @@ const mg_magic mg_magic_show = {
     .help = "Examples:\n  %show\n  %show bank rows=20",
     .options = show_options,
     .max_args = 1,
+    .first_arg = MG_ARG_DATASET,
     .run = run_show,
 };
 
@@ -346,5 +348,6 @@ const mg_magic mg_magic_schema = {
             "missing).\n\nExamples:\n  %schema\n  %schema bank day=categorical pdays=number",
     .max_args = 1,
     .any_options = true,
+    .first_arg = MG_ARG_DATASET,
     .run = run_schema,
 };

@@ -8,7 +8,6 @@
 #include "aml.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,107 +184,9 @@ static json_t *evaluate(void *self, const char *expr)
     return json_pack("{s:s, s:o, s:{}}", "status", "ok", "data", result, "metadata");
 }
 
-/* ---- completion ---- */
-
-static void add_match(json_t *matches, const char *prefix, const char *cand, const char *suffix)
+static json_t *mg_complete_hook(void *self, const char *code, long cursor_pos)
 {
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s%s%s", prefix, cand, suffix);
-    json_array_append_new(matches, json_string(buf));
-}
-
-static void complete_paths(json_t *matches, const char *word)
-{
-    char dir[1024] = ".", base[1024];
-    const char *slash = strrchr(word, '/');
-    if (slash) {
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - word + 1), word);
-        snprintf(base, sizeof base, "%s", slash + 1);
-    } else {
-        snprintf(base, sizeof base, "%s", word);
-    }
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    size_t bl = strlen(base);
-    while ((e = readdir(d)) != NULL && json_array_size(matches) < 200) {
-        if (e->d_name[0] == '.' && base[0] != '.')
-            continue;
-        if (strncmp(e->d_name, base, bl) != 0)
-            continue;
-        char full[1400];
-        snprintf(full, sizeof full, "%s%s%s", slash ? dir : "", e->d_name,
-                 e->d_type == DT_DIR ? "/" : "");
-        json_array_append_new(matches, json_string(full));
-    }
-    closedir(d);
-}
-
-static json_t *complete(void *self, const char *code, long cursor_pos)
-{
-    (void)self;
-    size_t end = kn_utf8_offset(code, cursor_pos);
-    size_t ls = end;
-    while (ls > 0 && code[ls - 1] != '\n')
-        ls--;
-    while (ls < end && (code[ls] == ' ' || code[ls] == '\t'))
-        ls++;
-    json_t *matches = json_array();
-    size_t word_start = end;
-    while (word_start > ls && !isspace((unsigned char)code[word_start - 1]))
-        word_start--;
-    char word[512];
-    snprintf(word, sizeof word, "%.*s", (int)(end - word_start), code + word_start);
-
-    if (code[ls] == '%' && word_start == ls) {
-        /* the magic name itself */
-        const char *typed = word;
-        const char *pct = code[ls + 1] == '%' ? "%%" : "%";
-        typed += strlen(pct) <= strlen(typed) ? strlen(pct) : strlen(typed);
-        for (size_t i = 0; mg_magics[i]; i++)
-            if (strncmp(mg_magics[i]->name, typed, strlen(typed)) == 0)
-                add_match(matches, pct, mg_magics[i]->name, "");
-    } else if (code[ls] == '%') {
-        char name[64];
-        size_t k = 0, p = ls + 1;
-        while (code[p] == '%')
-            p++;
-        while (k + 1 < sizeof name && (isalnum((unsigned char)code[p]) || code[p] == '_' ||
-                                       code[p] == '-'))
-            name[k++] = code[p++];
-        name[k] = 0;
-        const mg_magic *m = mg_find(name);
-        const char *eq = strchr(word, '=');
-        for (const mg_option *o = m ? m->options : NULL; o && o->name; o++) {
-            const char *w = word[0] == '-' && word[1] == '-' ? word + 2 : word;
-            const char *dash = w == word ? "" : "--";
-            if (eq) {
-                size_t kl = (size_t)(eq - w);
-                if (o->type != MG_ENUM || strlen(o->name) != kl || strncmp(o->name, w, kl))
-                    continue;
-                for (const char *v = o->values; *v;) {
-                    const char *bar = strchr(v, '|');
-                    size_t vl = bar ? (size_t)(bar - v) : strlen(v);
-                    if (strncmp(v, eq + 1, strlen(eq + 1)) == 0 && strlen(eq + 1) <= vl) {
-                        char cand[256];
-                        snprintf(cand, sizeof cand, "%s%.*s=%.*s", dash, (int)kl, w, (int)vl, v);
-                        add_match(matches, "", cand, "");
-                    }
-                    if (!bar)
-                        break;
-                    v = bar + 1;
-                }
-            } else if (strncmp(o->name, w, strlen(w)) == 0) {
-                add_match(matches, dash, o->name, o->type == MG_FLAG ? "" : "=");
-            }
-        }
-        if (!eq && word[0] != '-' && (word[0] == '.' || word[0] == '/' || strchr(word, '/')))
-            complete_paths(matches, word);
-    }
-    return json_pack("{s:o, s:i, s:i, s:{}}", "matches", matches, "cursor_start",
-                     (int)kn_utf8_count(code, word_start), "cursor_end", (int)cursor_pos,
-                     "metadata");
+    return mg_complete(self, code, cursor_pos);
 }
 
 static json_t *inspect(void *self, const char *code, long cursor_pos, int detail_level)
@@ -334,7 +235,7 @@ void mg_interpreter_init(kn_interpreter *interp, mg_session *session)
         .kernel_info = kernel_info,
         .execute = execute,
         .evaluate = evaluate,
-        .complete = complete,
+        .complete = mg_complete_hook,
         .inspect = inspect,
         .is_complete = is_complete,
         .shutdown = shutdown_hook,

@@ -641,5 +641,6 @@ const mg_magic mg_magic_plot = {
             "  %plot x=balance bins=60\n  %plot x=campaign kind=bar",
     .options = plot_options,
     .max_args = 1,
+    .first_arg = MG_ARG_DATASET,
     .run = run_plot,
 };
