@@ -72,6 +72,72 @@ static int load_gzip(const char *path, size_t hint, amlp_input *in, aml_error *e
     return 0;
 }
 
+bool amlp_csv_is_gzip(const void *data, size_t len)
+{
+    const unsigned char *b = data;
+    return len >= 2 && b[0] == 0x1f && b[1] == 0x8b;
+}
+
+int amlp_csv_load_gzip_buffer(const void *data, size_t len, const char *name, amlp_input *in,
+                              aml_error *err)
+{
+    memset(in, 0, sizeof *in);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 15 + 32) != Z_OK)  /* 32: detect the gzip header */
+        return aml_error_set(err, AML_ENOMEM, 0, 0, name, "out of memory starting zlib");
+    size_t cap = len * 4 + 4096, out = 0;
+    char *buf = amlp_malloc(cap);
+    int zrc = Z_OK, rc = buf ? 0 : AML_ENOMEM;
+    const unsigned char *src = data;
+    size_t consumed = 0;
+    while (!rc && zrc != Z_STREAM_END) {
+        if (cap - out < 65536) {
+            size_t nc = cap + cap / 2;
+            char *nb = amlp_realloc(buf, nc);
+            if (!nb) {
+                rc = AML_ENOMEM;
+                break;
+            }
+            buf = nb;
+            cap = nc;
+        }
+        /* zlib counts in uInt: feed and drain at most 1 GiB at a time */
+        size_t in_left = len - consumed, out_left = cap - out;
+        zs.next_in = (unsigned char *)(uintptr_t)(src + consumed);
+        zs.avail_in = (uInt)(in_left < (1u << 30) ? in_left : (1u << 30));
+        zs.next_out = (unsigned char *)buf + out;
+        zs.avail_out = (uInt)(out_left < (1u << 30) ? out_left : (1u << 30));
+        uInt in_before = zs.avail_in, out_before = zs.avail_out;
+        zrc = inflate(&zs, Z_NO_FLUSH);
+        consumed += in_before - zs.avail_in;
+        out += out_before - zs.avail_out;
+        if (zrc == Z_STREAM_END)
+            break;
+        if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
+            inflateEnd(&zs);
+            amlp_free(buf);
+            return aml_error_set(err, AML_EIO, 0, 0, name, "gzip: %s",
+                                 zs.msg ? zs.msg : "corrupt data");
+        }
+        if (zrc == Z_BUF_ERROR && consumed == len) {
+            inflateEnd(&zs);
+            amlp_free(buf);
+            return aml_error_set(err, AML_EIO, 0, 0, name, "gzip: the data ends too early");
+        }
+    }
+    inflateEnd(&zs);
+    if (rc) {
+        amlp_free(buf);
+        return aml_error_set(err, rc, 0, 0, name, "out of memory inflating the data");
+    }
+    in->owned = buf;
+    in->buf = buf;
+    in->len = in->total = out;
+    in->nul_pos = SIZE_MAX;
+    return 0;
+}
+
 int amlp_csv_load_file(const char *path, amlp_input *in, aml_error *err)
 {
     memset(in, 0, sizeof *in);

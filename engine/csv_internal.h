@@ -52,6 +52,12 @@ typedef struct amlp_input {
 
 int amlp_csv_load_file(const char *path, amlp_input *in, aml_error *err);
 void amlp_csv_set_buffer(amlp_input *in, const void *data, size_t len);
+/* True if the bytes start with the gzip magic number. */
+bool amlp_csv_is_gzip(const void *data, size_t len);
+/* Inflates gzip bytes held in memory (e.g. a data set embedded in a program)
+ * into an owned buffer.  `name` is for messages. */
+int amlp_csv_load_gzip_buffer(const void *data, size_t len, const char *name, amlp_input *in,
+                              aml_error *err);
 /* Strip the BOM, find NULs, decode non-UTF-8 bytes as Windows-1252. */
 int amlp_csv_decode(amlp_input *in, aml_error *err);
 void amlp_csv_input_free(amlp_input *in);

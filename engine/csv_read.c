@@ -862,6 +862,12 @@ int aml_csv_read_buffer(const void *data, size_t len, const char *name,
     memset(&rd, 0, sizeof rd);
     rd.opt = opts ? opts : &def;
     rd.name = name ? name : "";
-    amlp_csv_set_buffer(&rd.in, data, len);
+    if (amlp_csv_is_gzip(data, len)) {
+        int rc = amlp_csv_load_gzip_buffer(data, len, rd.name, &rd.in, err);
+        if (rc)
+            return rc;
+    } else {
+        amlp_csv_set_buffer(&rd.in, data, len);
+    }
     return finish(&rd, read_impl(&rd, err), t0, out, report);
 }
