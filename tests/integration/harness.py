@@ -85,18 +85,18 @@ class ManagedKernel:
 
     def flush(self, duration=0.05):
         """Drop anything pending on shell, iopub, stdin and control."""
-        for ch in (self.kc.shell_channel, self.kc.iopub_channel, self.kc.stdin_channel,
-                   self.kc.control_channel):
+        for ch in ("shell", "iopub", "stdin", "control"):
+            get = getattr(self.kc, f"get_{ch}_msg")
             while True:
                 try:
-                    ch.get_msg(timeout=duration)
+                    get(timeout=duration)
                 except Empty:
                     break
         self.pending = {"shell": [], "iopub": [], "control": []}
 
     def _take(self, channel, pred, timeout, what):
         """First pending/arriving message on channel matching pred; others stay pending."""
-        ch = getattr(self.kc, channel + "_channel")
+        get = getattr(self.kc, f"get_{channel}_msg")
         pending = self.pending[channel]
         for i, m in enumerate(pending):
             if pred(m):
@@ -107,7 +107,7 @@ class ManagedKernel:
             if left <= 0:
                 raise AssertionError(f"{what} within {timeout}s")
             try:
-                msg = ch.get_msg(timeout=left)
+                msg = get(timeout=left)
             except Empty:
                 continue
             if channel == "iopub":

@@ -209,6 +209,21 @@ def test_stop_on_error_aborts_queued(kernel):
             assert m["msg_type"] == "status", f"aborted request produced {m['msg_type']}"
 
 
+def test_stop_on_error_fast_failing_cell(kernel):
+    """Same contract when A fails at once (an unknown magic is rejected before the
+    cell runs): B and C were sent before A's reply, so they are aborted. This is
+    what "Run All" does in a notebook; several rounds, since it is about timing."""
+    kc = kernel.kc
+    for round_ in range(5):
+        a = kc.execute("%nosuchmagic")
+        b = kc.execute("%echo b")
+        c = kc.execute("%echo c")
+        statuses = [kernel.reply(x)["content"]["status"] for x in (a, b, c)]
+        assert statuses == ["error", "aborted", "aborted"], f"round {round_}: {statuses}"
+        for x in (a, b, c):
+            kernel.iopub(x)
+
+
 def test_stop_on_error_false_runs_queued(kernel):
     a, b, c = send_three(kernel, False)
     ra, rb, rc = kernel.reply(a), kernel.reply(b), kernel.reply(c)

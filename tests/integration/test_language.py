@@ -172,9 +172,3 @@ def test_continuation_line_runs_as_one(kernel):
     assert reply["content"]["status"] == "ok"
     text = "".join(m["content"]["text"] for m in of_type(iop, "stream"))
     assert "one" in text and "two" in text and text.count("\n") == 1
-
-
-def test_quoted_argument(kernel):
-    reply, iop = kernel.execute('%echo "a  b"')
-    assert reply["content"]["status"] == "ok"
-    assert "".join(m["content"]["text"] for m in of_type(iop, "stream")) == "a  b\n"
