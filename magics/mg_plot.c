@@ -19,13 +19,15 @@
 static const mg_option plot_options[] = {
     {"x", MG_COLUMN, NULL, "the column along the horizontal axis (or the one to count)"},
     {"y", MG_COLUMN, NULL, "the column along the vertical axis"},
-    {"kind", MG_ENUM, "hist|scatter|bar|box|line", "the chart (default: chosen from the types)"},
+    {"kind", MG_ENUM, "hist|scatter|bar|box|line|heatmap|roc|pr",
+     "the chart (default: chosen from the types)"},
     {"by", MG_COLUMN, NULL, "split by this category: one colour per value"},
     {"title", MG_STRING, NULL, "the chart's title"},
     {"bins", MG_INT, NULL, "histogram bins (default: Freedman–Diaconis)"},
     {"log", MG_ENUM, "x|y|xy", "logarithmic axes"},
     {"width", MG_INT, NULL, "width in pixels (default 640)"},
     {"height", MG_INT, NULL, "height in pixels (default 400)"},
+    {"positive", MG_STRING, NULL, "roc/pr: the value of y that counts as positive"},
     {0},
 };
 
@@ -526,6 +528,136 @@ out:
     return rc;
 }
 
+/* Heatmap of counts: rows are y's values, columns x's, coloured by row share. */
+static int plot_heatmap(plot_req *p)
+{
+    if (p->y < 0)
+        return mg_fail(p->ctx, "UsageError", "kind=heatmap needs x=COLUMN and y=COLUMN "
+                       "(two categories)");
+    levels lx, ly;
+    if (make_levels(p->ctx, p->f, (size_t)p->x, MAX_BOX_LEVELS, &lx))
+        return -1;
+    if (make_levels(p->ctx, p->f, (size_t)p->y, MAX_BOX_LEVELS, &ly)) {
+        levels_free(&lx);
+        return -1;
+    }
+    double *v = calloc(lx.n * ly.n + 1, sizeof *v);
+    if (!v) {
+        levels_free(&lx);
+        levels_free(&ly);
+        return mg_fail(p->ctx, "MemoryError", "out of memory");
+    }
+    for (size_t r = 0; r < aml_frame_nrows(p->f); r++)
+        if (lx.code[r] >= 0 && ly.code[r] >= 0)
+            v[(size_t)ly.code[r] * lx.n + (size_t)lx.code[r]] += 1;
+    aml_plot_heatmap_data h = aml_plot_heatmap_data_default();
+    h.values = v;
+    h.rows = ly.n;
+    h.cols = lx.n;
+    h.row_labels = (const char *const *)ly.names;
+    h.col_labels = (const char *const *)lx.names;
+    h.annot = lx.n <= 8 ? AML_PLOT_ANNOT_VALUE_ROW_PCT : AML_PLOT_ANNOT_VALUE;
+    h.color_by_row = true;
+    h.colorbar_title = "share of the row";
+    if (!p->opts.x_title)
+        p->opts.x_title = aml_frame_col_name(p->f, (size_t)p->x);
+    if (!p->opts.y_title)
+        p->opts.y_title = aml_frame_col_name(p->f, (size_t)p->y);
+    aml_plot_image *img = NULL;
+    aml_error err = {0};
+    int rc = aml_plot_heatmap(&p->opts, &h, &img, &err);
+    free(v);
+    levels_free(&lx);
+    levels_free(&ly);
+    return finish(p, rc, img, &err);
+}
+
+/* The positive class of a two-valued label column: `positive=` if given,
+ * else yes/true/1 when present, else the rarer value. */
+static int positive_class(plot_req *p, const char *positive, levels *lv, int *pos)
+{
+    const char *name = aml_frame_col_name(p->f, (size_t)p->y);
+    if (lv->n != 2 || lv->dropped)
+        return mg_fail(p->ctx, "UsageError", "kind=roc/pr needs a label y with two values; "
+                       "'%s' has %zu", name, lv->n + lv->dropped);
+    *pos = -1;
+    for (size_t i = 0; i < 2; i++) {
+        if (positive && strcmp(lv->names[i], positive) == 0)
+            *pos = (int)i;
+        if (!positive && (strcasecmp(lv->names[i], "yes") == 0 ||
+                          strcasecmp(lv->names[i], "true") == 0 || strcmp(lv->names[i], "1") == 0))
+            *pos = (int)i;
+    }
+    if (positive && *pos < 0)
+        return mg_fail(p->ctx, "UsageError", "positive=%s: '%s' takes the values '%s' and '%s'",
+                       positive, name, lv->names[0], lv->names[1]);
+    if (*pos < 0) {
+        size_t c[2] = {0, 0};
+        for (size_t r = 0; r < aml_frame_nrows(p->f); r++)
+            if (lv->code[r] >= 0)
+                c[lv->code[r]]++;
+        *pos = c[1] <= c[0] ? 1 : 0;
+    }
+    return 0;
+}
+
+/* ROC or precision-recall curves: how well each score column (x, or a comma
+ * list) alone ranks the positive rows of the label y first. */
+static int plot_curves(plot_req *p, const char *xs, const char *positive, bool roc)
+{
+    if (p->y < 0)
+        return mg_fail(p->ctx, "UsageError", "kind=%s needs y=LABEL (a column with two values)",
+                       roc ? "roc" : "pr");
+    levels lv;
+    if (make_levels(p->ctx, p->f, (size_t)p->y, 3, &lv))
+        return -1;
+    int pos = 0, rc = positive_class(p, positive, &lv, &pos);
+    char names[8][128];
+    size_t nx = 0;
+    for (const char *c = xs; rc == 0 && *c && nx < 8;) {
+        size_t len = strcspn(c, ",");
+        snprintf(names[nx], sizeof names[nx], "%.*s", (int)len, c);
+        size_t col;
+        if (mg_column_or_fail(p->ctx, p->d, names[nx], "x", &col) ||
+            need_numeric(p, (long)col, "x"))
+            rc = -1;
+        nx++;
+        c += len + (c[len] == ',');
+    }
+    size_t rows = aml_frame_nrows(p->f);
+    aml_plot_scored curves[8];
+    double *scores[8] = {0};
+    int *labels[8] = {0};
+    for (size_t i = 0; rc == 0 && i < nx; i++) {
+        size_t col = (size_t)aml_frame_col_index(p->f, names[i]), n = 0;
+        scores[i] = malloc((rows + 1) * sizeof **scores);
+        labels[i] = malloc((rows + 1) * sizeof **labels);
+        if (!scores[i] || !labels[i]) {
+            rc = mg_fail(p->ctx, "MemoryError", "out of memory");
+            break;
+        }
+        for (size_t r = 0; r < rows; r++)
+            if (lv.code[r] >= 0 && aml_frame_is_valid(p->f, col, r)) {
+                scores[i][n] = aml_frame_get_number(p->f, col, r);
+                labels[i][n++] = lv.code[r] == pos;
+            }
+        curves[i] = (aml_plot_scored){scores[i], labels[i], n, names[i]};
+    }
+    if (rc == 0) {
+        aml_plot_image *img = NULL;
+        aml_error err = {0};
+        rc = roc ? aml_plot_roc(&p->opts, curves, nx, &img, &err)
+                 : aml_plot_pr(&p->opts, curves, nx, &img, &err);
+        rc = finish(p, rc, img, &err);
+    }
+    for (size_t i = 0; i < nx; i++) {
+        free(scores[i]);
+        free(labels[i]);
+    }
+    levels_free(&lv);
+    return rc;
+}
+
 static long column_opt(plot_req *p, const mg_call *call, const char *opt, int *rc)
 {
     const char *name = mg_opt(call, opt);
@@ -548,7 +680,13 @@ static int run_plot(mg_ctx *ctx, const mg_call *call)
     p.d = d;
     p.f = d->frame;
     int rc = 0;
-    p.x = column_opt(&p, call, "x", &rc);
+    const char *kind = mg_opt(call, "kind");
+    bool curves = kind && (strcmp(kind, "roc") == 0 || strcmp(kind, "pr") == 0);
+    /* roc/pr take a comma list of score columns, checked when drawing */
+    if (!curves)
+        p.x = column_opt(&p, call, "x", &rc);
+    else if (mg_opt(call, "x"))
+        p.x = 0;
     if (rc == 0)
         p.y = column_opt(&p, call, "y", &rc);
     if (rc == 0)
@@ -558,7 +696,6 @@ static int run_plot(mg_ctx *ctx, const mg_call *call)
     if (p.x < 0)
         return mg_fail(ctx, "UsageError", "%%plot needs x=COLUMN — e.g. %%plot x=%s",
                        aml_frame_ncols(p.f) ? aml_frame_col_name(p.f, 0) : "age");
-    const char *kind = mg_opt(call, "kind");
     if (!kind) {
         bool xcat = is_category(p.f, (size_t)p.x);
         if (p.y < 0)
@@ -584,11 +721,15 @@ static int run_plot(mg_ctx *ctx, const mg_call *call)
     p.bins = mg_opt(call, "bins") ? atol(mg_opt(call, "bins")) : 0;
     if (mg_opt(call, "bins") && (p.bins < 1 || p.bins > 500))
         return mg_fail(ctx, "UsageError", "bins=%ld: use 1 to 500 bins", p.bins);
-    if (p.by >= 0 && strcmp(kind, "bar") != 0 &&
+    if (p.by >= 0 && strcmp(kind, "bar") != 0 && !curves &&
         make_levels(ctx, p.f, (size_t)p.by, MAX_BY_LEVELS, &p.by_levels))
         return -1;
 
-    const char *xn = aml_frame_col_name(p.f, (size_t)p.x);
+    char xlist[300] = "";
+    if (curves && mg_opt(call, "x"))  /* "a,b" reads "a, b" in a title */
+        for (const char *c = mg_opt(call, "x"); *c && strlen(xlist) + 3 < sizeof xlist; c++)
+            strncat(xlist, *c == ',' ? ", " : (char[2]){*c, 0}, sizeof xlist - strlen(xlist) - 1);
+    const char *xn = curves ? xlist : aml_frame_col_name(p.f, (size_t)p.x);
     const char *yn = p.y >= 0 ? aml_frame_col_name(p.f, (size_t)p.y) : NULL;
     const char *bn = p.by >= 0 ? aml_frame_col_name(p.f, (size_t)p.by) : NULL;
     if (mg_opt(call, "title"))
@@ -606,6 +747,11 @@ static int run_plot(mg_ctx *ctx, const mg_call *call)
     else if (strcmp(kind, "box") == 0)
         snprintf(p.title, sizeof p.title, "%s%s%s", yn ? yn : xn, yn || bn ? " by " : "",
                  yn ? xn : bn ? bn : "");
+    else if (strcmp(kind, "heatmap") == 0)
+        snprintf(p.title, sizeof p.title, "%s by %s (counts and row %%)", yn ? yn : "", xn);
+    else if (curves)
+        snprintf(p.title, sizeof p.title, "How well %s alone ranks %s (%s)", xn, yn ? yn : "",
+                 strcmp(kind, "roc") == 0 ? "ROC" : "precision-recall");
     else
         snprintf(p.title, sizeof p.title, "Mean %s over %s%s%s", yn, xn, bn ? " by " : "",
                  bn ? bn : "");
@@ -623,6 +769,11 @@ static int run_plot(mg_ctx *ctx, const mg_call *call)
         rc = plot_bar(&p);
     else if (strcmp(kind, "box") == 0)
         rc = plot_box(&p);
+    else if (strcmp(kind, "heatmap") == 0)
+        rc = plot_heatmap(&p);
+    else if (curves)
+        rc = plot_curves(&p, mg_opt(call, "x"), mg_opt(call, "positive"),
+                         strcmp(kind, "roc") == 0);
     else
         rc = plot_line(&p);
     levels_free(&p.by_levels);
@@ -635,10 +786,13 @@ const mg_magic mg_magic_plot = {
     .summary = "Draw a chart of columns: look at the data before any model does.",
     .help = "Without kind=, the chart follows the columns' types: one number -> histogram, "
             "one category -> bar chart of counts, two numbers -> scatter, a category and a "
-            "number -> box plot.  by=COL colours by a category (the 8 most frequent values).\n\n"
+            "number -> box plot.  by=COL colours by a category (the 8 most frequent values).\n"
+            "kind=heatmap counts two categories against each other; kind=roc and kind=pr show "
+            "how well a number alone (or a few: x=a,b) ranks the rows of a two-valued y.\n\n"
             "Examples:\n  %plot x=age\n  %plot x=age by=y\n  %plot x=job\n  %plot x=job y=balance\n"
             "  %plot x=age y=balance by=y\n  %plot x=day y=duration kind=line\n"
-            "  %plot x=balance bins=60\n  %plot x=campaign kind=bar",
+            "  %plot x=balance bins=60\n  %plot x=campaign kind=bar\n"
+            "  %plot x=job y=y kind=heatmap\n  %plot x=duration,pdays y=y kind=roc",
     .options = plot_options,
     .max_args = 1,
     .first_arg = MG_ARG_DATASET,
