@@ -161,7 +161,9 @@ static void category_ticks(amlp_plot *p, amlp_axis *a, double len, bool horiz)
         a->thin = (n + AMLP_PLOT_MAX_TICKS - 1) / AMLP_PLOT_MAX_TICKS;
     }
     double slot = len / (double)n;
-    double maxw = horiz ? fmax(len * 0.9 / (double)(n / a->thin > 0 ? n / a->thin : 1), 40.0)
+    /* horizontal x labels may use their whole slot; labels that do not fit
+     * are rotated rather than cut, and only cut beyond CAT_LABEL_MAX */
+    double maxw = horiz ? fmax(CAT_LABEL_MAX, slot * (double)a->thin - 8.0)
                         : fmin(CAT_LABEL_MAX, p->o.width * 0.3);
     a->max_label_w = 0.0;
     a->n_ticks = 0;
@@ -249,6 +251,7 @@ static void compute_layout(amlp_plot *p)
         right = PAD + 16.0 + 14.0 + TICK_LEN + TICK_GAP + p->cb.max_label_w +
                 (p->cbar.title ? AMLP_FS_AXIS + 10.0 : 0.0);
     }
+    const double base_right = right;
     double bottom = PAD + TICK_LEN + TICK_GAP + AMLP_FS_TICK +
                     (p->x.title ? AMLP_FS_AXIS + 10.0 : 0.0);
     double left = PAD;
@@ -265,13 +268,14 @@ static void compute_layout(amlp_plot *p)
         axis_ticks(p, &p->x, pw, true);
         bottom = PAD + (p->x.hide_ticks ? TICK_GAP + 2.0 : TICK_LEN + TICK_GAP) +
                  x_label_extent(&p->x) + (p->x.title ? AMLP_FS_AXIS + 10.0 : 0.0);
-        /* the last x label is centred on its tick and must not be cut off */
-        if (p->x.n_ticks && !p->x.rotate && !p->legend_right && !p->cbar.on) {
+        /* the last x label is centred on its tick: it must neither be cut off
+         * nor run under the legend or colour bar */
+        if (p->x.n_ticks && !p->x.rotate) {
             double half = p->x.label_w[p->x.n_ticks - 1] / 2.0;
             double pos = amlp_axis_norm(&p->x, p->x.ticks[p->x.n_ticks - 1]);
             double over = half + 2.0 - (1.0 - pos) * pw;
-            if (over > right - PAD)
-                right = PAD + over;
+            double room = (p->legend_right || p->cbar.on) ? 12.0 : base_right - PAD;
+            right = base_right + (over > room ? over - room : 0.0);
         }
     }
     /* rotated labels hang to the left of their tick: keep the first on canvas */
@@ -322,7 +326,11 @@ int amlp_plot_layout(amlp_plot *p)
     if (p->n_leg && (p->o.legend == AML_PLOT_LEGEND_AUTO ||
                      p->o.legend == AML_PLOT_LEGEND_INSIDE)) {
         int occupied = amlp_legend_place_inside(p);
-        if (occupied > 0 && p->o.legend == AML_PLOT_LEGEND_AUTO) {
+        double lw, lh;
+        legend_box(p, &lw, &lh);
+        /* outside only when the plot keeps at least 60% of the width */
+        if (occupied > 0 && p->o.legend == AML_PLOT_LEGEND_AUTO &&
+            lw + 14.0 + PAD <= 0.4 * p->o.width) {
             p->legend_right = true;
             compute_layout(p);
         }

@@ -151,9 +151,10 @@ int aml_plot_bar(const aml_plot_opts *opts, const aml_plot_bar_data *d,
     cairo_restore(cr);
     if (d->value_labels) {
         double slot = d->horizontal ? (p.py1 - p.py0) / (double)n : (p.px1 - p.px0) / (double)n;
+        int dec = amlp_value_decimals(vals, n);
         for (size_t i = 0; i < n && slot >= AMLP_FS_ANNOT * 0.9; i++) {
             char buf[48];
-            amlp_format_value(vals[i], buf, sizeof buf);
+            amlp_format_fixed(vals[i], dec, buf, sizeof buf);
             double fs = AMLP_FS_ANNOT;
             double w = amlp_text_w(&p, buf, fs, false);
             if (!d->horizontal && w > slot * 0.95)

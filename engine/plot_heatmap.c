@@ -55,38 +55,6 @@ static amlp_rgb cmap_rdbu(double t)
     return c;
 }
 
-/* One number format for every cell: integers as integers, else three
- * significant digits of the largest magnitude; U+2212 for minus. */
-static int cell_decimals(const double *v, size_t n)
-{
-    double maxabs = 0.0;
-    bool ints = true;
-    for (size_t i = 0; i < n; i++) {
-        if (fabs(v[i]) > maxabs)
-            maxabs = fabs(v[i]);
-        if (v[i] != round(v[i]))
-            ints = false;
-    }
-    if (ints || maxabs == 0.0)
-        return 0;
-    int d = 2 - (int)floor(log10(maxabs));
-    return d < 0 ? 0 : (d > 4 ? 4 : d);
-}
-
-static void format_cell(double v, int dec, char *buf, size_t cap)
-{
-    if (fabs(v) >= 1e7) {
-        amlp_format_value(v, buf, cap);
-        return;
-    }
-    char tmp[32];
-    snprintf(tmp, sizeof tmp, "%.*f", dec, v);
-    if (tmp[0] == '-' && strspn(tmp + 1, "0.") != strlen(tmp + 1))
-        snprintf(buf, cap, "\xE2\x88\x92%.30s", tmp + 1);
-    else
-        snprintf(buf, cap, "%.30s", tmp[0] == '-' ? tmp + 1 : tmp);
-}
-
 static double luminance(amlp_rgb c)
 {
     return 0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b;
@@ -169,7 +137,7 @@ int aml_plot_heatmap(const aml_plot_opts *opts, const aml_plot_heatmap_data *d,
     }
     cairo_t *cr = p.cr;
     double fs = fmin(AMLP_FS_ANNOT, ch * (d->annot == AML_PLOT_ANNOT_VALUE_ROW_PCT ? 0.3 : 0.45));
-    int dec = cell_decimals(d->values, R * C);
+    int dec = amlp_value_decimals(d->values, R * C);
     for (size_t r = 0; r < R; r++)
         for (size_t c = 0; c < C; c++) {
             double v = d->values[r * C + c];
@@ -184,7 +152,7 @@ int aml_plot_heatmap(const aml_plot_opts *opts, const aml_plot_heatmap_data *d,
                 continue;
             amlp_rgb tc = luminance(col) > 0.45 ? amlp_rgb_hex(0x1A1A1A) : amlp_rgb_hex(0xFFFFFF);
             char a[48], b[48];
-            format_cell(v, dec, a, sizeof a);
+            amlp_format_fixed(v, dec, a, sizeof a);
             double cxm = x + cw / 2, cym = y + ch / 2;
             if (d->annot == AML_PLOT_ANNOT_VALUE_ROW_PCT) {
                 snprintf(b, sizeof b, "%.1f%%", share * 100.0);

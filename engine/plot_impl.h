@@ -130,8 +130,14 @@ size_t amlp_ticks_log(double lo, double hi, int max_ticks, double *ticks, size_t
 /* Tick labels for ticks[0..n): shortest text that tells neighbours apart. */
 void amlp_format_ticks(const double *ticks, size_t n, bool log, bool percent,
                        char (*labels)[AMLP_PLOT_LABEL_LEN]);
-/* A value label ("0.123", "12.3k"...) with ~3 significant digits. */
+/* A value label ("0.123", "1.5e7"...) with ~3 significant digits. */
 void amlp_format_value(double v, char *buf, size_t cap);
+/* Decimals for labelling a set of values alike: 0 for integers, else the
+ * fewest that show every value exactly, at most three significant digits of
+ * the largest magnitude (0..4). */
+int amlp_value_decimals(const double *v, size_t n);
+/* v with `dec` decimals, U+2212 for minus, "-0.0" as "0.0". */
+void amlp_format_fixed(double v, int dec, char *buf, size_t cap);
 
 /* ---- axes and layout (plot_axes.c) ---- */
 void amlp_axis_numeric(amlp_axis *a, double dlo, double dhi, aml_plot_scale scale,

@@ -5,6 +5,7 @@
 #include "plot_impl.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define LEG_PAD 7.0
@@ -73,17 +74,40 @@ static double entry_text_w(amlp_plot *p, const amlp_legend_entry *e, char *buf, 
     return amlp_text_w(p, buf, AMLP_FS_LEGEND, false);
 }
 
+/* Rows the legend may use: as many as fit between the top of the plot area
+ * and the bottom of the chart.  When entries do not fit, the last row says
+ * how many were left out. */
+static size_t legend_rows(const amlp_plot *p)
+{
+    bool title = p->o.title && *p->o.title;
+    double top = 10.0 + (title ? AMLP_FS_TITLE + 12.0 : AMLP_FS_TICK * 0.5);
+    double avail = p->o.height - top - 10.0 - LEG_PAD * 2 - 2.0 + (LEG_ROW - AMLP_FS_LEGEND);
+    size_t rows = avail > LEG_ROW ? (size_t)(avail / LEG_ROW) : 1;
+    return rows < p->n_leg ? rows : p->n_leg;
+}
+
+static void more_text(const amlp_plot *p, size_t rows, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "+%zu more", p->n_leg - (rows - 1));
+}
+
 void amlp_legend_size(amlp_plot *p, double *w, double *h)
 {
     double tw = 0.0;
     char buf[256];
-    for (size_t i = 0; i < p->n_leg; i++) {
+    size_t rows = legend_rows(p);
+    bool cut = rows < p->n_leg;
+    for (size_t i = 0; i < (cut ? rows - 1 : rows); i++) {
         double t = entry_text_w(p, &p->leg[i], buf, sizeof buf);
         if (t > tw)
             tw = t;
     }
-    *w = p->n_leg ? ceil(LEG_PAD * 2 + LEG_SWATCH + LEG_GAP + tw) : 0.0;
-    *h = p->n_leg ? ceil(LEG_PAD * 2 + LEG_ROW * (double)p->n_leg - (LEG_ROW - AMLP_FS_LEGEND) + 2.0) : 0.0;
+    if (cut) {
+        more_text(p, rows, buf, sizeof buf);
+        tw = fmax(tw, amlp_text_w(p, buf, AMLP_FS_LEGEND, false));
+    }
+    *w = rows ? ceil(LEG_PAD * 2 + LEG_SWATCH + LEG_GAP + tw) : 0.0;
+    *h = rows ? ceil(LEG_PAD * 2 + LEG_ROW * (double)rows - (LEG_ROW - AMLP_FS_LEGEND) + 2.0) : 0.0;
 }
 
 int amlp_legend_place_inside(amlp_plot *p)
@@ -130,7 +154,9 @@ void amlp_legend_draw(amlp_plot *p)
     amlp_legend_size(p, &w, &h);
     double x = p->leg_x, y = p->leg_y;
     if (p->legend_right) {
-        x = p->px1 + 14.0;
+        /* against the right edge: extra room the layout left for the last x
+         * tick label stays between the plot and the legend */
+        x = p->o.width - 10.0 - w;
         y = p->py0;
     }
     cairo_save(cr);
@@ -148,10 +174,18 @@ void amlp_legend_draw(amlp_plot *p)
     cairo_set_line_width(cr, 1.0);
     cairo_stroke(cr);
     char buf[256];
-    for (size_t i = 0; i < p->n_leg; i++) {
+    size_t rows = legend_rows(p);
+    bool cut = rows < p->n_leg;
+    for (size_t i = 0; i < rows; i++) {
         const amlp_legend_entry *e = &p->leg[i];
         double cy = y + LEG_PAD + 1.0 + AMLP_FS_LEGEND * 0.5 + LEG_ROW * (double)i;
         double sx = x + LEG_PAD;
+        if (cut && i == rows - 1) {
+            more_text(p, rows, buf, sizeof buf);
+            amlp_text(p, buf, sx + LEG_SWATCH + LEG_GAP, cy, AMLP_FS_LEGEND, false, 0.0, 0.5,
+                      0.0, amlp_rgb_hex(0x666666));
+            break;
+        }
         switch (e->kind) {
         case AMLP_LEG_LINE:
             cairo_set_line_width(cr, 2.0);

@@ -212,3 +212,43 @@ void amlp_format_value(double v, char *buf, size_t cap)
     else
         fmt_g(v, 3, buf, cap);
 }
+
+int amlp_value_decimals(const double *v, size_t n)
+{
+    double maxabs = 0.0;
+    bool ints = true;
+    for (size_t i = 0; i < n; i++) {
+        if (fabs(v[i]) > maxabs)
+            maxabs = fabs(v[i]);
+        if (v[i] != round(v[i]))
+            ints = false;
+    }
+    if (ints || maxabs == 0.0)
+        return 0;
+    int cap = 2 - (int)floor(log10(maxabs));
+    cap = cap < 0 ? 0 : (cap > 4 ? 4 : cap);
+    /* fewer when they show every value exactly (0.45 and 0.3 -> "0.45", "0.30") */
+    for (int d = 0; d < cap; d++) {
+        double m = pow(10.0, d);
+        bool exact = true;
+        for (size_t i = 0; i < n && exact; i++)
+            exact = fabs(round(v[i] * m) / m - v[i]) <= 1e-9 * fmax(1.0, fabs(v[i]));
+        if (exact)
+            return d;
+    }
+    return cap;
+}
+
+void amlp_format_fixed(double v, int dec, char *buf, size_t cap)
+{
+    char tmp[32];
+    if (fabs(v) >= 1e7)
+        amlp_format_value(v, tmp, sizeof tmp);
+    else
+        snprintf(tmp, sizeof tmp, "%.*f", dec, v);
+    /* "-0.00" prints as "0.00"; a real minus sign (U+2212) otherwise */
+    if (tmp[0] == '-' && strspn(tmp + 1, "0.") != strlen(tmp + 1))
+        snprintf(buf, cap, "\xE2\x88\x92%.30s", tmp + 1);
+    else
+        snprintf(buf, cap, "%.30s", tmp[0] == '-' ? tmp + 1 : tmp);
+}
