@@ -222,12 +222,19 @@ static int need_numeric(plot_req *p, long col, const char *role)
                    t == AML_TYPE_CATEGORICAL ? " (kind=bar counts categories)" : "");
 }
 
-/* Rows where every used column is valid (and the by-category is kept). */
+/* Rows where every used column is valid (and the by-category is kept); on a
+ * log axis, rows with values <= 0 are left out, as matplotlib masks them. */
 static bool row_ok(const plot_req *p, size_t r)
 {
     if (p->x >= 0 && !aml_frame_is_valid(p->f, (size_t)p->x, r))
         return false;
     if (p->y >= 0 && !aml_frame_is_valid(p->f, (size_t)p->y, r))
+        return false;
+    if (p->opts.x_scale == AML_PLOT_LOG && p->x >= 0 &&
+        !(aml_frame_get_number(p->f, (size_t)p->x, r) > 0))
+        return false;
+    if (p->opts.y_scale == AML_PLOT_LOG && p->y >= 0 &&
+        !(aml_frame_get_number(p->f, (size_t)p->y, r) > 0))
         return false;
     if (p->by >= 0 && p->by_levels.code[r] < 0)
         return false;
