@@ -145,7 +145,7 @@ void amlp_format_ticks(const double *ticks, size_t n, bool log, bool percent,
             maxabs = fabs(ticks[i]);
     double scale = percent ? 100.0 : 1.0;
     const char *suffix = percent ? "%" : "";
-    bool fixed = maxabs * scale < 1e6 && (maxabs * scale >= 1e-3 || maxabs == 0.0);
+    bool fixed = maxabs * scale < 1e6 && (maxabs * scale >= 1e-4 || maxabs == 0.0);
     if (fixed) {
         /* decimals: the fewest that keep every tick exact to 1e-9 relative */
         int dec = 0;
@@ -181,12 +181,13 @@ void amlp_format_ticks(const double *ticks, size_t n, bool log, bool percent,
         }
         return;
     }
-    /* scientific: fewest significant digits that tell neighbours apart */
-    for (int prec = 1; prec <= 10; prec++) {
+    /* scientific: the fewest significant digits that give every tick exactly */
+    for (int prec = 1; prec <= 15; prec++) {
         bool ok = true;
         for (size_t i = 0; i < n; i++) {
-            fmt_g(ticks[i] * scale, prec, labels[i], AMLP_PLOT_LABEL_LEN);
-            if (i > 0 && strcmp(labels[i], labels[i - 1]) == 0)
+            double v = ticks[i] * scale;
+            fmt_g(v, prec, labels[i], AMLP_PLOT_LABEL_LEN);
+            if (fabs(strtod(labels[i], NULL) - v) > 1e-9 * fabs(v))
                 ok = false;
         }
         if (ok)

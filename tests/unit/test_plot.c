@@ -11,11 +11,13 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
+#include "plot_impl.h"   /* internal tick-label formatting, checked below */
 
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <png.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -891,5 +893,93 @@ Test(plot, allocation_failures)
             aml_plot_image_free(img);
         }
         cr_assert(ok, "%s never succeeded", charts[i].name);
+    }
+}
+
+/* ---- tick labels (internal formatting) ---- */
+
+Test(plot, tick_labels_hand_checked)
+{
+    char l[8][AMLP_PLOT_LABEL_LEN];
+    const double a[6] = { 0, 0.2, 0.4, 0.6, 0.8, 1.0 };
+    amlp_format_ticks(a, 6, false, false, l);
+    cr_assert_str_eq(l[0], "0.0");
+    cr_assert_str_eq(l[1], "0.2");
+    cr_assert_str_eq(l[5], "1.0");
+    const double b[3] = { -2, 0, 2 };
+    amlp_format_ticks(b, 3, false, false, l);
+    cr_assert_str_eq(l[0], "\xE2\x88\x92" "2");  /* U+2212 minus sign */
+    cr_assert_str_eq(l[1], "0");
+    cr_assert_str_eq(l[2], "2");
+    const double c[3] = { 1e6, 2e6, 3e6 };
+    amlp_format_ticks(c, 3, false, false, l);
+    cr_assert_str_eq(l[0], "1e6");
+    cr_assert_str_eq(l[2], "3e6");
+    const double d[4] = { 0.01, 0.1, 1, 10 };
+    amlp_format_ticks(d, 4, true, false, l);
+    cr_assert_str_eq(l[0], "0.01");
+    cr_assert_str_eq(l[2], "1");
+    cr_assert_str_eq(l[3], "10");
+    const double e[3] = { 0, 0.5, 1 };
+    amlp_format_ticks(e, 3, false, true, l);
+    cr_assert_str_eq(l[0], "0%");
+    cr_assert_str_eq(l[1], "50%");
+    cr_assert_str_eq(l[2], "100%");
+    const double f[2] = { 0.00025, 0.0005 };
+    amlp_format_ticks(f, 2, false, false, l);
+    cr_assert_str_eq(l[0], "0.00025");
+    const double g[4] = { 0.45, 0.3, -0.01, 0.05 };
+    cr_assert_eq(amlp_value_decimals(g, 4), 2);
+    char buf[48];
+    amlp_format_fixed(-0.01, 2, buf, sizeof buf);
+    cr_assert_str_eq(buf, "\xE2\x88\x92" "0.01");
+    amlp_format_fixed(-0.0001, 2, buf, sizeof buf);
+    cr_assert_str_eq(buf, "0.00");
+    const double h[3] = { 0.9123, 0.5, 0.25 };
+    cr_assert_eq(amlp_value_decimals(h, 3), 3);
+    const double k[2] = { 1200, 35 };
+    cr_assert_eq(amlp_value_decimals(k, 2), 0);
+}
+
+/* ---- thread safety: concurrent renders give the single-threaded bytes ---- */
+
+typedef struct thread_job {
+    size_t chart;
+    int reps;
+    const aml_plot_image *want;
+    int mismatches;
+} thread_job;
+
+static void *render_thread(void *arg)
+{
+    thread_job *j = arg;
+    for (int r = 0; r < j->reps; r++) {
+        aml_plot_image *img = NULL;
+        if (charts[j->chart].render(&img, NULL) != 0 || img->png_size != j->want->png_size ||
+            memcmp(img->png, j->want->png, img->png_size) != 0)
+            j->mismatches++;
+        aml_plot_image_free(img);
+    }
+    return NULL;
+}
+
+Test(plot, concurrent_renders)
+{
+    /* charts whose data is built on the stack or read-only (no shared writes) */
+    const size_t pick[4] = { 0, 5, 6, 11 };
+    aml_plot_image *want[4];
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(charts[pick[i]].render(&want[i], NULL), 0);
+    pthread_t th[4];
+    thread_job jobs[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){ pick[i], 6, want[i], 0 };
+        cr_assert_eq(pthread_create(&th[i], NULL, render_thread, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert_eq(jobs[i].mismatches, 0, "%s differs when rendered concurrently",
+                     charts[pick[i]].name);
+        aml_plot_image_free(want[i]);
     }
 }
