@@ -73,13 +73,14 @@ static json_t *flag_list(unsigned flags)
     return a;
 }
 
-/* Up to three distinct example values of a column, comma-separated. */
+/* Up to three distinct example values of a column, comma-separated, from
+ * about 2000 rows spread over the whole file (files are often sorted). */
 static void examples(const aml_frame *f, size_t col, char *buf, size_t len)
 {
     char seen[3][64];
-    size_t n_seen = 0, rows = aml_frame_nrows(f);
+    size_t n_seen = 0, rows = aml_frame_nrows(f), step = rows / 2000 + 1;
     buf[0] = 0;
-    for (size_t r = 0; r < rows && r < 2000 && n_seen < 3; r++) {
+    for (size_t r = 0; r < rows && n_seen < 3; r += step) {
         if (!aml_frame_is_valid(f, col, r))
             continue;
         char v[64];
