@@ -7,7 +7,8 @@
 #                        run implicitly: look at every changed image (and `git diff
 #                        --stat tests/data/golden/plot`) before committing.
 #   make bench-plot      median render time per chart kind, 640x400 logical (1280x800
-#                        PNG), 50 renders each (tests/bench/plot_bench.c)
+#                        PNG), 50 renders each (tests/bench/plot_bench.c), beside the
+#                        same charts drawn by matplotlib (tests/bench/plot_bench_mpl.py)
 #
 # The unit suite itself (build/$(BUILD)/tests/test_plot) is built by the main Makefile;
 # on a golden mismatch it writes the actual image to build/$(BUILD)/tests/plot-actual/.
@@ -27,9 +28,11 @@ $(PLOT_BENCH): tests/bench/plot_bench.c $(LIBAML) $(O)/flags
 	$(CC) $(ALL_CFLAGS) -MMD -MP $(filter %.c %.a,$^) $(ALL_LDFLAGS) $(LIBS) -o $@
 
 bench-plot: $(PLOT_BENCH)
-	$(PLOT_BENCH)
+	PYTHON=$(PYTHON) $(PLOT_BENCH)
 bench: bench-plot
 
 # The chart font is loaded with FreeType directly (engine/plot_font.c).
 PKGS += freetype2
 DEB_PACKAGES += libfreetype-dev
+# The benchmark's peer.
+DEB_PACKAGES += python3-matplotlib

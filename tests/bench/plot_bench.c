@@ -1,8 +1,12 @@
 /* plot_bench.c — render time of each chart kind (engine/plot_*.c): the median
  * of 50 renders at 640x400 logical (1280x800 PNG pixels), PNG encoding
- * included.  Built and run by `make bench-plot` (mk/plot.mk).  Prints one
- * line per chart kind; the target is <= 20 ms for a typical chart.
- * Usage: plot_bench [SUBSTRING]   (only the chart kinds whose name contains it) */
+ * included; the target is <= 20 ms for a typical chart.  The peer is
+ * matplotlib (tests/bench/plot_bench_mpl.py, same kinds, sizes and PNG size,
+ * run in the same process tree); its median and the ratio are printed beside
+ * ours when python3-matplotlib is installed.  Built and run by
+ * `make bench-plot` (mk/plot.mk) from the repository root.
+ * Usage: plot_bench [SUBSTRING]   (only the chart kinds whose name contains it;
+ * no peer run then).  PYTHON (default /usr/bin/python3) runs the peer. */
 #include "aml.h"
 
 #include <math.h>
@@ -172,19 +176,21 @@ static int cmp_d(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     static const struct {
-        const char *name;
+        const char *name, *key;
         int (*fn)(aml_plot_image **);
     } kinds[] = {
-        { "line (3 series x 200)", r_line },
-        { "scatter (3k, 3 classes)", r_scatter },
-        { "scatter (100k, 3 classes)", r_scatter_big },
-        { "bar (15, horizontal)", r_bar },
-        { "histogram (5k, 2 classes)", r_hist },
-        { "box (4 x 1000)", r_box },
-        { "confusion (4x4)", r_confusion },
-        { "ROC (3 x 5k)", r_roc },
-        { "precision-recall (3 x 5k)", r_pr },
+        { "line (3 series x 200)", "line", r_line },
+        { "scatter (3k, 3 classes)", "scatter3k", r_scatter },
+        { "scatter (100k, 3 classes)", "scatter100k", r_scatter_big },
+        { "bar (15, horizontal)", "bar", r_bar },
+        { "histogram (5k, 2 classes)", "hist", r_hist },
+        { "box (4 x 1000)", "box", r_box },
+        { "confusion (4x4)", "confusion", r_confusion },
+        { "ROC (3 x 5k)", "roc", r_roc },
+        { "precision-recall (3 x 5k)", "pr", r_pr },
     };
+    enum { NK = sizeof kinds / sizeof kinds[0] };
+    double ours[NK], peer[NK];
     make_data();
     printf("chart library: median of %d renders, 640x400 logical -> 1280x800 PNG\n", RUNS);
     printf("%-28s %10s %10s %10s\n", "chart", "median ms", "min ms", "PNG KiB");
@@ -208,9 +214,41 @@ int main(int argc, char **argv)
             aml_plot_image_free(img);
         }
         qsort(t, RUNS, sizeof t[0], cmp_d);
-        printf("%-28s %10.2f %10.2f %10.1f\n", kinds[k].name, (t[RUNS / 2 - 1] + t[RUNS / 2]) / 2,
-               t[0], bytes / 1024.0);
+        ours[k] = (t[RUNS / 2 - 1] + t[RUNS / 2]) / 2;
+        printf("%-28s %10.2f %10.2f %10.1f\n", kinds[k].name, ours[k], t[0], bytes / 1024.0);
     }
-    printf("(no peer figure: matplotlib is not installed in this environment)\n");
+    if (argc > 1 || fail)
+        return fail;
+    /* the peer: matplotlib, same charts, 20 renders each */
+    const char *py = getenv("PYTHON") ? getenv("PYTHON") : "/usr/bin/python3";
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s tests/bench/plot_bench_mpl.py 20 2>/dev/null", py);
+    fflush(stdout);
+    FILE *f = popen(cmd, "r");
+    size_t got = 0;
+    for (size_t k = 0; k < NK; k++)
+        peer[k] = NAN;
+    char line[256];
+    while (f && fgets(line, sizeof line, f)) {
+        char key[64];
+        double ms;
+        if (sscanf(line, "%63s %lf", key, &ms) != 2)
+            continue;
+        for (size_t k = 0; k < NK; k++)
+            if (strcmp(key, kinds[k].key) == 0) {
+                peer[k] = ms;
+                got++;
+            }
+    }
+    if (f)
+        pclose(f);
+    if (got == 0) {
+        printf("(no peer figure: %s could not run matplotlib; install python3-matplotlib)\n", py);
+        return fail;
+    }
+    printf("\n%-28s %10s %14s %10s\n", "chart", "ours ms", "matplotlib ms", "speed-up");
+    for (size_t k = 0; k < NK; k++)
+        printf("%-28s %10.2f %14.2f %9.1fx\n", kinds[k].name, ours[k], peer[k],
+               peer[k] / ours[k]);
     return fail;
 }
