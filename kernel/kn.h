@@ -107,6 +107,10 @@ void kn_error(kn_request *req, const char *ename, const char *evalue,
 /* Adds a pager payload to the execute_reply (shown by the client's pager). */
 void kn_page(kn_request *req, json_t *data);
 
+/* Adds an ask_exit payload: a console client exits (and, unless
+ * `keep_kernel`, shuts the kernel down). */
+void kn_ask_exit(kn_request *req, bool keep_kernel);
+
 /* Asks the user for a line through the stdin channel.  Returns 0 and a
  * malloc'd string in *out (caller frees), -1 when the client does not accept
  * input (allow_stdin false), -2 when interrupted or shutting down. */

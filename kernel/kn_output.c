@@ -133,12 +133,21 @@ void kn_error(kn_request *req, const char *ename, const char *evalue,
     out(req, "error", err);
 }
 
-void kn_page(kn_request *req, json_t *data)
+static void add_payload(kn_request *req, json_t *payload)
 {
     if (!req->payload)
         req->payload = json_array();
-    json_array_append_new(req->payload,
-                          json_pack("{s:s, s:O, s:i}", "source", "page", "data", data, "start", 0));
+    json_array_append_new(req->payload, payload);
+}
+
+void kn_page(kn_request *req, json_t *data)
+{
+    add_payload(req, json_pack("{s:s, s:O, s:i}", "source", "page", "data", data, "start", 0));
+}
+
+void kn_ask_exit(kn_request *req, bool keep_kernel)
+{
+    add_payload(req, json_pack("{s:s, s:b}", "source", "ask_exit", "keepkernel", keep_kernel));
 }
 
 bool kn_interrupted(const kn_request *req)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 static bool flag(json_t *content, const char *key, bool dflt)
@@ -42,16 +43,31 @@ static json_t *user_expressions(kn_server *srv, json_t *exprs)
     return out;
 }
 
-/* Takes every request already waiting on the shell socket (stop_on_error).
- * Called before the failed cell's reply goes out, so a request sent after the
- * client saw that reply is never among them.  Returns how many were taken. */
+/* How long a failed cell waits for requests still in flight (stop_on_error):
+ * "Run All" sends every cell at once, and a cell that fails at once must still
+ * stop the ones sent with it. */
+#define KN_ABORT_WINDOW_MS 50
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Takes every request waiting on the shell socket or arriving within the
+ * abort window (stop_on_error).  Called before the failed cell's reply goes
+ * out, so a request sent after the client saw that reply is never among
+ * them.  Returns how many were taken. */
 static size_t take_queued(kn_server *srv, kn_msg **out)
 {
     size_t n = 0, cap = 0;
+    long deadline = now_ms() + KN_ABORT_WINDOW_MS;
     *out = NULL;
     for (;;) {
+        long left = deadline - now_ms();
         zmq_pollitem_t item = {srv->shell, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, 0) <= 0)
+        if (zmq_poll(&item, 1, left > 0 ? left : 0) <= 0)
             return n;
         kn_msg m;
         if (kn_recv_msg(srv, srv->shell, &m, "shell"))

@@ -205,3 +205,24 @@ const mg_magic mg_magic_input = {
     .max_args = 0,
     .run = run_input,
 };
+
+static const mg_option exit_options[] = {
+    {"keep_kernel", MG_FLAG, NULL, "leave the kernel running (a console can reconnect)"},
+    {0},
+};
+
+static int run_exit(mg_ctx *ctx, const mg_call *call)
+{
+    kn_ask_exit(ctx->req, mg_flag(call, "keep_kernel"));
+    return 0;
+}
+
+const mg_magic mg_magic_exit = {
+    .name = "exit",
+    .synopsis = "%exit [keep_kernel]",
+    .summary = "Leave a console session (in a notebook, use the Kernel menu instead).",
+    .help = "`exit` or `quit` alone on a line means the same.",
+    .options = exit_options,
+    .max_args = 0,
+    .run = run_exit,
+};

@@ -204,6 +204,17 @@ void mg_cell_free(mg_cell *c)
     c->n = 0;
 }
 
+/* A line that is only `exit` or `quit` (with blanks around). */
+static bool bare_exit(const char *s)
+{
+    size_t n = strncmp(s, "exit", 4) == 0 || strncmp(s, "quit", 4) == 0 ? 4 : 0;
+    if (!n)
+        return false;
+    while (is_space(s[n]))
+        n++;
+    return s[n] == '\n' || s[n] == 0;
+}
+
 static void first_word(const char *s, char *out, size_t len)
 {
     size_t n = 0;
@@ -308,6 +319,26 @@ int mg_parse(const char *code, mg_cell *out, mg_syntax_error *err)
         if (c == '#') {
             while (code[sc.i] && code[sc.i] != '\n')
                 adv(&sc);
+            continue;
+        }
+        if (c != '%' && bare_exit(code + sc.i)) {
+            /* `exit` and `quit`, alone on a line, are %exit: what console users type */
+            if (out->n == cap) {
+                cap = cap ? cap * 2 : 4;
+                mg_line *v = realloc(out->lines, cap * sizeof *v);
+                if (!v)
+                    abort();
+                out->lines = v;
+            }
+            mg_line *l = &out->lines[out->n++];
+            memset(l, 0, sizeof *l);
+            l->name = strdup("exit");
+            l->rest = strdup("");
+            l->line = sc.line;
+            l->column = sc.col;
+            while (code[sc.i] && code[sc.i] != '\n')
+                adv(&sc);
+            first = false;
             continue;
         }
         if (c != '%') {

@@ -82,7 +82,7 @@ def test_complete_sleep_options(kernel):
 
 
 def test_complete_cursor_in_code_points(kernel):
-    code = "%echo é %ver"
+    code = "%echo é\n%ver"  # the second line's magic name, after a 2-byte character
     assert len(code) == 12 and len(code.encode()) == 13
     c = complete(kernel, code, 12)
     assert "%version" in c["matches"]

@@ -206,3 +206,19 @@ Test(registry, edit_distance_and_closest)
     cr_assert_str_eq(mg_closest_magic("%slep"), "sleep");
     cr_assert_null(mg_closest_magic("zzzzzzzz"));
 }
+
+Test(parse, bare_exit_and_quit_are_the_exit_magic)
+{
+    mg_cell c;
+    mg_syntax_error e;
+    cr_assert_eq(mg_parse("exit", &c, &e), 0, "%s", e.message);
+    cr_assert_eq(c.n, 1);
+    cr_assert_str_eq(c.lines[0].name, "exit");
+    mg_cell_free(&c);
+    cr_assert_eq(mg_parse("%echo bye\n  quit  \n", &c, &e), 0, "%s", e.message);
+    cr_assert_str_eq(c.lines[1].name, "exit");
+    mg_cell_free(&c);
+    cr_assert_eq(mg_parse("exit now", &c, &e), -1);
+    cr_assert_eq(mg_parse("exiting", &c, &e), -1);
+    cr_assert_str_eq(mg_completeness("quit"), "complete");
+}
