@@ -24,11 +24,11 @@
 #define AMLP_OCC_H 32
 
 /* Font sizes in logical pixels. */
-#define AMLP_FS_TICK 11.0
-#define AMLP_FS_AXIS 12.0
-#define AMLP_FS_TITLE 15.0
-#define AMLP_FS_LEGEND 11.0
-#define AMLP_FS_ANNOT 11.0
+#define AMLP_FS_TICK 12.0
+#define AMLP_FS_AXIS 13.0
+#define AMLP_FS_TITLE 16.0
+#define AMLP_FS_LEGEND 12.0
+#define AMLP_FS_ANNOT 12.0
 
 typedef struct amlp_rgb {
     double r, g, b;
