@@ -126,14 +126,22 @@ int aml_plot_hist(const aml_plot_opts *opts, const aml_plot_hist_data *d,
         }
         amlp_set_rgb(cr, col, fill_alpha);
         if (!overlay) {
-            /* thin white separators between the bins, as seaborn draws them */
-            cairo_fill_preserve(cr);
-            cairo_set_source_rgb(cr, 1, 1, 1);
-            cairo_set_line_width(cr, (p.px1 - p.px0) / (double)bins > 6.0 ? 0.8 : 0.0);
-            if ((p.px1 - p.px0) / (double)bins > 6.0)
+            cairo_fill(cr);
+            /* thin white separators between neighbouring bins, as seaborn draws
+             * them, only as high as the lower of the two so tops stay intact */
+            if ((p.px1 - p.px0) / (double)bins > 6.0) {
+                for (size_t b = 1; b < bins; b++) {
+                    double h = fmin(cnt[b - 1], cnt[b]);
+                    if (h <= 0)
+                        continue;
+                    double xe = amlp_px_x(&p, lo + bw * (double)b);
+                    cairo_move_to(cr, xe, y0);
+                    cairo_line_to(cr, xe, amlp_px_y(&p, h));
+                }
+                cairo_set_source_rgb(cr, 1, 1, 1);
+                cairo_set_line_width(cr, 0.8);
                 cairo_stroke(cr);
-            else
-                cairo_new_path(cr);
+            }
         } else {
             cairo_fill(cr);
         }
