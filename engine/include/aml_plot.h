@@ -118,9 +118,10 @@ typedef struct aml_plot_scatter_data {
 
 aml_plot_scatter_data aml_plot_scatter_data_default(void);
 
-/* Scatter plot, optionally coloured by category (legend lists categories).
- * Markers are alpha-blended in input order; 100k points render in
- * milliseconds. */
+/* Scatter plot, optionally coloured by category (legend lists categories;
+ * the 8-colour palette repeats beyond 8 categories).  Markers are
+ * alpha-blended in input order (later points on top); 100k points render in
+ * tens of milliseconds. */
 int aml_plot_scatter(const aml_plot_opts *opts, const aml_plot_scatter_data *data,
                      aml_plot_image **out, aml_error *err);
 
@@ -242,7 +243,7 @@ int aml_plot_roc(const aml_plot_opts *opts, const aml_plot_scored *curves,
                  size_t n_curves, aml_plot_image **out, aml_error *err);
 
 /* Precision-recall curves (steps) with "name (AP = 0.850)" in the legend and
- * the chance level (positive rate) as a dashed line. */
+ * the chance level (the positive rate of the first curve) as a dashed line. */
 int aml_plot_pr(const aml_plot_opts *opts, const aml_plot_scored *curves,
                 size_t n_curves, aml_plot_image **out, aml_error *err);
 
