@@ -60,6 +60,20 @@ int aml_plot_hist(const aml_plot_opts *opts, const aml_plot_hist_data *d,
         hi += w0;
     }
     double bw = (hi - lo) / (double)bins;
+    /* Whole numbers (ages, counts): whole-number bin widths with edges halfway
+     * between values, so no bin straddles two values and none is left empty
+     * between neighbours. */
+    bool whole = hi > lo && hi - lo < 1e9;
+    for (size_t i = 0; whole && i < d->n; i++)
+        whole = sorted[i] == floor(sorted[i]);
+    if (whole) {
+        bw = ceil((hi - lo + 1.0) / (double)bins);
+        if (bw < 1.0)
+            bw = 1.0;
+        lo -= 0.5;
+        bins = (size_t)ceil((hi + 0.5 - lo) / bw);
+        hi = lo + bw * (double)bins;
+    }
     counts = amlp_calloc(k * bins, sizeof *counts);
     class_n = amlp_calloc(k, sizeof *class_n);
     if (!counts || !class_n) {
