@@ -208,7 +208,7 @@ typedef struct plot_req {
     long x, y, by;          /* column indexes, -1 when absent */
     levels by_levels;
     aml_plot_opts opts;
-    char title[400];
+    char title[1400];  /* room for three column names and words */
     long bins;
 } plot_req;
 
@@ -245,7 +245,7 @@ static int finish(plot_req *p, int rc, aml_plot_image *img, const aml_error *err
 {
     if (rc)
         return mg_fail(p->ctx, "PlotError", "%s", err->text[0] ? err->text : aml_strerror(rc));
-    char alt[600];
+    char alt[1600];
     snprintf(alt, sizeof alt, "%s (chart, %d×%d)", p->title, img->width, img->height);
     rc = mg_display_png(p->ctx, img, alt);
     aml_plot_image_free(img);
