@@ -42,6 +42,8 @@ char amlp_csv_sniff(const char *buf, size_t len);
 /* Input: the whole file in memory, decoded to UTF-8. */
 typedef struct amlp_input {
     char *owned;          /* buffer we allocated (or NULL) */
+    void *map;            /* read-only mapping of a plain file (or NULL) */
+    size_t map_len;
     const char *buf;      /* text (after the BOM) */
     size_t len;
     size_t total;         /* uncompressed bytes as read */

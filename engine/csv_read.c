@@ -24,11 +24,14 @@ typedef struct ctx {
     char **extra;           /* extra missing tokens */
     size_t n_extra;
     bool skip_errors;
+    double row_bytes;       /* mean record size in the sample (0: unknown) */
+    const double *text_len; /* mean text length per column in the sample, or NULL */
 } ctx;
 
 typedef struct chunk {
     const ctx *cx;
     size_t begin, limit, end;
+    size_t reserve_bytes;   /* pre-size the columns for this many bytes of records */
     size_t max_rows;
     size_t rows;
     amlp_col *cols;
@@ -111,21 +114,49 @@ static void chunk_skip(chunk *ch, size_t pos)
     ch->skipped++;
 }
 
+/* Rows to expect in `bytes` bytes of records: from the sample's mean record
+ * size with a margin, never more than a record of empty fields per `ncols`
+ * bytes.  Untouched capacity costs address space, not memory. */
+static size_t estimate_rows(const ctx *cx, size_t bytes)
+{
+    size_t most = bytes / (cx->ncols ? cx->ncols : 1) + 64;
+    if (cx->row_bytes <= 0)
+        return bytes / (cx->ncols * 4 + 1) + 64;
+    double est = (double)bytes / cx->row_bytes * 1.1 + 64;
+    return est < (double)most ? (size_t)est : most;
+}
+
+/* Pre-size the active columns for ch->reserve_bytes of records, so that they
+ * are filled without being moved. */
+static int chunk_presize(chunk *ch)
+{
+    const ctx *cx = ch->cx;
+    size_t rows = estimate_rows(cx, ch->reserve_bytes);
+    for (size_t j = 0; j < cx->ncols; j++) {
+        if (cx->active && !cx->active[j])
+            continue;
+        amlp_col *c = &ch->cols[j];
+        if (amlp_col_reserve(c, rows))
+            return AML_ENOMEM;
+        if (c->type == AML_TYPE_TEXT && cx->text_len) {
+            double bytes = (cx->text_len[j] + 1) * 1.1 * (double)rows;
+            if (bytes > (double)ch->reserve_bytes + (double)rows)
+                bytes = (double)ch->reserve_bytes + (double)rows;
+            if (amlp_strpool_reserve(&c->text, (size_t)bytes, rows))
+                return AML_ENOMEM;
+        }
+    }
+    return 0;
+}
+
 static void chunk_run(chunk *ch)
 {
     const ctx *cx = ch->cx;
     const char *buf = cx->buf;
     size_t pos = ch->begin;
-    if (ch->rows == 0 && ch->max_rows == 0) {
-        /* Pre-size the columns from the byte share of this chunk. */
-        size_t guess = (ch->limit < cx->len ? ch->limit : cx->len) - ch->begin;
-        guess = guess / (cx->ncols * 4 + 1) + 64;
-        for (size_t j = 0; j < cx->ncols; j++)
-            if (!cx->active || cx->active[j])
-                if (amlp_col_reserve(&ch->cols[j], guess)) {
-                    ch->err = AML_ENOMEM;
-                    return;
-                }
+    if (ch->rows == 0 && ch->max_rows == 0 && chunk_presize(ch)) {
+        ch->err = AML_ENOMEM;
+        return;
     }
     while (pos < cx->len && pos < ch->limit && (!ch->max_rows || ch->rows < ch->max_rows)) {
         size_t next;
@@ -239,6 +270,7 @@ typedef struct reader {
     bool *active;
     ctx scx;                /* the sample's context: all columns categorical */
     aml_type *cat_types;
+    double *text_len;
     chunk *chunks;
     size_t nchunks;
     aml_frame *frame;
@@ -263,6 +295,7 @@ static void reader_free(reader *rd)
     amlp_free(rd->names);
     amlp_free(rd->types);
     amlp_free(rd->cat_types);
+    amlp_free(rd->text_len);
     amlp_free(rd->forced);
     amlp_free(rd->active);
     for (size_t i = 0; i < rd->cx.n_extra; i++)
@@ -439,6 +472,29 @@ static bool looks_like_header(chunk *first, chunk *sample)
     return true;
 }
 
+/* Record size and text lengths of the sample, to pre-size the columns. */
+static int sample_sizes(reader *rd, const chunk *sample)
+{
+    size_t nc = rd->cx.ncols, recs = sample->rows + sample->skipped;
+    if (!recs || sample->end <= sample->begin)
+        return 0;
+    rd->text_len = amlp_calloc(nc, sizeof *rd->text_len);
+    if (!rd->text_len)
+        return AML_ENOMEM;
+    rd->cx.row_bytes = (double)(sample->end - sample->begin) / (double)recs;
+    for (size_t j = 0; j < nc; j++) {
+        const amlp_col *c = &sample->cols[j];
+        const uint32_t *codes = c->data;
+        double total = 0;
+        for (size_t r = 0; r < c->n; r++)
+            if (amlp_bit(c->valid, r))
+                total += (double)amlp_strpool_len(&c->dict.pool, codes[r]);
+        rd->text_len[j] = c->n ? total / (double)c->n : 0;
+    }
+    rd->cx.text_len = rd->text_len;
+    return 0;
+}
+
 /* Parse up to `sample` records from `begin` as categorical columns. */
 static int sample_rows(reader *rd, size_t begin, chunk *sample)
 {
@@ -550,6 +606,9 @@ static int parse_all(reader *rd, size_t data_start, aml_error *err, size_t *tota
         size_t b = data_start + span / k * i;
         ch->begin = i == 0 ? data_start : amlp_csv_line_start(buf, len, b);
         ch->limit = i + 1 < k ? data_start + span / k * (i + 1) : SIZE_MAX;
+        /* Chunk 0's columns become the frame's: room for every row. */
+        size_t stop = ch->limit < len ? ch->limit : len;
+        ch->reserve_bytes = i == 0 ? span : stop > ch->begin ? stop - ch->begin : 0;
     }
     run_all(rd->chunks, k);
     size_t rows = 0;
@@ -767,6 +826,8 @@ static int read_impl(reader *rd, aml_error *err)
             amlp_infer_guess(&sample.cols[j], &rd->types[j]);
         guess[j] = rd->types[j];
     }
+    if ((rc = sample_sizes(rd, &sample)))
+        goto nomem;
     chunk_destroy(&sample);
     size_t data_start = header ? after_first : p0;
     while (data_start < len && (buf[data_start] == '\n' || buf[data_start] == '\r'))

@@ -48,7 +48,7 @@ int amlp_col_reserve(amlp_col *c, size_t rows)
     nc = (nc + 63) & ~(size_t)63;
     size_t w = amlp_type_width(c->type);
     if (w) {
-        void *nd = amlp_realloc(c->data, nc * w);
+        void *nd = amlp_mem_grow(c->data, c->n * w, nc * w);
         if (!nd)
             return AML_ENOMEM;
         c->data = nd;

@@ -18,6 +18,12 @@ typedef struct amlp_strpool {
 } amlp_strpool;
 
 void amlp_strpool_free(amlp_strpool *p);
+/* Paging hint for a large buffer (frame_mem.c): transparent huge pages for
+ * its aligned interior.  Harmless to call on any block the caller owns. */
+void amlp_mem_hint_large(void *p, size_t bytes);
+/* Grow a buffer to `bytes`, keeping its first `used` bytes (realloc for small
+ * sizes; a fresh hinted block for large ones).  NULL on failure, `old` kept. */
+void *amlp_mem_grow(void *old, size_t used, size_t bytes);
 /* Append a string of `len` bytes (need not be NUL-terminated).  0 or AML_ENOMEM. */
 int amlp_strpool_push(amlp_strpool *p, const char *s, size_t len);
 static inline const char *amlp_strpool_get(const amlp_strpool *p, size_t i)
@@ -29,6 +35,8 @@ static inline size_t amlp_strpool_len(const amlp_strpool *p, size_t i)
     size_t end = (i + 1 < p->n) ? p->off[i + 1] : p->len;
     return end - p->off[i] - 1;
 }
+/* Make room for `bytes` bytes of text and `n` strings in all.  0 or AML_ENOMEM. */
+int amlp_strpool_reserve(amlp_strpool *p, size_t bytes, size_t n);
 /* Append all strings of `src` to `dst`. */
 int amlp_strpool_append(amlp_strpool *dst, const amlp_strpool *src);
 

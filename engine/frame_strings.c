@@ -11,14 +11,15 @@ void amlp_strpool_free(amlp_strpool *p)
     memset(p, 0, sizeof *p);
 }
 
-static int grow(void **ptr, size_t *cap, size_t need, size_t elem)
+/* Grow *ptr (elements of `elem` bytes, `used` of them in use) to hold `need`. */
+static int grow(void **ptr, size_t *cap, size_t used, size_t need, size_t elem)
 {
     if (need <= *cap)
         return 0;
     size_t nc = *cap ? *cap : 16;
     while (nc < need)
         nc = nc + nc / 2 + 16;
-    void *np = amlp_realloc(*ptr, nc * elem);
+    void *np = amlp_mem_grow(*ptr, used * elem, nc * elem);
     if (!np)
         return AML_ENOMEM;
     *ptr = np;
@@ -26,10 +27,18 @@ static int grow(void **ptr, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+int amlp_strpool_reserve(amlp_strpool *p, size_t bytes, size_t n)
+{
+    if (grow((void **)&p->buf, &p->cap, p->len, bytes, 1) ||
+        grow((void **)&p->off, &p->ncap, p->n, n, sizeof *p->off))
+        return AML_ENOMEM;
+    return 0;
+}
+
 int amlp_strpool_push(amlp_strpool *p, const char *s, size_t len)
 {
-    if (grow((void **)&p->buf, &p->cap, p->len + len + 1, 1) ||
-        grow((void **)&p->off, &p->ncap, p->n + 1, sizeof *p->off))
+    if (grow((void **)&p->buf, &p->cap, p->len, p->len + len + 1, 1) ||
+        grow((void **)&p->off, &p->ncap, p->n, p->n + 1, sizeof *p->off))
         return AML_ENOMEM;
     p->off[p->n++] = p->len;
     if (len)
@@ -43,8 +52,8 @@ int amlp_strpool_append(amlp_strpool *dst, const amlp_strpool *src)
 {
     if (!src->n)
         return 0;
-    if (grow((void **)&dst->buf, &dst->cap, dst->len + src->len, 1) ||
-        grow((void **)&dst->off, &dst->ncap, dst->n + src->n, sizeof *dst->off))
+    if (grow((void **)&dst->buf, &dst->cap, dst->len, dst->len + src->len, 1) ||
+        grow((void **)&dst->off, &dst->ncap, dst->n, dst->n + src->n, sizeof *dst->off))
         return AML_ENOMEM;
     memcpy(dst->buf + dst->len, src->buf, src->len);
     for (size_t i = 0; i < src->n; i++)
