@@ -82,6 +82,16 @@ def test_complete_sleep_options(kernel):
 
 
 def test_complete_cursor_in_code_points(kernel):
+    # The example of the specification, verbatim: "%ver" after "é" on the same line.
+    code = "%echo é %ver"
+    assert len(code) == 12 and len(code.encode()) == 13
+    c = complete(kernel, code, 12)
+    assert "%version" in c["matches"]
+    assert c["cursor_end"] == 12, "cursor_end not counted in code points"
+    assert c["cursor_start"] == 8, "cursor_start not counted in code points"
+
+
+def test_complete_cursor_in_code_points_next_line(kernel):
     code = "%echo é\n%ver"  # the second line's magic name, after a 2-byte character
     assert len(code) == 12 and len(code.encode()) == 13
     c = complete(kernel, code, 12)

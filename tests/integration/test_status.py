@@ -136,10 +136,11 @@ def start_watching_starting(raw_kernel_factory):
 
 def test_starting_published_once(raw_kernel_factory):
     # The subscription can lose a message published right at bind time (ZeroMQ slow
-    # joiner), so up to 5 starts: each must show at most one `starting`, and at least
-    # one start must show it.
+    # joiner; measured: this kernel's `starting` reaches a SUB connected before the
+    # process started in about 1 start of 3), so up to 20 starts: each must show at
+    # most one `starting`, and at least one start must show it.
     seen = []
-    for _ in range(5):
+    for _ in range(20):
         starting, k = start_watching_starting(raw_kernel_factory)
         assert len(starting) <= 1, f"`starting` published {len(starting)} times"
         if starting:
@@ -149,7 +150,7 @@ def test_starting_published_once(raw_kernel_factory):
             assert first == 0, "`starting` is not the first message the kernel published"
             seen.append(m)
             break
-    assert seen, "no `starting` status observed in 5 kernel starts"
+    assert seen, "no `starting` status observed in 20 kernel starts"
 
 
 def test_session_id_differs_between_starts(raw_kernel_factory):
