@@ -301,6 +301,21 @@ static int parse_magic(scanner *sc, mg_line *l, bool first, mg_syntax_error *err
     return 0;
 }
 
+/* Appends a zeroed line to the cell. */
+static mg_line *new_line(mg_cell *out, size_t *cap)
+{
+    if (out->n == *cap) {
+        *cap = *cap ? *cap * 2 : 4;
+        mg_line *v = realloc(out->lines, *cap * sizeof *v);
+        if (!v)
+            abort();  /* a cell's few lines: out of memory here means the process is lost */
+        out->lines = v;
+    }
+    mg_line *l = &out->lines[out->n++];
+    memset(l, 0, sizeof *l);
+    return l;
+}
+
 int mg_parse(const char *code, mg_cell *out, mg_syntax_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -323,15 +338,7 @@ int mg_parse(const char *code, mg_cell *out, mg_syntax_error *err)
         }
         if (c != '%' && bare_exit(code + sc.i)) {
             /* `exit` and `quit`, alone on a line, are %exit: what console users type */
-            if (out->n == cap) {
-                cap = cap ? cap * 2 : 4;
-                mg_line *v = realloc(out->lines, cap * sizeof *v);
-                if (!v)
-                    abort();
-                out->lines = v;
-            }
-            mg_line *l = &out->lines[out->n++];
-            memset(l, 0, sizeof *l);
+            mg_line *l = new_line(out, &cap);
             l->name = strdup("exit");
             l->rest = strdup("");
             l->line = sc.line;
@@ -348,16 +355,7 @@ int mg_parse(const char *code, mg_cell *out, mg_syntax_error *err)
             mg_cell_free(out);
             return -1;
         }
-        if (out->n == cap) {
-            cap = cap ? cap * 2 : 4;
-            mg_line *v = realloc(out->lines, cap * sizeof *v);
-            if (!v)
-                abort();
-            out->lines = v;
-        }
-        mg_line *l = &out->lines[out->n];
-        memset(l, 0, sizeof *l);
-        out->n++;
+        mg_line *l = new_line(out, &cap);
         if (parse_magic(&sc, l, first, err)) {
             mg_cell_free(out);
             return -1;

@@ -241,6 +241,15 @@ static bool row_ok(const plot_req *p, size_t r)
     return true;
 }
 
+/* Axis titles from the columns, unless the chart set its own. */
+static void axis_titles(plot_req *p, long xcol, long ycol)
+{
+    if (!p->opts.x_title && xcol >= 0)
+        p->opts.x_title = aml_frame_col_name(p->f, (size_t)xcol);
+    if (!p->opts.y_title && ycol >= 0)
+        p->opts.y_title = aml_frame_col_name(p->f, (size_t)ycol);
+}
+
 static int finish(plot_req *p, int rc, aml_plot_image *img, const aml_error *err)
 {
     if (rc)
@@ -279,8 +288,7 @@ static int plot_hist(plot_req *p)
         h.density = true;  /* classes of different sizes compare by shape */
     }
     h.bins = p->bins > 0 ? (size_t)p->bins : 0;
-    if (!p->opts.x_title)
-        p->opts.x_title = aml_frame_col_name(p->f, (size_t)p->x);
+    axis_titles(p, p->x, -1);
     aml_plot_image *img = NULL;
     aml_error err = {0};
     int rc = aml_plot_hist(&p->opts, &h, &img, &err);
@@ -321,10 +329,7 @@ static int plot_scatter(plot_req *p)
         s.category_names = (const char *const *)p->by_levels.names;
         s.n_categories = p->by_levels.n;
     }
-    if (!p->opts.x_title)
-        p->opts.x_title = aml_frame_col_name(p->f, (size_t)p->x);
-    if (!p->opts.y_title)
-        p->opts.y_title = aml_frame_col_name(p->f, (size_t)p->y);
+    axis_titles(p, p->x, p->y);
     aml_plot_image *img = NULL;
     aml_error err = {0};
     int rc = aml_plot_scatter(&p->opts, &s, &img, &err);
@@ -428,10 +433,7 @@ static int plot_box(plot_req *p)
         g[i].n = n[i];
         g[i].label = grp >= 0 ? lv.names[i] : aml_frame_col_name(p->f, (size_t)val);
     }
-    if (!p->opts.y_title)
-        p->opts.y_title = aml_frame_col_name(p->f, (size_t)val);
-    if (grp >= 0 && !p->opts.x_title)
-        p->opts.x_title = aml_frame_col_name(p->f, (size_t)grp);
+    axis_titles(p, grp, val);
     aml_plot_image *img = NULL;
     aml_error err = {0};
     rc = aml_plot_box(&p->opts, g, ng, &img, &err);
@@ -510,10 +512,9 @@ static int plot_line(plot_req *p)
     }
     char yt[300];
     snprintf(yt, sizeof yt, "mean of %s", aml_frame_col_name(p->f, (size_t)p->y));
-    if (!p->opts.x_title)
-        p->opts.x_title = aml_frame_col_name(p->f, (size_t)p->x);
     if (!p->opts.y_title)
         p->opts.y_title = yt;
+    axis_titles(p, p->x, -1);
     aml_plot_image *img = NULL;
     aml_error err = {0};
     rc = aml_plot_line(&p->opts, s, used, &img, &err);
@@ -566,10 +567,7 @@ static int plot_heatmap(plot_req *p)
     h.annot = lx.n <= 8 ? AML_PLOT_ANNOT_VALUE_ROW_PCT : AML_PLOT_ANNOT_VALUE;
     h.color_by_row = true;
     h.colorbar_title = "share of the row";
-    if (!p->opts.x_title)
-        p->opts.x_title = aml_frame_col_name(p->f, (size_t)p->x);
-    if (!p->opts.y_title)
-        p->opts.y_title = aml_frame_col_name(p->f, (size_t)p->y);
+    axis_titles(p, p->x, p->y);
     aml_plot_image *img = NULL;
     aml_error err = {0};
     int rc = aml_plot_heatmap(&p->opts, &h, &img, &err);
