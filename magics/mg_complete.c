@@ -124,7 +124,9 @@ json_t *mg_complete(mg_session *s, const char *code, long cursor_pos)
     snprintf(word, sizeof word, "%.*s", (int)(end - ws), code + ws);
     json_t *matches = json_array();
 
-    if (code[ls] == '%' && ws == ls) {
+    /* a word starting with % is a magic name: at the line's start, or an
+     * argument such as `%help %ver` */
+    if (word[0] == '%') {
         const char *pct = code[ls + 1] == '%' ? "%%" : "%";
         const char *typed = word + (strlen(word) >= strlen(pct) ? strlen(pct) : strlen(word));
         for (size_t i = 0; mg_magics[i]; i++)
