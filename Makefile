@@ -155,9 +155,10 @@ integration: all
 	  sh tools/check-sanitizer.sh $(SAN_DIR) || fail=1; exit $$fail
 
 # ---- demo ----
+DEMO_NOTEBOOKS := notebooks/00-hello.ipynb notebooks/gallery.ipynb
 demo: deps
 	$(MAKE) install
-	$(PYTHON) tools/run_notebook.py notebooks/00-hello.ipynb $(O)/demo
+	@for nb in $(DEMO_NOTEBOOKS); do $(PYTHON) tools/run_notebook.py $$nb $(O)/demo || exit 1; done
 
 # ---- benchmarks (never in CI) ----
 bench: deps all

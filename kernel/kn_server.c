@@ -24,6 +24,14 @@
 volatile sig_atomic_t kn_sigint_seen;
 static volatile sig_atomic_t sigterm_seen;
 
+/* Routine events (start, stop) are logged only with AUTOML_KERNEL_DEBUG set;
+ * problems (dropped messages, socket errors) always are. */
+static bool debug_log(void)
+{
+    const char *v = getenv("AUTOML_KERNEL_DEBUG");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
 void kn_log(const char *fmt, ...)
 {
     char date[40];
@@ -269,7 +277,8 @@ int kn_run(const kn_options *opts, kn_interpreter *interp)
     pthread_create(&iopub_t, NULL, iopub_main, srv);
     pthread_create(&control_t, NULL, kn_control_main, srv);
     threads = true;
-    kn_log("started: session %s, history session %d, %s transport", srv->session,
+    if (debug_log())
+        kn_log("started: session %s, history session %d, %s transport", srv->session,
            kn_history_session(srv->history), srv->conn.transport);
     kn_publish_status(srv, srv->shell_pub, NULL, "starting");
 
@@ -299,6 +308,7 @@ out:
     kn_signer_free(srv->signer);
     kn_connection_clear(&srv->conn);
     free(srv);
-    kn_log("stopped");
+    if (debug_log())
+        kn_log("stopped");
     return rc;
 }
