@@ -82,7 +82,8 @@ static int run_help(mg_ctx *ctx, const mg_call *call)
                    "<thead><tr><th>magic</th><th>does</th></tr></thead><tbody>");
     for (size_t i = 0; mg_magics[i]; i++) {
         const mg_magic *m = mg_magics[i];
-        mg_buf_addf(&t, "  %-34s %s\n", m->synopsis, m->summary);
+        /* text: the name and the summary (synopses are too long to align) */
+        mg_buf_addf(&t, "  %%%-10s %s\n", m->name, m->summary);
         mg_buf_add(&h, "<tr><td><code>");
         mg_buf_add_html(&h, m->synopsis);
         mg_buf_add(&h, "</code></td><td>");

@@ -787,7 +787,8 @@ static int run_plot(mg_ctx *ctx, const mg_call *call)
 
 const mg_magic mg_magic_plot = {
     .name = "plot",
-    .synopsis = "%plot [DATA] x=COL [y=COL] [kind=hist|scatter|bar|box|line] [by=COL]",
+    .synopsis = "%plot [NAME] x=COL [y=COL] [kind=hist|scatter|bar|box|line|heatmap|roc|pr] "
+                "[by=COL]",
     .summary = "Draw a chart of columns: look at the data before any model does.",
     .help = "Without kind=, the chart follows the columns' types: one number -> histogram, "
             "one category -> bar chart of counts, two numbers -> scatter, a category and a "
