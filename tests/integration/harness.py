@@ -67,8 +67,25 @@ class ManagedKernel:
         self.km.start_kernel(**kw)
         self.kc = self.km.client()
         self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=START_TIMEOUT)
         self.iopub_log = []  # every iopub message received through reply()/iopub()
+        self.wait_ready()
+
+    def wait_ready(self, timeout=START_TIMEOUT):
+        """kernel_info replied AND its status seen on iopub (jupyter_client 7's
+        wait_for_ready does not check that the iopub subscription is in place)."""
+        self.kc.wait_for_ready(timeout=timeout)
+        self.flush()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg_id = self.kc.kernel_info()
+            self.reply(msg_id, timeout=timeout)
+            try:
+                self.iopub(msg_id, timeout=0.5)
+                break
+            except AssertionError:
+                continue
+        else:
+            raise AssertionError(f"iopub silent {timeout}s after kernel_info replies")
         self.flush()
 
     @property

@@ -2,6 +2,7 @@
 
 import os
 import sys
+import time
 
 import pexpect
 import pytest
@@ -46,6 +47,11 @@ def expect(child, pattern, what):
 def test_console_session(console):
     c = console
     expect(c, r"In \[1\]: ", "no first prompt")
+    # jupyter_client 7's wait_for_ready returns on the kernel_info reply without
+    # confirming that the iopub subscription is in place (its SUB socket retries the
+    # connection every 100 ms), so output of a cell typed within that window can be
+    # lost. A person never types that fast; the pause keeps the test about the kernel.
+    time.sleep(0.5)
     c.sendline("%echo hi")
     expect(c, r"\r\nhi\r\n", "%echo hi printed nothing")
     expect(c, r"In \[2\]: ", "no second prompt")

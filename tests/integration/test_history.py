@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 
-from harness import START_TIMEOUT
 
 
 def history(kernel, **kw):
@@ -107,8 +106,7 @@ def test_history_persists_across_restart(fresh_kernel, jupyter_dirs):
         "no history under $JUPYTER_DATA_DIR/automl"
 
     k.km.restart_kernel(now=False)
-    k.kc.wait_for_ready(timeout=START_TIMEOUT)
-    k.flush()
+    k.wait_ready()
 
     after = f"%echo after-{tag}"
     r, _ = k.execute(after)
