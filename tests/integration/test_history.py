@@ -64,6 +64,11 @@ def test_range(kernel, marked):
     h = history(kernel, hist_access_type="range", session=session, start=counts[1],
                 stop=counts[1] + 1)
     assert len(h) == 1 and h[0][1:] == [counts[1], codes[1]]
+    # session 0 means the current session; entries echo the 0 as requested
+    h = history(kernel, hist_access_type="range", session=0, start=counts[0],
+                stop=counts[2] + 1)
+    assert [e[1:] for e in h] == [[n, c] for n, c in zip(counts, codes)]
+    assert all(e[0] == 0 for e in h)
 
 
 def test_search(kernel, marked):
