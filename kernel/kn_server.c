@@ -139,27 +139,78 @@ static void *hb_main(void *arg)
     return NULL;
 }
 
-/* ---- iopub: forwards whole messages from the inproc pipe to PUB ---- */
-static void forward_one(kn_server *srv)
+/* ---- iopub: forwards whole messages from the inproc pipe to the XPUB ----
+ *
+ * A PUB socket drops what it sends before a client has subscribed, and the
+ * first message of all, status "starting", is sent before any client can
+ * have.  So the socket is an XPUB: while nobody has subscribed, the first
+ * message is held and sent when the first subscription arrives (and dropped
+ * after KN_STARTING_HOLD_MS, so an unwatched kernel holds nothing). */
+#define KN_STARTING_HOLD_MS 10000
+
+typedef struct iopub_state {
+    bool subscribed;
+    bool first_seen;
+    kn_frames held;      /* the first message, until someone subscribes */
+    long held_at_ms;
+} iopub_state;
+
+static long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void forward_one(kn_server *srv, iopub_state *st)
 {
     kn_frames f = {0};
-    if (kn_recv_frames(srv->iopub_pull, &f) == 0)
+    if (kn_recv_frames(srv->iopub_pull, &f) == 0) {
+        if (!st->first_seen && !st->subscribed) {
+            st->held = f;  /* keep the frames: sent on the first subscription */
+            st->held_at_ms = mono_ms();
+            st->first_seen = true;
+            return;
+        }
+        st->first_seen = true;
         kn_send_frames(srv->iopub, &f);
+    }
+    kn_frames_clear(&f);
+}
+
+/* Reads subscription messages from the XPUB (they must be drained). */
+static void subscriptions(kn_server *srv, iopub_state *st)
+{
+    kn_frames f = {0};
+    if (kn_recv_frames(srv->iopub, &f) == 0 && f.n && f.v[0].size && f.v[0].data[0] == 1) {
+        if (!st->subscribed && st->held.n)
+            kn_send_frames(srv->iopub, &st->held);
+        kn_frames_clear(&st->held);
+        st->subscribed = true;
+    }
     kn_frames_clear(&f);
 }
 
 static void *iopub_main(void *arg)
 {
     kn_server *srv = arg;
+    iopub_state st;
+    memset(&st, 0, sizeof st);
     for (;;) {
         bool done = atomic_load(&srv->iopub_done);
-        zmq_pollitem_t item = {srv->iopub_pull, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&item, 1, done ? 0 : POLL_MS);
-        if (n > 0)
-            forward_one(srv);
+        zmq_pollitem_t items[2] = {{srv->iopub_pull, 0, ZMQ_POLLIN, 0},
+                                   {srv->iopub, 0, ZMQ_POLLIN, 0}};
+        int n = zmq_poll(items, 2, done ? 0 : POLL_MS);
+        if (n > 0 && (items[1].revents & ZMQ_POLLIN))
+            subscriptions(srv, &st);
+        if (n > 0 && (items[0].revents & ZMQ_POLLIN))
+            forward_one(srv, &st);
         else if (done)
             break;  /* everything pushed before the shutdown is out */
+        if (st.held.n && mono_ms() - st.held_at_ms > KN_STARTING_HOLD_MS)
+            kn_frames_clear(&st.held);
     }
+    kn_frames_clear(&st.held);
     return NULL;
 }
 
@@ -262,7 +313,7 @@ int kn_run(const kn_options *opts, kn_interpreter *interp)
     install_signals();
     /* Bind everything before any thread starts: a bind error fails the start. */
     srv->iopub_pull = open_socket(srv, ZMQ_PULL, -1, "iopub pipe");
-    srv->iopub = open_socket(srv, ZMQ_PUB, srv->conn.iopub_port, "iopub");
+    srv->iopub = open_socket(srv, ZMQ_XPUB, srv->conn.iopub_port, "iopub");
     srv->shell = open_socket(srv, ZMQ_ROUTER, srv->conn.shell_port, "shell");
     srv->control = open_socket(srv, ZMQ_ROUTER, srv->conn.control_port, "control");
     srv->stdin_sock = open_socket(srv, ZMQ_ROUTER, srv->conn.stdin_port, "stdin");
