@@ -19,13 +19,13 @@ $(error BUILD must be release, debug or asan (got '$(BUILD)'))
 endif
 
 # Debian packages: build, run, test, demo and bench.
-DEB_PACKAGES := build-essential pkg-config libzmq3-dev libjansson-dev libssl-dev \
+DEB_PACKAGES := build-essential pkg-config libzmq3-dev libjansson-dev libsodium-dev \
   libcriterion-dev zlib1g-dev libcairo2-dev libpng-dev fonts-dejavu-core \
   jupyter-client python3-jupyter-client python3-jupyter-kernel-test python3-ipykernel \
   jupyter-console python3-nbclient jupyter-nbconvert python3-nbconvert python3-nbformat \
   python3-pytest python3-pandas python3-psutil python3-pexpect
 
-PKGS    := libzmq jansson libcrypto zlib cairo libpng
+PKGS    := libzmq jansson libsodium zlib cairo libpng
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla
 MODE_release := -O2 -g

@@ -8,7 +8,7 @@
  */
 #include "kn_internal.h"
 
-#include <openssl/rand.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,15 +132,7 @@ void kn_format_date(char buf[40])
 void kn_uuid4(char buf[37])
 {
     unsigned char b[16];
-    if (RAND_bytes(b, sizeof b) != 1) {
-        /* RAND_bytes only fails without an entropy source; stay unique anyway */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        static atomic_ulong counter;
-        unsigned long c = atomic_fetch_add(&counter, 1);
-        memcpy(b, &ts, sizeof b < sizeof ts ? sizeof b : sizeof ts);
-        memcpy(b + 8, &c, sizeof c);
-    }
+    randombytes_buf(b, sizeof b);  /* libsodium: the kernel's entropy source */
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     snprintf(buf, 37,

@@ -2,7 +2,7 @@
 #include "mg.h"
 
 #include <jansson.h>
-#include <openssl/opensslv.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +20,9 @@ static json_t *value_version(mg_ctx *ctx, const mg_call *call)
     zmq_version(&major, &minor, &patch);
     char text[256];
     snprintf(text, sizeof text,
-             "automl-kernel %s (Jupyter protocol %s; libzmq %d.%d.%d, jansson %s, %s)",
+             "automl-kernel %s (Jupyter protocol %s; libzmq %d.%d.%d, jansson %s, libsodium %s)",
              AML_VERSION_STRING, KN_PROTOCOL_VERSION, major, minor, patch, JANSSON_VERSION,
-             OPENSSL_VERSION_TEXT);
+             sodium_version_string());
     return json_pack("{s:s}", "text/plain", text);
 }
 
