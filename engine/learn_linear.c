@@ -18,8 +18,10 @@
  * - Weights: LIBLINEAR 2.3 has no per-instance weights (struct problem has no
  *   W).  When the weights are constant within each label of a (binary)
  *   subproblem they become LIBLINEAR's per-label C weights exactly; otherwise
- *   rows are replicated in proportion to their weight (about 4 copies per row
- *   on average, C scaled to match), an approximation to 1/4 of the mean weight.
+ *   rows are replicated in proportion to their weight (row pointers only, C
+ *   scaled to match): exactly when the weights are in small integer ratios,
+ *   else about 4 copies per row on average, quantising each weight to 1/4 of
+ *   the mean weight.
  * - Input: dense rows skip zeros; NAN and infinities are read as 0 (the
  *   preparation imputes before this, this is a guard).  CSR rows go through.
  * - After training, the coefficients are copied out and prediction is ours
@@ -168,6 +170,34 @@ static double row_weight(const aml_fit_data *d, size_t i)
     return w > 0 && isfinite(w) ? w : 0.0;
 }
 
+/* The weight one copy of a row stands for.  Weights in small integer ratios
+ * (wmin / k for k up to 16, each within 1 %) are replicated exactly when that
+ * stays within 16 copies per row; otherwise about REPLICATE_PER_ROW copies per
+ * row on average. */
+static double replication_unit(const aml_fit_data *d, double total, size_t used)
+{
+    size_t n = d->X->rows;
+    double wmin = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double w = row_weight(d, i);
+        if (w > 0 && w < wmin)
+            wmin = w;
+    }
+    for (int k = 1; k <= 16; k++) {
+        double unit = wmin / k;
+        if (total / unit > 16.0 * (double)used)
+            break;
+        bool ok = true;
+        for (size_t i = 0; i < n && ok; i++) {
+            double c = row_weight(d, i) / unit;
+            ok = c == 0 || fabs(c - round(c)) <= 0.01 * c;
+        }
+        if (ok)
+            return unit;
+    }
+    return total / (REPLICATE_PER_ROW * (double)used);
+}
+
 /* Builds the subproblem of class `cls` (ignored for regression), emulating
  * instance weights (see the file comment). */
 static int sub_build(const aml_fit_data *d, const rows *r, int cls, double C, subproblem *s)
@@ -212,7 +242,7 @@ static int sub_build(const aml_fit_data *d, const rows *r, int cls, double C, su
     } else {
         if (used == 0)
             return AML_EINVAL;
-        double unit = total / (REPLICATE_PER_ROW * (double)used);
+        double unit = replication_unit(d, total, used);
         size_t copies = 0;
         for (size_t i = 0; i < n; i++)
             copies += (size_t)lround(row_weight(d, i) / unit);
