@@ -142,6 +142,9 @@ typedef struct amlp_nn_net {
     size_t batch_cap;
     float *grad[2];          /* ping-pong buffers for dy / dx */
     size_t grad_cap;
+    /* when set (borrowed): forward and backward check it between layers and
+     * return AML_ECANCELED once it is nonzero */
+    const volatile int *cancel;
 } amlp_nn_net;
 
 int amlp_nn_net_new(size_t in, amlp_nn_net **out);
@@ -248,8 +251,9 @@ typedef struct amlp_nn_train_result {
  * validation loss (or, without `valid`, the epoch's mean training loss);
  * keeps the best weights and stops after `patience` epochs without
  * improvement; the best weights are restored at the end.  Cancel is checked
- * before every mini-batch: returns AML_ECANCELED with the best weights so
- * far restored (res->epochs_run tells whether any epoch finished). */
+ * before every mini-batch and between layers: returns AML_ECANCELED with the
+ * best weights so far restored (res->epochs_run tells whether any epoch
+ * finished). */
 int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_data *train,
                   const amlp_nn_data *valid, amlp_nn_train_result *res, aml_error *err);
 

@@ -3,13 +3,33 @@
 #include "nn.h"
 
 #include <math.h>
+#include <string.h>
+
+/* ReLU through the sign bit: branch-free (signs are random, so a branch
+ * would mispredict half the time).  Negative inputs (and -0) give 0; the
+ * gradient at exactly +0 is taken as 1. */
+static inline uint32_t keep_mask(float v)
+{
+    uint32_t b;
+    memcpy(&b, &v, sizeof b);
+    return ~(uint32_t)((int32_t)b >> 31);
+}
+
+static inline float masked(float v, uint32_t mask)
+{
+    uint32_t b;
+    memcpy(&b, &v, sizeof b);
+    b &= mask;
+    memcpy(&v, &b, sizeof v);
+    return v;
+}
 
 static int relu_forward(amlp_nn_layer *l, const float *x, float *y, size_t n, bool train)
 {
     (void)train;
     size_t m = n * l->in;
     for (size_t i = 0; i < m; i++)
-        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        y[i] = masked(x[i], keep_mask(x[i]));
     return 0;
 }
 
@@ -21,7 +41,7 @@ static int relu_backward(amlp_nn_layer *l, const float *x, const float *y, const
         return 0;
     size_t m = n * l->in;
     for (size_t i = 0; i < m; i++)
-        dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+        dx[i] = masked(dy[i], keep_mask(x[i]));
     return 0;
 }
 

@@ -25,13 +25,21 @@ static int dropout_forward(amlp_nn_layer *l, const float *x, float *y, size_t n,
     if (!(d->fixed && d->mask_n == m)) {
         if (amlp_nn_grow(&d->mask, &d->cap, m))
             return AML_ENOMEM;
+        /* two 32-bit draws per PRNG call; keep when draw >= p * 2^32 */
         float scale = (float)(1.0 / (1.0 - d->p));
-        for (size_t i = 0; i < m; i++)
-            d->mask[i] = amlp_rng_uniform(&d->rng) >= d->p ? scale : 0.0f;
+        uint32_t cut = (uint32_t)(d->p * 4294967296.0);
+        for (size_t i = 0; i < m; i += 2) {
+            uint64_t r = amlp_rng_next(&d->rng);
+            d->mask[i] = (uint32_t)r >= cut ? scale : 0.0f;
+            if (i + 1 < m)
+                d->mask[i + 1] = (uint32_t)(r >> 32) >= cut ? scale : 0.0f;
+        }
         d->mask_n = m;
     }
+    const float *restrict xs = x, *restrict mk = d->mask;
+    float *restrict ys = y;
     for (size_t i = 0; i < m; i++)
-        y[i] = x[i] * d->mask[i];
+        ys[i] = xs[i] * mk[i];
     return 0;
 }
 
@@ -48,8 +56,10 @@ static int dropout_backward(amlp_nn_layer *l, const float *x, const float *y, co
         memcpy(dx, dy, m * sizeof(float));
         return 0;
     }
+    const float *restrict dys = dy, *restrict mk = d->mask;
+    float *restrict dxs = dx;
     for (size_t i = 0; i < m; i++)
-        dx[i] = dy[i] * d->mask[i];
+        dxs[i] = dys[i] * mk[i];
     return 0;
 }
 

@@ -109,6 +109,8 @@ int amlp_nn_net_forward(amlp_nn_net *net, const float *x, size_t n, bool train,
         return rc;
     net->act[0] = (float *)x;
     for (size_t i = 0; i < net->n_layers; i++) {
+        if (net->cancel && *net->cancel)
+            return AML_ECANCELED;
         rc = net->layers[i]->ops->forward(net->layers[i], net->act[i], net->act[i + 1], n, train);
         if (rc)
             return rc;
@@ -124,6 +126,8 @@ int amlp_nn_net_backward(amlp_nn_net *net, const float *dy, size_t n)
     const float *cur = dy;
     for (size_t i = net->n_layers; i-- > 0;) {
         amlp_nn_layer *l = net->layers[i];
+        if (net->cancel && *net->cancel)
+            return AML_ECANCELED;
         float *dx = i > 0 ? net->grad[i & 1] : NULL;
         int rc = l->ops->backward(l, net->act[i], net->act[i + 1], cur, dx, n);
         if (rc)

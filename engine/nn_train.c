@@ -1,7 +1,7 @@
 /* nn_train.c — the training loop shared by our networks: seeded shuffles,
  * mini-batches, AdamW under a warm-up + cosine schedule, per-epoch
  * validation with early stopping that keeps the best weights, cancel checks
- * before every mini-batch and progress per epoch; and chunked inference. */
+ * before every mini-batch and between layers, progress per epoch; and chunked inference. */
 #include "nn.h"
 
 #include <math.h>
@@ -121,6 +121,7 @@ int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_d
         t.order[i] = i;
     amlp_rng rng;
     amlp_rng_seed(&rng, o->seed);
+    net->cancel = o->ctl ? o->ctl->cancel : NULL;
     for (size_t epoch = 1; rc == 0 && epoch <= o->epochs; epoch++) {
         double loss = 0;
         rc = run_epoch(net, o, train, &t, &opt, &rng, bs, &step, warmup, total, &loss);
@@ -149,6 +150,7 @@ int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_d
             break;
         }
     }
+    net->cancel = NULL;
     if (res->best_epoch > 0)
         amlp_nn_net_restore(net, t.best);
     amlp_nn_adamw_free(&opt);
