@@ -233,6 +233,7 @@ static void get_col(loader *l, const aml_prep *p, amlp_prep_col *c)
     check(l, c->name && c->width == w + c->indicator);
     check(l, !categorical || (c->fill >= 0 && c->fill < (double)c->n_levels));
     check(l, categorical || c->kind == AMLP_PK_TEXT || isfinite(c->fill));
+    check(l, c->kind != AMLP_PK_DATETIME || fabs(c->fill) < 1e15);
 }
 
 int aml_prep_load(const unsigned char *bytes, size_t len, aml_prep **out, aml_error *err)

@@ -67,6 +67,24 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Rows are short: insertion sort up to a few dozen buckets, qsort beyond. */
+static void sort_buckets(uint32_t *b, size_t n)
+{
+    if (n > 48) {
+        qsort(b, n, sizeof *b, cmp_u32);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint32_t v = b[i];
+        size_t j = i;
+        while (j > 0 && b[j - 1] > v) {
+            b[j] = b[j - 1];
+            j--;
+        }
+        b[j] = v;
+    }
+}
+
 /* Buckets of the n-grams of s, sorted (with repeats).  OUT: *nb. */
 static int row_buckets(const char *s, int ngram, size_t dims, text_scratch *sc, size_t *nb)
 {
@@ -111,7 +129,7 @@ static int row_buckets(const char *s, int ngram, size_t dims, text_scratch *sc, 
             sc->bucket[n++] = (uint32_t)(fmix64(h) % dims);
         }
     }
-    qsort(sc->bucket, n, sizeof *sc->bucket, cmp_u32);
+    sort_buckets(sc->bucket, n);
     *nb = n;
     return 0;
 }
