@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void amlp_csv_input_free(amlp_input *in)
 {
@@ -163,9 +166,9 @@ int amlp_csv_load_file(const char *path, amlp_input *in, aml_error *err)
     size_t size = (size_t)st.st_size;
     if (S_ISREG(st.st_mode) && size > 0) {
         /* Plain files are read in place: no copy, no anonymous pages.  The
-         * pages are populated up front (one kernel pass instead of a fault
-         * per page) and read once, front to back. */
-        void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+         * readers map a window ahead of them (one call instead of a fault per
+         * page) and give back what they have read (amlp_csv_release). */
+        void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map != MAP_FAILED) {
             close(fd);
             madvise(map, size, MADV_SEQUENTIAL);
@@ -203,6 +206,42 @@ int amlp_csv_load_file(const char *path, amlp_input *in, aml_error *err)
     in->len = in->total = len;
     in->nul_pos = SIZE_MAX;
     return 0;
+}
+
+static uintptr_t page_size(void)
+{
+    static uintptr_t pg;
+    if (!pg) {
+        long v = sysconf(_SC_PAGESIZE);
+        pg = v > 0 ? (uintptr_t)v : 4096;
+    }
+    return pg;
+}
+
+void amlp_csv_prefetch(const amlp_input *in, size_t pos)
+{
+    if (!in->map || pos >= in->len)
+        return;
+    uintptr_t pg = page_size(), base = (uintptr_t)in->map;
+    uintptr_t a = (uintptr_t)(in->buf + pos) & ~(pg - 1);
+    uintptr_t e = base + in->map_len;
+    uintptr_t b = a + 2 * AMLP_CSV_WINDOW < e ? a + 2 * AMLP_CSV_WINDOW : e;
+#ifdef MADV_POPULATE_READ
+    if (madvise((void *)a, b - a, MADV_POPULATE_READ) == 0)
+        return;
+#endif
+    madvise((void *)a, b - a, MADV_WILLNEED);
+}
+
+void amlp_csv_release(const amlp_input *in, size_t from, size_t to)
+{
+    if (!in->map || to <= from)
+        return;
+    uintptr_t pg = page_size();
+    uintptr_t a = ((uintptr_t)(in->buf + from) + pg - 1) & ~(pg - 1);
+    uintptr_t b = (uintptr_t)(in->buf + to) & ~(pg - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
 /* Windows-1252 0x80..0x9F; undefined bytes map to the C1 code point. */
@@ -250,6 +289,36 @@ static size_t put_utf8(char *d, unsigned cp)
     return 3;
 }
 
+/* First position in [i, end) that may hold a NUL or a non-ASCII byte, found
+ * 64 bytes at a time (SSE2) then 8 at a time; end if there is none. */
+static size_t skip_ascii(const unsigned char *s, size_t i, size_t end)
+{
+#ifdef __SSE2__
+    const __m128i zero = _mm_setzero_si128();
+    while (i + 64 <= end) {
+        const __m128i *p = (const __m128i *)(const void *)(s + i);
+        __m128i a = _mm_loadu_si128(p), b = _mm_loadu_si128(p + 1);
+        __m128i c = _mm_loadu_si128(p + 2), d = _mm_loadu_si128(p + 3);
+        __m128i any = _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d));
+        __m128i low = _mm_min_epu8(_mm_min_epu8(a, b), _mm_min_epu8(c, d));
+        if (_mm_movemask_epi8(any) | _mm_movemask_epi8(_mm_cmpeq_epi8(low, zero)))
+            break;
+        i += 64;
+    }
+#endif
+    const uint64_t hi = 0x8080808080808080ull, lo = 0x0101010101010101ull;
+    while (i + 8 <= end) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if ((w & hi) || ((w - lo) & ~w & hi))
+            return i;
+        i += 8;
+    }
+    while (i < end && s[i] && s[i] < 0x80)
+        i++;
+    return i;
+}
+
 int amlp_csv_decode(amlp_input *in, aml_error *err)
 {
     (void)err;
@@ -262,17 +331,18 @@ int amlp_csv_decode(amlp_input *in, aml_error *err)
         in->len = len;
     }
     size_t first_bad = SIZE_MAX, nbad = 0;
-    size_t i = 0;
-    const uint64_t hi = 0x8080808080808080ull, lo = 0x0101010101010101ull;
+    size_t i = 0, mark = 0;
+    amlp_csv_prefetch(in, 0);
     while (i < len) {
-        if (i + 8 <= len) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (!(w & hi) && !((w - lo) & ~w & hi)) {
-                i += 8;
-                continue;
-            }
+        if (i - mark >= AMLP_CSV_WINDOW) {
+            amlp_csv_release(in, mark, i);
+            amlp_csv_prefetch(in, i);
+            mark = i;
         }
+        size_t lim = len - mark > AMLP_CSV_WINDOW ? mark + AMLP_CSV_WINDOW : len;
+        i = skip_ascii(s, i, lim);
+        if (i >= lim)
+            continue;
         if (s[i] == 0) {
             if (in->nul_pos == SIZE_MAX)
                 in->nul_pos = i;
@@ -288,6 +358,7 @@ int amlp_csv_decode(amlp_input *in, aml_error *err)
         }
         i += n;
     }
+    amlp_csv_release(in, mark, len);
     if (!nbad)
         return 0;
     char *out = amlp_malloc(len + nbad * 2 + 1);

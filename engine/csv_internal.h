@@ -53,6 +53,13 @@ typedef struct amlp_input {
 } amlp_input;
 
 int amlp_csv_load_file(const char *path, amlp_input *in, aml_error *err);
+/* Streaming over a mapped input, so that the whole file is never resident at
+ * once (no-ops for text held in memory): map the text from `pos` on ahead of
+ * a reader, and give back the pages wholly inside [from, to) it has read.
+ * Released pages read back the same bytes if touched again. */
+#define AMLP_CSV_WINDOW ((size_t)1 << 18)
+void amlp_csv_prefetch(const amlp_input *in, size_t pos);
+void amlp_csv_release(const amlp_input *in, size_t from, size_t to);
 void amlp_csv_set_buffer(amlp_input *in, const void *data, size_t len);
 /* True if the bytes start with the gzip magic number. */
 bool amlp_csv_is_gzip(const void *data, size_t len);

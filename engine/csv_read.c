@@ -15,6 +15,7 @@
 #define MAX_THREADS 64
 
 typedef struct ctx {
+    const amlp_input *in;   /* the text's storage (for streaming a mapped file) */
     const char *buf;
     size_t len;
     char delim;
@@ -23,6 +24,7 @@ typedef struct ctx {
     const bool *active;     /* NULL: all columns */
     char **extra;           /* extra missing tokens */
     size_t n_extra;
+    size_t extra_max;       /* length of the longest */
     bool skip_errors;
     double row_bytes;       /* mean record size in the sample (0: unknown) */
     const double *text_len; /* mean text length per column in the sample, or NULL */
@@ -32,6 +34,7 @@ typedef struct chunk {
     const ctx *cx;
     size_t begin, limit, end;
     size_t reserve_bytes;   /* pre-size the columns for this many bytes of records */
+    size_t resume;          /* if not 0: rows before this were filled in already */
     size_t max_rows;
     size_t rows;
     amlp_col *cols;
@@ -45,8 +48,16 @@ typedef struct chunk {
     amlp_rec rec;
 } chunk;
 
-static bool is_missing(const ctx *cx, const char *s, size_t len)
+static inline bool is_missing(const ctx *cx, const char *s, size_t len)
 {
+    /* Most fields are not padded and are longer than every token or do not
+     * start like one (the built-in tokens start with ?, n or N). */
+    if (len && (len > cx->extra_max || !cx->n_extra)) {
+        unsigned char a = (unsigned char)s[0], z = (unsigned char)s[len - 1];
+        if (a != ' ' && a != '\t' && z != ' ' && z != '\t' &&
+            (len > 4 || (a != '?' && (a | 0x20) != 'n')))
+            return false;
+    }
     if (amlp_is_missing_token(s, len))
         return true;
     for (size_t i = 0; i < cx->n_extra; i++)
@@ -102,6 +113,7 @@ static void chunk_reset(chunk *ch)
         ch->fail_pos[j] = SIZE_MAX;
     }
     ch->rows = 0;
+    ch->resume = 0;
     ch->err = 0;
     ch->skipped = 0;
     ch->first_skip_pos = SIZE_MAX;
@@ -153,13 +165,23 @@ static void chunk_run(chunk *ch)
 {
     const ctx *cx = ch->cx;
     const char *buf = cx->buf;
-    size_t pos = ch->begin;
+    size_t pos = ch->resume ? ch->resume : ch->begin;
     if (ch->rows == 0 && ch->max_rows == 0 && chunk_presize(ch)) {
         ch->err = AML_ENOMEM;
         return;
     }
+    /* A full pass streams through a mapped file; a sample stays mapped. */
+    bool stream = ch->max_rows == 0;
+    size_t mark = ch->begin;
+    if (stream)
+        amlp_csv_prefetch(cx->in, pos);
     while (pos < cx->len && pos < ch->limit && (!ch->max_rows || ch->rows < ch->max_rows)) {
         size_t next;
+        if (stream && pos - mark >= AMLP_CSV_WINDOW) {
+            amlp_csv_release(cx->in, mark, pos);
+            amlp_csv_prefetch(cx->in, pos);
+            mark = pos;
+        }
         int rc = amlp_csv_record(buf, cx->len, pos, cx->delim, &ch->rec, &next);
         if (rc < 0) {
             ch->err = rc;
@@ -195,13 +217,15 @@ static void chunk_run(chunk *ch)
                      cx->ncols, ch->rec.n);
             break;
         }
+        const amlp_field *fl = ch->rec.f;
         for (size_t j = 0; j < cx->ncols; j++) {
             if (cx->active && !cx->active[j])
                 continue;
-            const char *s;
-            size_t len;
+            const char *s = buf + fl[j].start;
+            size_t len = fl[j].len;
             amlp_col *c = &ch->cols[j];
-            if (amlp_csv_unescape(buf, &ch->rec.f[j], &ch->scratch, &ch->scap, &s, &len)) {
+            if (fl[j].raw &&
+                amlp_csv_unescape(buf, &fl[j], &ch->scratch, &ch->scap, &s, &len)) {
                 ch->err = AML_ENOMEM;
                 goto out;
             }
@@ -219,6 +243,8 @@ static void chunk_run(chunk *ch)
     }
 out:
     ch->end = pos;
+    if (stream)
+        amlp_csv_release(cx->in, mark, pos);
 }
 
 static void *chunk_thread(void *arg)
@@ -327,6 +353,8 @@ static int split_extra(reader *rd, const char *list)
             memcpy(t, p, l);
             t[l] = '\0';
             rd->cx.extra[rd->cx.n_extra++] = t;
+            if (l > rd->cx.extra_max)
+                rd->cx.extra_max = l;
         }
         if (!e)
             break;
@@ -584,7 +612,51 @@ static void first_invalid(reader *rd, size_t j, char *text, size_t cap, long *li
     }
 }
 
-static int parse_all(reader *rd, size_t data_start, aml_error *err, size_t *total_rows)
+/* Start of row `row` of a sample read from `begin` without bad rows. */
+static int sample_row_pos(reader *rd, size_t begin, size_t row, size_t *out)
+{
+    amlp_rec r = {0};
+    size_t pos = begin, n = 0;
+    int rc = 0;
+    while (pos < rd->cx.len) {
+        size_t next;
+        int kind = amlp_csv_record(rd->cx.buf, rd->cx.len, pos, rd->cx.delim, &r, &next);
+        if (kind < 0) {
+            rc = kind;
+            break;
+        }
+        if (kind == AMLP_REC_OK && n++ == row)
+            break;
+        pos = next;
+    }
+    amlp_free(r.f);
+    *out = pos;
+    return rc;
+}
+
+/* The sample's rows are the first rows of chunk 0 when it read them all
+ * without a bad row: convert them to the guessed types (each distinct value
+ * parsed once) instead of parsing them again. */
+static int reuse_sample(reader *rd, chunk *ch, const chunk *sample, size_t data_start)
+{
+    if (!sample || !sample->rows || sample->skipped || sample->err || !sample->cols ||
+        sample->end > ch->limit || sample->end <= data_start || ch->begin != data_start)
+        return 0;
+    for (size_t j = 0; j < rd->cx.ncols; j++) {
+        size_t bad;
+        int rc = amlp_col_push_codes(&ch->cols[j], &sample->cols[j], &bad);
+        if (!rc && bad != SIZE_MAX)
+            rc = sample_row_pos(rd, sample->begin, bad, &ch->fail_pos[j]);
+        if (rc)
+            return rc;
+    }
+    ch->rows = sample->rows;
+    ch->resume = sample->end;
+    return chunk_presize(ch);
+}
+
+static int parse_all(reader *rd, size_t data_start, chunk *sample, aml_error *err,
+                     size_t *total_rows)
 {
     const char *buf = rd->in.buf;
     size_t len = rd->in.len, span = len - data_start;
@@ -610,6 +682,10 @@ static int parse_all(reader *rd, size_t data_start, aml_error *err, size_t *tota
         size_t stop = ch->limit < len ? ch->limit : len;
         ch->reserve_bytes = i == 0 ? span : stop > ch->begin ? stop - ch->begin : 0;
     }
+    int rc = reuse_sample(rd, &rd->chunks[0], sample, data_start);
+    chunk_destroy(sample);
+    if (rc)
+        return aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
     run_all(rd->chunks, k);
     size_t rows = 0;
     for (size_t i = 0; i < k; i++) {
@@ -764,6 +840,7 @@ static int read_impl(reader *rd, aml_error *err)
         p0++;
     if (p0 == len)
         return aml_error_set(err, AML_EEMPTY, 1, 0, "", "the file is empty");
+    rd->cx.in = &rd->in;
     rd->cx.buf = buf;
     rd->cx.len = len;
     rd->cx.delim = rd->opt->delimiter ? rd->opt->delimiter : amlp_csv_sniff(buf + p0, len - p0);
@@ -812,7 +889,10 @@ static int read_impl(reader *rd, aml_error *err)
         header = looks_like_header(&first, &sample);
     }
     rd->rep->header = header;
-    if ((rc = sample_rows(rd, header ? after_first : p0, &sample)) ||
+    /* The header check sampled the rows after the first record: that is
+     * the sample again when the first record is the header. */
+    bool sampled = rd->opt->header == AML_CSV_HEADER_AUTO && header;
+    if ((!sampled && (rc = sample_rows(rd, header ? after_first : p0, &sample))) ||
         (rc = make_names(rd, &first, header)))
         goto nomem;
     if (rd->in.nul_pos != SIZE_MAX) {
@@ -828,7 +908,6 @@ static int read_impl(reader *rd, aml_error *err)
     }
     if ((rc = sample_sizes(rd, &sample)))
         goto nomem;
-    chunk_destroy(&sample);
     size_t data_start = header ? after_first : p0;
     while (data_start < len && (buf[data_start] == '\n' || buf[data_start] == '\r'))
         data_start++;
@@ -838,7 +917,9 @@ static int read_impl(reader *rd, aml_error *err)
         goto done;
     }
     size_t rows = 0;
-    if ((rc = parse_all(rd, data_start, err, &rows)))
+    rc = parse_all(rd, data_start, &sample, err, &rows);
+    chunk_destroy(&sample);
+    if (rc)
         goto done;
     if (!rows) {
         rc = aml_error_set(err, AML_EEMPTY, 0, 0, "", "no data rows (%zu bad rows skipped)",

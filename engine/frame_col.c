@@ -153,6 +153,89 @@ int amlp_col_push(amlp_col *c, const char *s, size_t len)
     return 0;
 }
 
+/* One level of a categorical column parsed as `type`. */
+typedef struct level_value {
+    unsigned char v[8];
+    bool ok, has_time;
+} level_value;
+
+static bool parse_as(aml_type type, const char *s, size_t len, level_value *lv)
+{
+    lv->has_time = false;
+    switch (type) {
+    case AML_TYPE_NUMBER: {
+        double d;
+        if (!amlp_parse_double(s, len, &d))
+            return false;
+        memcpy(lv->v, &d, sizeof d);
+        return true;
+    }
+    case AML_TYPE_INTEGER:
+    case AML_TYPE_DATETIME: {
+        int64_t x;
+        if (type == AML_TYPE_INTEGER ? !amlp_parse_int(s, len, &x)
+                                     : !amlp_parse_datetime(s, len, &x, &lv->has_time))
+            return false;
+        memcpy(lv->v, &x, sizeof x);
+        return true;
+    }
+    case AML_TYPE_BOOLEAN:
+        return amlp_parse_bool(s, len, lv->v);
+    default:
+        return false;
+    }
+}
+
+int amlp_col_push_codes(amlp_col *dst, const amlp_col *src, size_t *first_invalid)
+{
+    *first_invalid = SIZE_MAX;
+    if (dst->type == AML_TYPE_CATEGORICAL)
+        return amlp_col_append(dst, src, 0, src->n);
+    if (amlp_col_reserve(dst, dst->n + src->n))
+        return AML_ENOMEM;
+    const amlp_strpool *lv_text = &src->dict.pool;
+    const uint32_t *codes = src->data;
+    if (dst->type == AML_TYPE_TEXT) {
+        for (size_t r = 0; r < src->n; r++) {
+            int rc = amlp_bit(src->valid, r)
+                         ? amlp_col_push(dst, amlp_strpool_get(lv_text, codes[r]),
+                                         amlp_strpool_len(lv_text, codes[r]))
+                         : amlp_col_push_missing(dst);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    size_t w = amlp_type_width(dst->type), nl = amlp_dict_count(&src->dict);
+    if (!w)
+        return AML_EINVAL;
+    level_value *lv = amlp_malloc((nl ? nl : 1) * sizeof *lv);
+    if (!lv)
+        return AML_ENOMEM;
+    for (size_t l = 0; l < nl; l++)
+        lv[l].ok = parse_as(dst->type, amlp_strpool_get(lv_text, l), amlp_strpool_len(lv_text, l),
+                            &lv[l]);
+    int rc = 0;
+    for (size_t r = 0; r < src->n && !rc; r++) {
+        size_t i = dst->n;
+        if (!amlp_bit(src->valid, r)) {
+            rc = amlp_col_push_missing(dst);
+        } else if (lv[codes[r]].ok) {
+            memcpy((char *)dst->data + i * w, lv[codes[r]].v, w);
+            dst->has_time |= lv[codes[r]].has_time;
+            dst->valid[i >> 6] |= (uint64_t)1 << (i & 63);
+            dst->n++;
+        } else {
+            if (*first_invalid == SIZE_MAX)
+                *first_invalid = i;
+            rc = push_invalid(dst, amlp_strpool_get(lv_text, codes[r]),
+                              amlp_strpool_len(lv_text, codes[r]));
+        }
+    }
+    amlp_free(lv);
+    return rc;
+}
+
 /* dst bits [doff, doff+n) |= src bits [soff, soff+n); dst bits there are 0. */
 static void bits_or(uint64_t *dst, size_t doff, const uint64_t *src, size_t soff, size_t n)
 {

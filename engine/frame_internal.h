@@ -94,6 +94,11 @@ int amlp_col_push(amlp_col *c, const char *s, size_t len);
 /* Append rows [row0, row0+n) of src (same type) to dst; categorical levels
  * are re-coded into dst's dictionary. */
 int amlp_col_append(amlp_col *dst, const amlp_col *src, size_t row0, size_t n);
+/* Append the rows of the categorical column `src` to `dst` (any type) as
+ * amlp_col_push of each row's text would (missing rows stay missing), parsing
+ * each level once.  OUT: *first_invalid, the row of dst's first new INVALID
+ * cell or SIZE_MAX.  0 or AML_ENOMEM. */
+int amlp_col_push_codes(amlp_col *dst, const amlp_col *src, size_t *first_invalid);
 /* Shrink allocations to fit. */
 void amlp_col_shrink(amlp_col *c);
 static inline bool amlp_bit(const uint64_t *bm, size_t i)

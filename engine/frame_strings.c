@@ -71,23 +71,69 @@ void amlp_dict_free(amlp_dict *d)
     memset(d, 0, sizeof *d);
 }
 
+static inline uint64_t load64(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint64_t load32(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* The bytes of a string of 1..16 bytes as two words (overlapping loads). */
+static inline void words(const char *s, size_t len, uint64_t *a, uint64_t *b)
+{
+    if (len >= 8) {
+        *a = load64(s);
+        *b = load64(s + len - 8);
+    } else if (len >= 4) {
+        *a = load32(s);
+        *b = load32(s + len - 4);
+    } else {
+        *a = (uint64_t)(unsigned char)s[0] << 16 | (uint64_t)(unsigned char)s[len >> 1] << 8 |
+             (unsigned char)s[len - 1];
+        *b = 0;
+    }
+}
+
 uint32_t amlp_hash(const char *s, size_t len)
 {
-    /* FNV-1a, 8 bytes at a time folded in, then a final mix. */
-    uint64_t h = 1469598103934665603ull;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        h = (h ^ w) * 1099511628211ull;
-        h ^= h >> 29;
+    uint64_t h;
+    if (len && len <= 16) {
+        uint64_t a, b;
+        words(s, len, &a, &b);
+        h = (a * 0x9e3779b97f4a7c15ull) ^ ((b + len) * 0xc2b2ae3d27d4eb4full);
+    } else {
+        /* FNV-1a, 8 bytes at a time folded in. */
+        h = 1469598103934665603ull ^ len;
+        size_t i = 0;
+        for (; i + 8 <= len; i += 8) {
+            h = (h ^ load64(s + i)) * 1099511628211ull;
+            h ^= h >> 29;
+        }
+        for (; i < len; i++)
+            h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
     }
-    for (; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;
     return (uint32_t)h;
+}
+
+/* Equal strings of `len` bytes. */
+static inline bool same(const char *x, const char *y, size_t len)
+{
+    if (len == 0 || len > 16)
+        return memcmp(x, y, len) == 0;
+    uint64_t xa, xb, ya, yb;
+    words(x, len, &xa, &xb);
+    words(y, len, &ya, &yb);
+    return xa == ya && xb == yb;
 }
 
 static long probe(const amlp_dict *d, const char *s, size_t len, uint32_t h, size_t *slot)
@@ -102,7 +148,7 @@ static long probe(const amlp_dict *d, const char *s, size_t len, uint32_t h, siz
         }
         size_t code = v - 1;
         if (d->hash[code] == h && amlp_strpool_len(&d->pool, code) == len &&
-            memcmp(amlp_strpool_get(&d->pool, code), s, len) == 0)
+            same(amlp_strpool_get(&d->pool, code), s, len))
             return (long)code;
         i = (i + 1) & mask;
     }

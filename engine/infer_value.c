@@ -22,6 +22,15 @@ void amlp_trim(const char **s, size_t *len)
     *len = n;
 }
 
+/* amlp_trim, with the common case (nothing to trim) inline. */
+static inline void trim(const char **s, size_t *len)
+{
+    size_t n = *len;
+    const char *p = *s;
+    if (n && (p[0] == ' ' || p[0] == '\t' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+        amlp_trim(s, len);
+}
+
 static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
 static bool ieq(const char *s, size_t len, const char *lit)
@@ -35,7 +44,7 @@ static bool ieq(const char *s, size_t len, const char *lit)
 
 bool amlp_is_missing_token(const char *s, size_t len)
 {
-    amlp_trim(&s, &len);
+    trim(&s, &len);
     switch (len) {
     case 0: return true;
     case 1: return s[0] == '?';
@@ -48,7 +57,7 @@ bool amlp_is_missing_token(const char *s, size_t len)
 
 bool amlp_parse_int(const char *s, size_t len, int64_t *out)
 {
-    amlp_trim(&s, &len);
+    trim(&s, &len);
     size_t i = 0;
     bool neg = false;
     if (i < len && (s[i] == '-' || s[i] == '+'))
@@ -72,9 +81,48 @@ static const double pow10_tab[23] = {
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+/* [+-]digits[.digits] with at most 15 digits in all: exact as
+ * mantissa / 10^fraction digits (the general path gives the same double).
+ * False when the text is anything else. */
+static inline bool parse_short_decimal(const char *s, size_t len, double *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (i < len && (s[i] == '-' || s[i] == '+'))
+        neg = s[i++] == '-';
+    if (len - i > 16)
+        return false;
+    uint64_t mant = 0;
+    size_t start = i;
+    unsigned d;
+    while (i < len && (d = (unsigned)((unsigned char)s[i] - '0')) <= 9) {
+        mant = mant * 10 + d;
+        i++;
+    }
+    size_t ndig = i - start, frac = 0;
+    if (i < len && s[i] == '.') {
+        size_t f0 = ++i;
+        while (i < len && (d = (unsigned)((unsigned char)s[i] - '0')) <= 9) {
+            mant = mant * 10 + d;
+            i++;
+        }
+        frac = i - f0;
+        ndig += frac;
+    }
+    if (i != len || ndig == 0 || ndig > 15)
+        return false;
+    double v = (double)mant;
+    if (frac)
+        v /= pow10_tab[frac];
+    *out = neg ? -v : v;
+    return true;
+}
+
 bool amlp_parse_double(const char *s, size_t len, double *out)
 {
-    amlp_trim(&s, &len);
+    trim(&s, &len);
+    if (parse_short_decimal(s, len, out))
+        return true;
     size_t i = 0;
     bool neg = false;
     if (i < len && (s[i] == '-' || s[i] == '+'))
@@ -151,7 +199,7 @@ bool amlp_parse_double(const char *s, size_t len, double *out)
 
 bool amlp_parse_bool_strict(const char *s, size_t len, uint8_t *out)
 {
-    amlp_trim(&s, &len);
+    trim(&s, &len);
     if (ieq(s, len, "true")) {
         *out = 1;
         return true;
@@ -167,7 +215,7 @@ bool amlp_parse_bool(const char *s, size_t len, uint8_t *out)
 {
     if (amlp_parse_bool_strict(s, len, out))
         return true;
-    amlp_trim(&s, &len);
+    trim(&s, &len);
     static const char *const yes[] = {"yes", "y", "t", "1"};
     static const char *const no[] = {"no", "n", "f", "0"};
     for (size_t i = 0; i < 4; i++) {
@@ -222,7 +270,7 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 
 bool amlp_parse_datetime(const char *s, size_t len, int64_t *secs, bool *has_time)
 {
-    amlp_trim(&s, &len);
+    trim(&s, &len);
     int y, mo, d, hh = 0, mi = 0, ss = 0;
     if (len < 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4, &y) ||
         !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d))
