@@ -84,8 +84,50 @@ typedef struct aml_prep_options {
                                     (default 1024; 0 drops text) */
     int text_ngram_max;          /* word n-grams 1..n (default 2) */
     uint64_t seed;               /* for the out-of-fold target encoding folds */
-    int threads;                 /* 0 = all cores */
+    int threads;                 /* 0 = all cores (the pipeline currently runs
+                                    on the calling thread) */
 } aml_prep_options;
+
+/* What the fitted pipeline does, exactly (aml_prep_describe says it in words):
+ *  - Target: categorical or boolean -> classification, classes = the levels
+ *    seen in the fit rows sorted by text (strcmp; booleans "false", "true"),
+ *    binary with 2; number/integer -> regression.
+ *  - Dropped: the target, `exclude`, AML_COL_ID columns, columns missing on
+ *    every fit row, constant columns (one value and no missing cell), text
+ *    when text_features is 0.
+ *  - Missing (and INVALID) cells: numbers median, booleans / categories the
+ *    most frequent value, datetimes the median; plus a 0/1 "<col> (missing)"
+ *    feature after the column's features when the column had missing cells
+ *    in the fit rows and missing_indicators is set (not for text).
+ *  - number / integer -> "<col>"; boolean -> "<col>" as 0/1.
+ *  - categorical: native_categorical -> "<col>": the index of the level in
+ *    the sorted training levels, NAN for an unseen level; else up to
+ *    onehot_max levels -> "<col>=<level>" per training level (sorted), an
+ *    unseen level gives all zeros; else target encoding: "<col>
+ *    (target-encoded)" (binary: rate of class 1; regression: mean), or one
+ *    "<col> (target-encoded: <class>)" per class (multiclass: the class's
+ *    rate).  Value of level v = (sum of the target over v's rows + 10 *
+ *    prior) / (count of v's rows + 10), prior = the overall mean; unseen
+ *    levels get the prior.  The fit rows, transformed from the fit frame
+ *    itself (same object, same rows and target values), get out-of-fold
+ *    values: 5 folds assigned by a shuffle seeded with `seed`, each row
+ *    encoded from the other folds' rows (prior included).  Every other row,
+ *    and every row once the pipeline is saved and loaded, gets the
+ *    full-data value.
+ *  - datetime -> "<col> (year)", "(month)" 1-12, "(day of week)" 0 = Monday,
+ *    "(day)" of month, "(hour)" when some fit value has a time of day, then
+ *    "<col>" the timestamp (seconds since 1970, UTC).
+ *  - text -> "<col> (text j)", j < text_features: words (runs of ASCII
+ *    letters/digits and non-ASCII bytes, ASCII lower-cased), n-grams of 1 to
+ *    text_ngram_max words joined by a space, hashed (FNV-1a 64 + fmix64, mod
+ *    text_features), term count * idf, idf = ln((1 + N) / (1 + df)) + 1 over
+ *    the N fit rows, each row's block l2-normalised.  Any text column makes
+ *    the transform output CSR; otherwise it is dense.
+ *  - scaling (NONE by default) applies to numbers, date parts and target
+ *    encodings, never to 0/1 features, codes or text: STANDARD (x - mean) /
+ *    population std; ROBUST (x - median) / IQR (IQR 0: the std; std 0: 1);
+ *    fitted on the fit rows' values (out-of-fold ones for target encodings).
+ * Features come in frame column order. */
 
 aml_prep_options aml_prep_options_default(void);
 
@@ -103,9 +145,13 @@ void aml_prep_free(aml_prep *prep);
 /* Transforms rows of a frame (the training frame or new data with the same
  * columns; the target column may be absent) into features.  Unseen
  * categories and missing values are handled; a missing column is an
- * AML_EINVAL naming it.  OUT: *X (owned).  With `y` not NULL and the target
- * present: *y gets a malloc'd array (class index or value per row; NAN where
- * the target is missing) that the caller frees with aml_free. */
+ * AML_EINVAL naming it (so is a column whose type cannot be read as the
+ * fitted one); extra columns are ignored; columns are found by name and
+ * categories matched by text.  `rows` NULL = all rows.  OUT: *X (owned).
+ * With `y` not NULL and the target present: *y gets a malloc'd array (class
+ * index or value per row; NAN where the target is missing or is a class not
+ * seen in the fit rows) that the caller frees with aml_free; *y is NULL when
+ * the target column is absent.  Returns 0, AML_EINVAL, AML_ENOMEM. */
 int aml_prep_transform(const aml_prep *prep, const aml_frame *frame, const size_t *rows,
                        size_t n_rows, aml_matrix **X, float **y, aml_error *err);
 
@@ -122,6 +168,10 @@ size_t aml_prep_feature_source(const aml_prep *prep, size_t j);
  * string (aml_free). */
 int aml_prep_describe(const aml_prep *prep, char **out);
 
+/* Serialise to bytes (aml_free) and back; a loaded pipeline transforms
+ * bit-for-bit like the saved one (out-of-fold encodings, which only concern
+ * the fit frame, are not saved).  Load returns 0, AML_EPARSE (damaged or
+ * truncated bytes), AML_ENOMEM. */
 int aml_prep_save(const aml_prep *prep, unsigned char **bytes, size_t *len, aml_error *err);
 int aml_prep_load(const unsigned char *bytes, size_t len, aml_prep **out, aml_error *err);
 
