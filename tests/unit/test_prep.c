@@ -1017,3 +1017,45 @@ Test(prep, allocation_failures_during_fit_are_clean)
     free(job);
     free(city);
 }
+
+Test(prep, target_encoding_regression_is_smoothed_mean)
+{
+    enum { N = 40 };
+    const char *lv[N];
+    double v[N];
+    static const char *const names[] = {"l0", "l1", "l2", "l3", "l4", "l5"};
+    for (size_t i = 0; i < N; i++) {
+        lv[i] = names[i % 6];
+        v[i] = (double)(i % 6) * 10 + (double)(i % 5);
+    }
+    aml_frame *f = new_frame();
+    add_str(f, "lv", AML_TYPE_CATEGORICAL, lv, N);
+    add_num(f, "v", v, N);
+    aml_prep_options o = aml_prep_options_default();
+    o.target = "v";
+    o.onehot_max = 2;
+    aml_prep *p = fit(f, NULL, 0, &o);
+    cr_assert_eq(aml_prep_task(p), AML_TASK_REGRESSION);
+    cr_assert_eq(aml_prep_n_features(p), 1);
+    cr_expect_str_eq(aml_prep_feature_name(p, 0), "lv (target-encoded)");
+    aml_frame *g = new_frame();
+    add_str(g, "lv", AML_TYPE_CATEGORICAL, names, 6);
+    aml_matrix *X = transform(p, g, NULL, 0, NULL);
+    double all = 0;
+    for (size_t i = 0; i < N; i++)
+        all += v[i] / N;
+    for (size_t k = 0; k < 6; k++) {
+        double s = 0, c = 0;
+        for (size_t i = 0; i < N; i++)
+            if (i % 6 == k) {
+                s += v[i];
+                c++;
+            }
+        double want = (s + 10 * all) / (c + 10);
+        cr_expect(fabs(aml_matrix_get(X, k, 0) - want) < 1e-5 * (1 + fabs(want)), "level %zu", k);
+    }
+    aml_matrix_free(X);
+    aml_frame_free(g);
+    aml_prep_free(p);
+    aml_frame_free(f);
+}
