@@ -105,8 +105,6 @@ static int knn_fit(aml_learner *l, const aml_fit_data *data, const aml_fit_ctl *
     return 0;
 }
 
-#define QUERY_BLOCK 1024
-
 /* Combines the neighbours of one query row into out (n_out values). */
 static void vote(const aml_learner *l, const knn_state *s, const uint32_t *idx,
                  const float *dist, size_t k, bool by_distance, double *acc, float *out)
@@ -149,21 +147,24 @@ static int knn_predict(const aml_learner *l, const aml_matrix *X, float *out, am
     bool by_distance = aml_params_get(&l->params, "weights", 0) == 1;
     k = k < s->n ? k : s->n;
     size_t n_out = l->task == AML_TASK_MULTICLASS ? l->n_classes : 1;
-    size_t block = X->rows < QUERY_BLOCK ? X->rows : QUERY_BLOCK;
+    size_t block = amlp_knn_block_rows(s->n);
+    block = X->rows < block ? X->rows : block;
     float *q = amlp_malloc(block * s->d * sizeof(float) + 1);
+    float *cross = amlp_malloc(block * s->n * sizeof(float) + 1);
     uint32_t *idx = amlp_malloc(block * k * sizeof(uint32_t) + 1);
     float *dist = amlp_malloc(block * k * sizeof(float) + 1);
     double *acc = amlp_malloc((l->n_classes + 1) * sizeof(double));
-    int rc = q && idx && dist && acc ? 0 : AML_ENOMEM;
+    int rc = q && cross && idx && dist && acc ? 0 : AML_ENOMEM;
     int threads = amlp_threads(NULL);
     for (size_t r0 = 0; rc == 0 && r0 < X->rows; r0 += block) {
         size_t m = X->rows - r0 < block ? X->rows - r0 : block;
         amlp_nn_gather_rows(X, NULL, r0, m, q);
-        rc = amlp_knn_search(s->x, s->sq, s->n, s->d, q, m, k, threads, idx, dist);
+        rc = amlp_knn_search(s->x, s->sq, s->n, s->d, q, m, k, threads, cross, idx, dist);
         for (size_t i = 0; rc == 0 && i < m; i++)
             vote(l, s, idx + i * k, dist + i * k, k, by_distance, acc, out + (r0 + i) * n_out);
     }
     amlp_free(q);
+    amlp_free(cross);
     amlp_free(idx);
     amlp_free(dist);
     amlp_free(acc);

@@ -294,7 +294,6 @@ static int mlp_fit(aml_learner *l, const aml_fit_data *data, const aml_fit_ctl *
 static void plain_rows(void *user, const size_t *rows, size_t n, float *x)
 {
     mlp_src *s = user;
-    (void)rows;
     /* predict reads rows in order: rows[0] .. rows[0] + n - 1 */
     amlp_nn_gather_rows(s->X, NULL, rows[0], n, x);
     size_t d = s->X->cols;

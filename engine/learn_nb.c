@@ -80,7 +80,7 @@ static void nb_finish(nb_state *s)
 /* Weighted statistics: cc (class weight totals), and into s->a / s->b the
  * sums each variant needs.  Returns 0 or AML_EINVAL (bad class, negative
  * count) with err filled. */
-static int nb_accumulate(const aml_learner *l, const aml_fit_data *data, nb_state *s,
+static int nb_accumulate(const aml_fit_data *data, nb_state *s,
                          double *cc, float *row, double *gvar, aml_error *err)
 {
     const aml_matrix *X = data->X;
@@ -118,7 +118,6 @@ static int nb_accumulate(const aml_learner *l, const aml_fit_data *data, nb_stat
         }
         gn++;
     }
-    (void)l;
     gvar[2 * d] = gn;
     return 0;
 }
@@ -141,7 +140,7 @@ static int nb_fit(aml_learner *l, const aml_fit_data *data, const aml_fit_ctl *c
     if (rc)
         rc = aml_error_set(err, AML_ENOMEM, 0, 0, "nb", "out of memory");
     else
-        rc = nb_accumulate(l, data, s, cc, row, gvar, err);
+        rc = nb_accumulate(data, s, cc, row, gvar, err);
     double alpha = aml_params_get(&l->params, "alpha", 1.0);
     double total = 0;
     for (size_t c = 0; rc == 0 && c < k; c++)

@@ -114,16 +114,21 @@ static void *select_thread(void *arg)
 
 #define MAX_SELECT_THREADS 64
 
+size_t amlp_knn_block_rows(size_t nt)
+{
+    size_t block = AMLP_KNN_SCRATCH / (nt ? nt : 1);
+    return block < 16 ? 16 : block;
+}
+
 int amlp_knn_search(const float *train, const float *train_sq, size_t nt, size_t d,
-                    const float *query, size_t nq, size_t k, int threads, uint32_t *idx,
-                    float *dist)
+                    const float *query, size_t nq, size_t k, int threads, float *scratch,
+                    uint32_t *idx, float *dist)
 {
     if (nq == 0)
         return 0;
-    size_t block = AMLP_KNN_SCRATCH / (nt ? nt : 1);
-    block = block < 16 ? 16 : block;
+    size_t block = amlp_knn_block_rows(nt);
     block = block > nq ? nq : block;
-    float *cross = amlp_malloc(block * nt * sizeof(float) + 1);
+    float *cross = scratch ? scratch : amlp_malloc(block * nt * sizeof(float) + 1);
     if (!cross)
         return AML_ENOMEM;
     int nth = threads < 1 ? 1 : threads > MAX_SELECT_THREADS ? MAX_SELECT_THREADS : threads;
@@ -149,6 +154,7 @@ int amlp_knn_search(const float *train, const float *train_sq, size_t nt, size_t
                 select_rows(&jobs[t]);
         }
     }
-    amlp_free(cross);
+    if (!scratch)
+        amlp_free(cross);
     return 0;
 }

@@ -49,7 +49,7 @@ static void check_search(size_t nt, size_t nq, size_t d, size_t k, unsigned seed
     uint32_t *idx = malloc(nq * k * sizeof(uint32_t)), ref_i[16];
     double ref_d[16];
     amlp_knn_sqnorms(t, nt, d, sq);
-    cr_assert_eq(amlp_knn_search(t, sq, nt, d, q, nq, k, 2, idx, dist), 0);
+    cr_assert_eq(amlp_knn_search(t, sq, nt, d, q, nq, k, 2, NULL, idx, dist), 0);
     size_t mismatched = 0;
     for (size_t r = 0; r < nq; r++) {
         naive_knn(t, nt, d, q + r * d, k, ref_i, ref_d);
