@@ -223,11 +223,23 @@ static void target_scaling(const float *y, const float *w, size_t n, mlp_state *
     st->y_sd = var > 1e-24 ? sqrt(var) : 1.0;
 }
 
+/* sgemm threads for a fit: one for small mini-batch products, where waking
+ * OpenBLAS's workers costs more than it gains (and they spin against other
+ * work on a busy machine: measured 2x slower on 2 loaded cores); the
+ * caller's count from about 32 M multiply-adds per layer product up. */
+static int gemm_threads(const aml_learner *l, size_t d, const aml_fit_ctl *ctl)
+{
+    double bs = aml_params_get(&l->params, "batch_size", 128);
+    double units = aml_params_get(&l->params, "units", 128);
+    double widest = (double)d > units ? (double)d : units;
+    return bs * units * widest < 32e6 ? 1 : amlp_threads(ctl);
+}
+
 static int mlp_fit(aml_learner *l, const aml_fit_data *data, const aml_fit_ctl *ctl,
                    aml_error *err)
 {
-    openblas_set_num_threads(amlp_threads(ctl));
     size_t d = data->X->cols;
+    openblas_set_num_threads(gemm_threads(l, d, ctl));
     mlp_state *st = amlp_calloc(1, sizeof *st);
     if (!st)
         return aml_error_set(err, AML_ENOMEM, 0, 0, "mlp", "out of memory");
