@@ -12,9 +12,11 @@
  *   - rf: one round of `num_parallel_tree` trees with learning rate 1 and
  *     row/column subsampling is a random forest (XGBoost averages the trees
  *     of a round).  To honour the 100 ms cancel promise the forest is grown
- *     in chunks — separate one-round boosters with their own seeds, sized
- *     from the data's shape (RF_CHUNK_CELLS) — whose margins, weighted by
- *     tree count, average exactly to the whole forest's.
+ *     in chunks: rounds of one booster, each fitted (XGBoosterBoostOneIter)
+ *     to the same gradients at the base score, with learning rate
+ *     chunk/total, so each tree weighs 1/total — exactly the one-round
+ *     forest.  Chunk sizes come from the data's shape (RF_CHUNK_WORK), never
+ *     from timing.  A canceled forest keeps its trees, rescaled to their mean.
  * Sparse input: entries absent from a CSR row are "missing" to XGBoost (they
  * take each split's learned default direction), the library's documented
  * treatment of sparse data; dense NAN is missing too.
@@ -80,6 +82,9 @@ typedef struct xgb_state {
     BoosterHandle *booster;
     uint32_t *trees;          /* trees per booster (rf chunk sizes; 1 for xgb) */
     uint64_t rounds;          /* rounds kept (xgb: the best round + 1) */
+    double base_margin;       /* the margin of the base score */
+    double scale;             /* margin = base + scale * (trees' part); 1, or
+                                 total / grown for a canceled forest */
     int threads;
 } xgb_state;
 
@@ -326,6 +331,7 @@ static int xgb_fit(aml_learner *l, const aml_fit_data *d, const aml_fit_ctl *ctl
         goto out;
     }
     s->threads = threads;
+    s->scale = 1;
     if (set_common(b, l, base, threads, ctl->seed) ||
         set_num(b, "eta", aml_params_get(p, "learning_rate", 0.1)) ||
         set_num(b, "max_depth", aml_params_get(p, "max_depth", 6)) ||
@@ -399,6 +405,43 @@ out:
 
 /* ---- rf ---- */
 
+/* Gradients of the task's loss at the base score (XGBoost's own formulas for
+ * binary:logistic, multi:softprob, reg:squarederror), weighted: every forest
+ * chunk is fitted to these, as a one-round forest's trees are. */
+static int base_gradients(const aml_learner *l, const aml_fit_data *d, double base,
+                          float **grad, float **hess)
+{
+    size_t rows = d->X->rows, k = l->task == AML_TASK_MULTICLASS ? l->n_classes : 1;
+    *grad = amlp_malloc(rows * k * sizeof **grad);
+    *hess = amlp_malloc(rows * k * sizeof **hess);
+    float *w = row_weights(d, rows);
+    if (!*grad || !*hess || (!w && (d->weight || (d->class_weight && l->task != AML_TASK_REGRESSION)))) {
+        amlp_free(w);
+        return AML_ENOMEM;
+    }
+    for (size_t i = 0; i < rows; i++) {
+        float wi = w ? w[i] : 1.0f;
+        for (size_t c = 0; c < k; c++) {
+            double g, h;
+            if (l->task == AML_TASK_REGRESSION) {
+                g = base - d->y[i];
+                h = 1.0;
+            } else if (l->task == AML_TASK_BINARY) {
+                g = base - d->y[i];
+                h = base * (1 - base);
+            } else {   /* softmax of equal margins */
+                double pk = 1.0 / (double)k;
+                g = pk - ((size_t)d->y[i] == c);
+                h = 2.0 * pk * (1 - pk);
+            }
+            (*grad)[i * k + c] = (float)(g * wi);
+            (*hess)[i * k + c] = (float)((h > 1e-16 ? h : 1e-16) * wi);
+        }
+    }
+    amlp_free(w);
+    return 0;
+}
+
 static int rf_fit(aml_learner *l, const aml_fit_data *d, const aml_fit_ctl *ctl, aml_error *err)
 {
     pthread_once(&log_once, log_init);
@@ -414,16 +457,37 @@ static int rf_fit(aml_learner *l, const aml_fit_data *d, const aml_fit_ctl *ctl,
     int rc = train_matrix(l, d, threads, &dtrain, &base, err);
     if (rc)
         return rc;
+    float *grad = NULL, *hess = NULL;
+    BoosterHandle b = NULL;
     xgb_state *s = amlp_calloc(1, sizeof *s);
-    if (!s) {
-        XGDMatrixFree(dtrain);
-        return aml_error_set(err, AML_ENOMEM, 0, 0, l->ops->kind, "out of memory");
+    if (!s || base_gradients(l, d, base, &grad, &hess)) {
+        rc = aml_error_set(err, AML_ENOMEM, 0, 0, l->ops->kind, "out of memory");
+        goto out;
     }
     s->threads = threads;
-    s->rounds = 1;
+    s->scale = 1;
+    if (XGBoosterCreate(&dtrain, 1, &b)) {
+        rc = xgb_fail(err, l->ops->kind, "creating the booster");
+        goto out;
+    }
+    if (state_push(s, b, 1)) {
+        XGBoosterFree(b);
+        rc = aml_error_set(err, AML_ENOMEM, 0, 0, l->ops->kind, "out of memory");
+        goto out;
+    }
+    if (set_common(b, l, base, threads, ctl->seed) ||
+        set_num(b, "max_depth", depth) ||
+        set_num(b, "min_child_weight", aml_params_get(p, "min_child_weight", 1)) ||
+        set_num(b, "subsample", aml_params_get(p, "subsample", 0.632)) ||
+        set_num(b, "colsample_bynode", aml_params_get(p, "colsample_bynode", 0.5)) ||
+        set_num(b, "lambda", 1e-5) || set_num(b, "max_bin", 256)) {
+        rc = xgb_fail(err, l->ops->kind, "setting parameters");
+        goto out;
+    }
     double work = (double)d->X->rows * (double)(d->X->cols ? d->X->cols : 1) * depth;
     double per = RF_CHUNK_WORK / work;
     uint32_t grown = 0, chunk = per < 1 ? 1 : per > RF_CHUNK_MAX ? RF_CHUNK_MAX : (uint32_t)per;
+    size_t k = l->task == AML_TASK_MULTICLASS ? l->n_classes : 1;
     while (grown < total) {
         if (amlp_canceled(ctl)) {
             rc = aml_error_set(err, AML_ECANCELED, 0, 0, l->ops->kind,
@@ -432,46 +496,33 @@ static int rf_fit(aml_learner *l, const aml_fit_data *d, const aml_fit_ctl *ctl,
         }
         if (chunk > total - grown)
             chunk = total - grown;
-        BoosterHandle b = NULL;
-        if (XGBoosterCreate(&dtrain, 1, &b)) {
-            rc = xgb_fail(err, l->ops->kind, "creating the booster");
-            break;
-        }
-        if ((rc = state_push(s, b, chunk))) {
-            XGBoosterFree(b);
-            rc = aml_error_set(err, AML_ENOMEM, 0, 0, l->ops->kind, "out of memory");
-            break;
-        }
-        /* distinct, reproducible seeds per chunk */
-        uint64_t seed = ctl->seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull * s->n;
-        if (set_common(b, l, base, threads, seed >> 33) ||
-            set_num(b, "num_parallel_tree", chunk) || set_num(b, "eta", 1) ||
-            set_num(b, "max_depth", depth) ||
-            set_num(b, "min_child_weight", aml_params_get(p, "min_child_weight", 1)) ||
-            set_num(b, "subsample", aml_params_get(p, "subsample", 0.632)) ||
-            set_num(b, "colsample_bynode", aml_params_get(p, "colsample_bynode", 0.5)) ||
-            set_num(b, "lambda", 1e-5) || set_num(b, "max_bin", 256)) {
-            rc = xgb_fail(err, l->ops->kind, "setting parameters");
-            break;
-        }
-        if (XGBoosterUpdateOneIter(b, 0, dtrain)) {
+        /* each tree of the forest weighs 1/total: a round of `chunk` trees
+         * (averaged by XGBoost) gets learning rate chunk/total */
+        if (set_num(b, "num_parallel_tree", chunk) || set_num(b, "eta", (double)chunk / total) ||
+            XGBoosterBoostOneIter(b, dtrain, grad, hess, d->X->rows * k)) {
             rc = xgb_fail(err, l->ops->kind, "growing trees");
             break;
         }
         grown += chunk;
+        s->rounds++;
         report(ctl, "tree", grown, total);
     }
+    if (rc == AML_ECANCELED && grown > 0) {
+        /* a partial forest: its trees weigh grown/total in all; predictions
+         * scale their part back up to a mean over the trees grown */
+        s->scale = (double)total / grown;
+        s->base_margin = l->task == AML_TASK_BINARY ? 0.0 : base;
+        l->state = s;
+        s = NULL;
+    } else if (rc == 0) {
+        l->state = s;
+        s = NULL;
+    }
+out:
+    state_free(s);
+    amlp_free(grad);
+    amlp_free(hess);
     XGDMatrixFree(dtrain);
-    /* cancel is checked between chunks only, so every booster holds its trees */
-    if (rc && rc != AML_ECANCELED) {
-        state_free(s);
-        return rc;
-    }
-    if (s->n == 0) {
-        state_free(s);
-        return rc ? rc : aml_error_set(err, AML_EINTERNAL, 0, 0, l->ops->kind, "no tree grown");
-    }
-    l->state = s;
     return rc;
 }
 
@@ -526,7 +577,7 @@ static int xgb_predict(const aml_learner *l, const aml_matrix *X, float *out, am
         }
         double wgt = s->n == 1 ? 1.0 : (double)s->trees[i] / (double)total;
         for (size_t j = 0; j < n; j++)
-            margin[j] += wgt * res[j];
+            margin[j] += wgt * (s->base_margin + s->scale * (res[j] - s->base_margin));
     }
     XGDMatrixFree(dm);
     if (rc == 0) {
@@ -597,6 +648,8 @@ static int xgb_save(const aml_learner *l, amlp_bytes *out, aml_error *err)
 {
     const xgb_state *s = l->state;
     int rc = amlp_bytes_put_u64(out, s->rounds);
+    rc = rc ? rc : amlp_bytes_put_f64(out, s->base_margin);
+    rc = rc ? rc : amlp_bytes_put_f64(out, s->scale);
     rc = rc ? rc : amlp_bytes_put_u64(out, s->n);
     for (size_t i = 0; rc == 0 && i < s->n; i++) {
         bst_ulong len = 0;
@@ -614,13 +667,17 @@ static int xgb_load(aml_learner *l, amlp_reader *in, aml_error *err)
 {
     pthread_once(&log_once, log_init);
     uint64_t rounds = 0, n = 0;
-    if (amlp_read_u64(in, &rounds) || amlp_read_u64(in, &n) || n == 0 || n > 100000 ||
-        rounds == 0 || rounds > 1000000)
+    double base_margin = 0, scale = 1;
+    if (amlp_read_u64(in, &rounds) || amlp_read_f64(in, &base_margin) ||
+        amlp_read_f64(in, &scale) || amlp_read_u64(in, &n) || n == 0 || n > 100000 ||
+        rounds == 0 || rounds > 1000000 || !isfinite(base_margin) || !(scale >= 1 && scale < 1e6))
         return aml_error_set(err, AML_EPARSE, 0, 0, l->ops->kind, "truncated model header");
     xgb_state *s = amlp_calloc(1, sizeof *s);
     if (!s)
         return aml_error_set(err, AML_ENOMEM, 0, 0, l->ops->kind, "out of memory");
     s->rounds = rounds;
+    s->base_margin = base_margin;
+    s->scale = scale;
     s->threads = amlp_threads(NULL);
     int rc = 0;
     for (uint64_t i = 0; rc == 0 && i < n; i++) {
