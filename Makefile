@@ -34,13 +34,15 @@ MODE_asan    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
                 -fno-sanitize-recover=undefined
 LDMODE_asan  := -fsanitize=address,undefined
 
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# LAZY_PKGS (XGBoost, OpenBLAS; see engine/dl.h) give headers only: the
+# engine loads those libraries on first use, so the kernel starts without them.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(MODE_$(BUILD)) \
               -Iengine/include -Iengine -Ikernel -Imagics $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(LDMODE_$(BUILD)) $(LDFLAGS)
-LIBS        = $(PKG_LIBS) -lm
+LIBS        = $(PKG_LIBS) -ldl -lm
 
 ENGINE_SRC := $(wildcard engine/*.c)
 KERNEL_SRC := $(wildcard kernel/*.c)

@@ -7,7 +7,10 @@
  * weights=distance the vote is also divided by the distance, and exact
  * matches (distance 0) take all the weight.  Rows with a missing target are
  * not kept.  No feature importance. */
+#include <cblas.h>
+
 #include "nn.h"
+#include "dl.h"
 #include "nn_neighbors.h"
 
 #include <math.h>
@@ -142,6 +145,9 @@ static void vote(const aml_learner *l, const knn_state *s, const uint32_t *idx,
 
 static int knn_predict(const aml_learner *l, const aml_matrix *X, float *out, aml_error *err)
 {
+    int dl_rc = amlp_dl_blas(err);  /* the library loads on first use */
+    if (dl_rc)
+        return dl_rc;
     const knn_state *s = l->state;
     size_t k = (size_t)aml_params_get(&l->params, "k", 5);
     bool by_distance = aml_params_get(&l->params, "weights", 0) == 1;

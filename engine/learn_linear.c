@@ -34,6 +34,7 @@
 #include "learn_impl.h"
 
 #include <linear.h>
+#include "dl.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -366,6 +367,9 @@ static double decision(const lin_state *s, size_t v, const aml_matrix *X, size_t
 static int linear_fit(aml_learner *l, const aml_fit_data *d, const aml_fit_ctl *ctl,
                       aml_error *err)
 {
+    int dl_rc = amlp_dl_linear(err);  /* the library loads on first use */
+    if (dl_rc)
+        return dl_rc;
     pthread_once(&quiet_once, quiet_init);
     const char *kind = l->ops->kind;
     size_t n = d->X->rows, cols = d->X->cols;

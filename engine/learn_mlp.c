@@ -9,6 +9,7 @@
 #include "nn.h"
 
 #include <cblas.h>
+#include "dl.h"
 #include <math.h>
 #include <string.h>
 
@@ -238,6 +239,9 @@ static int gemm_threads(const aml_learner *l, size_t d, const aml_fit_ctl *ctl)
 static int mlp_fit(aml_learner *l, const aml_fit_data *data, const aml_fit_ctl *ctl,
                    aml_error *err)
 {
+    int dl_rc = amlp_dl_blas(err);  /* the library loads on first use */
+    if (dl_rc)
+        return dl_rc;
     size_t d = data->X->cols;
     openblas_set_num_threads(gemm_threads(l, d, ctl));
     mlp_state *st = amlp_calloc(1, sizeof *st);
@@ -316,6 +320,9 @@ static void plain_rows(void *user, const size_t *rows, size_t n, float *x)
 
 static int mlp_predict(const aml_learner *l, const aml_matrix *X, float *out, aml_error *err)
 {
+    int dl_rc = amlp_dl_blas(err);  /* the library loads on first use */
+    if (dl_rc)
+        return dl_rc;
     const mlp_state *st = l->state;
     mlp_src src = {X, NULL, st->mu, st->sd, NULL};
     amlp_nn_data d = {X->rows, plain_rows, &src, NULL, NULL};

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xgboost/c_api.h>
+#include "dl.h"
 
 /* ---- the spaces ---- */
 
@@ -296,6 +297,9 @@ static bool xgb_supports(aml_task task)
 
 static int xgb_fit(aml_learner *l, const aml_fit_data *d, const aml_fit_ctl *ctl, aml_error *err)
 {
+    int dl_rc = amlp_dl_xgb(err);  /* the library loads on first use */
+    if (dl_rc)
+        return dl_rc;
     pthread_once(&log_once, log_init);
     const aml_params *p = &l->params;
     int threads = amlp_threads(ctl);
@@ -444,6 +448,9 @@ static int base_gradients(const aml_learner *l, const aml_fit_data *d, double ba
 
 static int rf_fit(aml_learner *l, const aml_fit_data *d, const aml_fit_ctl *ctl, aml_error *err)
 {
+    int dl_rc = amlp_dl_xgb(err);  /* the library loads on first use */
+    if (dl_rc)
+        return dl_rc;
     pthread_once(&log_once, log_init);
     const aml_params *p = &l->params;
     int threads = amlp_threads(ctl);
@@ -536,6 +543,9 @@ static bool rf_supports(aml_task task)
 
 static int xgb_predict(const aml_learner *l, const aml_matrix *X, float *out, aml_error *err)
 {
+    int dl_rc = amlp_dl_xgb(err);  /* the library loads on first use */
+    if (dl_rc)
+        return dl_rc;
     const xgb_state *s = l->state;
     size_t k = l->task == AML_TASK_MULTICLASS ? l->n_classes : 1;
     size_t rows = X->rows, n = rows * k;
@@ -604,6 +614,9 @@ static int xgb_predict(const aml_learner *l, const aml_matrix *X, float *out, am
 
 static int xgb_importance(const aml_learner *l, float *out, size_t cols, aml_error *err)
 {
+    int dl_rc = amlp_dl_xgb(err);  /* the library loads on first use */
+    if (dl_rc)
+        return dl_rc;
     const xgb_state *s = l->state;
     double *acc = amlp_calloc(cols ? cols : 1, sizeof *acc);
     if (!acc)
@@ -646,6 +659,9 @@ static int xgb_importance(const aml_learner *l, float *out, size_t cols, aml_err
 
 static int xgb_save(const aml_learner *l, amlp_bytes *out, aml_error *err)
 {
+    int dl_rc = amlp_dl_xgb(err);  /* the library loads on first use */
+    if (dl_rc)
+        return dl_rc;
     const xgb_state *s = l->state;
     int rc = amlp_bytes_put_u64(out, s->rounds);
     rc = rc ? rc : amlp_bytes_put_f64(out, s->base_margin);
@@ -665,6 +681,9 @@ static int xgb_save(const aml_learner *l, amlp_bytes *out, aml_error *err)
 
 static int xgb_load(aml_learner *l, amlp_reader *in, aml_error *err)
 {
+    int dl_rc = amlp_dl_xgb(err);  /* the library loads on first use */
+    if (dl_rc)
+        return dl_rc;
     pthread_once(&log_once, log_init);
     uint64_t rounds = 0, n = 0;
     double base_margin = 0, scale = 1;

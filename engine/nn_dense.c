@@ -3,6 +3,7 @@
 #include "nn.h"
 
 #include <cblas.h>
+#include "dl.h"
 #include <math.h>
 #include <string.h>
 
@@ -44,6 +45,9 @@ static const amlp_nn_layer_ops dense_ops = {
 
 static int dense_alloc(size_t in, size_t out, amlp_nn_layer **l)
 {
+    int dl_rc = amlp_dl_blas(NULL);  /* the library loads on first use */
+    if (dl_rc)
+        return dl_rc;
     if (in > INT32_MAX || out > INT32_MAX || in * out > SIZE_MAX / sizeof(float) / 2)
         return AML_EINVAL;
     int rc = amlp_nn_layer_alloc(&dense_ops, in, out, l);

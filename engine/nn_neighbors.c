@@ -7,6 +7,7 @@
 #include "amlp.h"
 
 #include <cblas.h>
+#include "dl.h"
 #include <pthread.h>
 #include <string.h>
 
@@ -124,6 +125,9 @@ int amlp_knn_search(const float *train, const float *train_sq, size_t nt, size_t
                     const float *query, size_t nq, size_t k, int threads, float *scratch,
                     uint32_t *idx, float *dist)
 {
+    int dl_rc = amlp_dl_blas(NULL);  /* the library loads on first use */
+    if (dl_rc)
+        return dl_rc;
     if (nq == 0)
         return 0;
     size_t block = amlp_knn_block_rows(nt);

@@ -8,8 +8,7 @@
 # The peers' Python packages are installed by bench-learners itself (BENCH_PACKAGES),
 # never by `make deps`: CI does not need them.
 
-PKGS += xgboost
-LIBS += -llinear
+LAZY_PKGS += xgboost
 DEB_PACKAGES += libxgboost-dev liblinear-dev
 
 BENCH_PACKAGES := python3-sklearn python3-xgboost python3-numpy
