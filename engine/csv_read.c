@@ -229,6 +229,16 @@ static void chunk_run(chunk *ch)
                 ch->err = AML_ENOMEM;
                 goto out;
             }
+            if (c->type == AML_TYPE_CATEGORICAL && c->n < c->cap && !is_missing(cx, s, len)) {
+                /* amlp_col_push for the commonest case, inline. */
+                if ((rc = amlp_dict_intern(&c->dict, s, len, (uint32_t *)c->data + c->n))) {
+                    ch->err = rc;
+                    goto out;
+                }
+                c->valid[c->n >> 6] |= (uint64_t)1 << (c->n & 63);
+                c->n++;
+                continue;
+            }
             size_t before = c->n_invalid;
             rc = is_missing(cx, s, len) ? amlp_col_push_missing(c) : amlp_col_push(c, s, len);
             if (rc) {
@@ -637,10 +647,15 @@ static int sample_row_pos(reader *rd, size_t begin, size_t row, size_t *out)
 /* The sample's rows are the first rows of chunk 0 when it read them all
  * without a bad row: convert them to the guessed types (each distinct value
  * parsed once) instead of parsing them again. */
+static bool sample_reusable(const chunk *sample, size_t data_start)
+{
+    return sample && sample->rows && !sample->skipped && !sample->err && sample->cols &&
+           sample->end > data_start;
+}
+
 static int reuse_sample(reader *rd, chunk *ch, const chunk *sample, size_t data_start)
 {
-    if (!sample || !sample->rows || sample->skipped || sample->err || !sample->cols ||
-        sample->end > ch->limit || sample->end <= data_start || ch->begin != data_start)
+    if (!sample_reusable(sample, data_start) || sample->end > ch->limit || ch->begin != data_start)
         return 0;
     for (size_t j = 0; j < rd->cx.ncols; j++) {
         size_t bad;
@@ -660,10 +675,13 @@ static int parse_all(reader *rd, size_t data_start, chunk *sample, aml_error *er
 {
     const char *buf = rd->in.buf;
     size_t len = rd->in.len, span = len - data_start;
+    /* The rows after a reused sample are shared out evenly. */
+    size_t from = sample_reusable(sample, data_start) ? sample->end : data_start;
+    size_t rest = len - from;
     size_t k = rd->opt->threads > 0 ? (size_t)rd->opt->threads : online_cpus();
     if (k > MAX_THREADS)
         k = MAX_THREADS;
-    size_t maxk = span / MIN_CHUNK;
+    size_t maxk = rest / MIN_CHUNK;
     if (k > maxk)
         k = maxk ? maxk : 1;
     rd->chunks = amlp_calloc(k, sizeof *rd->chunks);
@@ -675,9 +693,9 @@ static int parse_all(reader *rd, size_t data_start, chunk *sample, aml_error *er
         chunk *ch = &rd->chunks[i];
         if (chunk_init(ch, &rd->cx))
             return aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
-        size_t b = data_start + span / k * i;
+        size_t b = from + rest / k * i;
         ch->begin = i == 0 ? data_start : amlp_csv_line_start(buf, len, b);
-        ch->limit = i + 1 < k ? data_start + span / k * (i + 1) : SIZE_MAX;
+        ch->limit = i + 1 < k ? from + rest / k * (i + 1) : SIZE_MAX;
         /* Chunk 0's columns become the frame's: room for every row. */
         size_t stop = ch->limit < len ? ch->limit : len;
         ch->reserve_bytes = i == 0 ? span : stop > ch->begin ? stop - ch->begin : 0;

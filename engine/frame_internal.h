@@ -41,9 +41,10 @@ int amlp_strpool_reserve(amlp_strpool *p, size_t bytes, size_t n);
 int amlp_strpool_append(amlp_strpool *dst, const amlp_strpool *src);
 
 /* A dictionary of distinct strings with codes 0..n-1 (order of insertion). */
+typedef struct amlp_dict_key amlp_dict_key;  /* frame_strings.c */
 typedef struct amlp_dict {
     amlp_strpool pool;
-    uint32_t *hash;     /* hash of each entry */
+    amlp_dict_key *key; /* hash (and short strings' bytes) of each entry */
     uint32_t *slots;    /* open addressing: code + 1, 0 = empty */
     size_t nslots;
 } amlp_dict;

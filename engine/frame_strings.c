@@ -66,7 +66,7 @@ int amlp_strpool_append(amlp_strpool *dst, const amlp_strpool *src)
 void amlp_dict_free(amlp_dict *d)
 {
     amlp_strpool_free(&d->pool);
-    amlp_free(d->hash);
+    amlp_free(d->key);
     amlp_free(d->slots);
     memset(d, 0, sizeof *d);
 }
@@ -101,13 +101,23 @@ static inline void words(const char *s, size_t len, uint64_t *a, uint64_t *b)
     }
 }
 
-uint32_t amlp_hash(const char *s, size_t len)
+/* What the table keeps of an entry: its hash and, for strings of at most
+ * 16 bytes, the bytes themselves, so that most look-ups never touch the pool. */
+struct amlp_dict_key {
+    uint64_t a, b;
+    uint32_t hash;
+    uint32_t len;       /* LONG_KEY: longer than 16 bytes, compare the pool */
+};
+#define LONG_KEY UINT32_MAX
+
+/* Hash of a string; OUT: its words (words(), or 0 when not 1..16 bytes). */
+static inline uint32_t hash_words(const char *s, size_t len, uint64_t *a, uint64_t *b)
 {
     uint64_t h;
+    *a = *b = 0;
     if (len && len <= 16) {
-        uint64_t a, b;
-        words(s, len, &a, &b);
-        h = (a * 0x9e3779b97f4a7c15ull) ^ ((b + len) * 0xc2b2ae3d27d4eb4full);
+        words(s, len, a, b);
+        h = (*a * 0x9e3779b97f4a7c15ull) ^ ((*b + len) * 0xc2b2ae3d27d4eb4full);
     } else {
         /* FNV-1a, 8 bytes at a time folded in. */
         h = 1469598103934665603ull ^ len;
@@ -125,18 +135,15 @@ uint32_t amlp_hash(const char *s, size_t len)
     return (uint32_t)h;
 }
 
-/* Equal strings of `len` bytes. */
-static inline bool same(const char *x, const char *y, size_t len)
+uint32_t amlp_hash(const char *s, size_t len)
 {
-    if (len == 0 || len > 16)
-        return memcmp(x, y, len) == 0;
-    uint64_t xa, xb, ya, yb;
-    words(x, len, &xa, &xb);
-    words(y, len, &ya, &yb);
-    return xa == ya && xb == yb;
+    uint64_t a, b;
+    return hash_words(s, len, &a, &b);
 }
 
-static long probe(const amlp_dict *d, const char *s, size_t len, uint32_t h, size_t *slot)
+static inline __attribute__((always_inline)) long probe(const amlp_dict *d, const char *s,
+                                                        size_t len, uint32_t h, uint64_t a,
+                                                        uint64_t b, size_t *slot)
 {
     size_t mask = d->nslots - 1;
     size_t i = h & mask;
@@ -147,9 +154,16 @@ static long probe(const amlp_dict *d, const char *s, size_t len, uint32_t h, siz
             return -1;
         }
         size_t code = v - 1;
-        if (d->hash[code] == h && amlp_strpool_len(&d->pool, code) == len &&
-            same(amlp_strpool_get(&d->pool, code), s, len))
-            return (long)code;
+        const amlp_dict_key *k = &d->key[code];
+        if (k->hash == h) {
+            if (len <= 16) {
+                if (k->len == len && k->a == a && k->b == b)
+                    return (long)code;
+            } else if (k->len == LONG_KEY && amlp_strpool_len(&d->pool, code) == len &&
+                       memcmp(amlp_strpool_get(&d->pool, code), s, len) == 0) {
+                return (long)code;
+            }
+        }
         i = (i + 1) & mask;
     }
 }
@@ -160,7 +174,7 @@ static int rehash(amlp_dict *d, size_t nslots)
     if (!ns)
         return AML_ENOMEM;
     for (size_t c = 0; c < d->pool.n; c++) {
-        size_t i = d->hash[c] & (nslots - 1);
+        size_t i = d->key[c].hash & (nslots - 1);
         while (ns[i])
             i = (i + 1) & (nslots - 1);
         ns[i] = (uint32_t)(c + 1);
@@ -176,16 +190,19 @@ long amlp_dict_find(const amlp_dict *d, const char *s, size_t len)
     if (!d->nslots)
         return -1;
     size_t slot;
-    return probe(d, s, len, amlp_hash(s, len), &slot);
+    uint64_t a, b;
+    uint32_t h = hash_words(s, len, &a, &b);
+    return probe(d, s, len, h, a, b, &slot);
 }
 
 int amlp_dict_intern(amlp_dict *d, const char *s, size_t len, uint32_t *code)
 {
     if (!d->nslots && rehash(d, 64))
         return AML_ENOMEM;
-    uint32_t h = amlp_hash(s, len);
+    uint64_t a, b;
+    uint32_t h = hash_words(s, len, &a, &b);
     size_t slot;
-    long c = probe(d, s, len, h, &slot);
+    long c = probe(d, s, len, h, a, b, &slot);
     if (c >= 0) {
         *code = (uint32_t)c;
         return 0;
@@ -196,16 +213,19 @@ int amlp_dict_intern(amlp_dict *d, const char *s, size_t len, uint32_t *code)
     size_t hcap = d->pool.ncap;
     if (amlp_strpool_push(&d->pool, s, len))
         return AML_ENOMEM;
-    if (d->pool.ncap != hcap || !d->hash) {
-        uint32_t *nh = amlp_realloc(d->hash, d->pool.ncap * sizeof *nh);
-        if (!nh) {
+    if (d->pool.ncap != hcap || !d->key) {
+        amlp_dict_key *nk = amlp_realloc(d->key, d->pool.ncap * sizeof *nk);
+        if (!nk) {
             d->pool.n--;
             d->pool.len = d->pool.off[n];
             return AML_ENOMEM;
         }
-        d->hash = nh;
+        d->key = nk;
     }
-    d->hash[n] = h;
+    d->key[n].a = a;
+    d->key[n].b = b;
+    d->key[n].hash = h;
+    d->key[n].len = len <= 16 ? (uint32_t)len : LONG_KEY;
     d->slots[slot] = (uint32_t)(n + 1);
     *code = (uint32_t)n;
     if ((n + 1) * 2 > d->nslots && rehash(d, d->nslots * 2)) {
