@@ -93,6 +93,7 @@ void aml_allocator_set(const aml_allocator *alloc);
 #include "aml_frame.h"  /* columnar frames, CSV reading, type inference */
 #include "aml_plot.h"   /* charts rendered to PNG */
 #include "aml_learn.h"  /* preparation pipeline and learners */
+#include "aml_features.h" /* feature engineering on prepared matrices */
 #include "aml_search.h" /* metrics, the AutoML search, model bundles */
 
 #endif
