@@ -5,6 +5,7 @@
 #include <xgboost/c_api.h>
 #include <linear.h>
 #include <cblas.h>
+#include <lapacke.h>
 
 #include "dl.h"
 
@@ -88,4 +89,16 @@ static amlp_dl_lib blas_lib = {
 int amlp_dl_blas(aml_error *err)
 {
     return amlp_dl_load(&blas_lib, err);
+}
+
+amlp_lapacke_api amlp_lapacke;
+static const char *const lapacke_names[] = {AMLP_LAPACKE_FUNCS(AMLP_DL_NAME_)};
+static amlp_dl_lib lapacke_lib = {
+    "liblapacke.so.3", "liblapacke", "LAPACKE", lapacke_names, (void **)&amlp_lapacke,
+    sizeof lapacke_names / sizeof lapacke_names[0], 0, "",
+};
+
+int amlp_dl_lapacke(aml_error *err)
+{
+    return amlp_dl_load(&lapacke_lib, err);
 }

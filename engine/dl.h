@@ -93,4 +93,16 @@ int amlp_dl_blas(aml_error *err);
 #define openblas_set_num_threads (amlp_blas.openblas_set_num_threads)
 #endif
 
+#ifdef _LAPACKE_H_
+#define AMLP_LAPACKE_FUNCS(X) X(LAPACKE_ssyevd)
+typedef struct amlp_lapacke_api {
+#define AMLP_DL_SLOT_(name) __typeof__(name) *name;
+    AMLP_LAPACKE_FUNCS(AMLP_DL_SLOT_)
+#undef AMLP_DL_SLOT_
+} amlp_lapacke_api;
+extern amlp_lapacke_api amlp_lapacke;
+int amlp_dl_lapacke(aml_error *err);
+#define LAPACKE_ssyevd (amlp_lapacke.LAPACKE_ssyevd)
+#endif
+
 #endif
