@@ -409,3 +409,14 @@ Test(random, bowl_baseline)
     double m = median_best(&amlp_strategy_random, 60);
     cr_assert(m > 0 && m < 1, "%g", m);
 }
+
+/* ---- evolution ---- */
+
+STRATEGY_TESTS(evolution)
+
+Test(evolution, beats_random_on_the_bowl)
+{
+    double r = median_best(&amlp_strategy_random, 60);
+    double e = median_best(&amlp_strategy_evolution, 60);
+    cr_assert_lt(e, r, "evolution %g vs random %g", e, r);
+}
