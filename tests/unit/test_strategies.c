@@ -47,6 +47,16 @@ static const aml_param_spec *const specs_bowl[] = {spec_bowl};
 static const size_t n_bowl[] = {2};
 static const amlp_space space_bowl = {1, kinds_bowl, specs_bowl, n_bowl};
 
+/* Two kinds with the same dimensions: "good" always beats "bad". */
+static const aml_param_spec spec_gb[] = {
+    {"x", AML_PARAM_REAL, 1e-3, 1e3, true, NULL, 1, 1, NULL, ""},
+    {"c", AML_PARAM_CHOICE, 0, 0, false, "p|q|r", 0, 0, NULL, ""},
+};
+static const char *const kinds_gb[] = {"bad", "good"};
+static const aml_param_spec *const specs_gb[] = {spec_gb, spec_gb};
+static const size_t n_gb[] = {2, 2};
+static const amlp_space space_gb = {2, kinds_gb, specs_gb, n_gb};
+
 static double bowl_loss(const amlp_config *c)
 {
     double x = aml_params_get(&c->params, "x", 1), y = aml_params_get(&c->params, "y", 1);
@@ -419,4 +429,33 @@ Test(evolution, beats_random_on_the_bowl)
     double r = median_best(&amlp_strategy_random, 60);
     double e = median_best(&amlp_strategy_evolution, 60);
     cr_assert_lt(e, r, "evolution %g vs random %g", e, r);
+}
+
+/* ---- bayes ---- */
+
+STRATEGY_TESTS(bayes)
+
+Test(bayes, beats_random_on_the_bowl)
+{
+    double r = median_best(&amlp_strategy_random, 60);
+    double b = median_best(&amlp_strategy_bayes, 60);
+    cr_assert_lt(b, r, "bayes %g vs random %g", b, r);
+}
+
+Test(bayes, prefers_the_better_kind)
+{
+    /* kind "bad" always fails (INFINITY): the bandit moves to "good" */
+    void *st = make(&amlp_strategy_bayes, &space_gb, 9);
+    int late_b = 0;
+    for (int i = 0; i < 120; i++) {
+        amlp_config c;
+        cr_assert_eq(amlp_strategy_bayes.ask(st, &c), 0);
+        bool is_b = strcmp(c.kind, "good") == 0;
+        double loss = is_b ? 0.1 + 0.01 * aml_params_get(&c.params, "c", 0) : INFINITY;
+        if (i >= 60)
+            late_b += is_b;
+        amlp_strategy_bayes.tell(st, &c, loss, 0.1);
+    }
+    amlp_strategy_bayes.destroy(st);
+    cr_assert_gt(late_b, 40, "%d of the last 60 asks on the kind that works", late_b);
 }
