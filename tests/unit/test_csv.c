@@ -220,6 +220,62 @@ Test(csv, chunked_parse_matches_single_thread)
     free(t);
 }
 
+/* The sample's rows (read first, as text) become the frame's first rows:
+ * they must be typed, counted and reported exactly like the rows after them. */
+Test(csv, sampled_rows_are_read_like_the_others)
+{
+    size_t rows = 3000, cap = rows * 64 + 64, len = 0;
+    char *t = malloc(cap);
+    len += (size_t)sprintf(t + len, "age,when,score,cat,label\n");
+    for (size_t i = 0; i < rows; i++) {
+        char age[16];
+        if (i == 5 || i == 1500)
+            snprintf(age, sizeof age, "unknown");
+        else
+            snprintf(age, sizeof age, "%zu", i % 90);
+        len += (size_t)sprintf(t + len, "%s,2020-01-%02zu,%s,%s,\"%s\"\n", age, i % 28 + 1,
+                               i % 100 == 3 ? "NA" : i % 10 == 4 ? " 7 " : "2.5",
+                               i % 3 ? "a" : "b", i % 2 ? "yes" : "no");
+    }
+    aml_csv_options o = aml_csv_options_default();
+    o.sample = 1000;
+    aml_csv_report *rep = NULL;
+    aml_frame *f = NULL;
+    aml_error e;
+    cr_assert_eq(aml_csv_read_buffer(t, len, "s", &o, &f, &rep, &e), 0, "%s", e.text);
+    cr_assert_eq(aml_frame_nrows(f), rows);
+    cr_expect_eq(aml_frame_col_type(f, 0), AML_TYPE_INTEGER);
+    cr_expect_eq(aml_frame_col_type(f, 1), AML_TYPE_DATETIME);
+    cr_expect_eq(aml_frame_col_type(f, 2), AML_TYPE_NUMBER);
+    cr_expect_eq(aml_frame_col_type(f, 3), AML_TYPE_CATEGORICAL);
+    cr_expect_eq(aml_frame_col_invalid(f, 0), 2);
+    cr_expect_eq(aml_frame_col_missing(f, 2), rows / 100);
+    cr_expect_eq(aml_frame_cell_state(f, 0, 5), AML_CELL_INVALID);
+    cr_expect_eq(aml_frame_cell_state(f, 0, 1500), AML_CELL_INVALID);
+    cr_expect_str_eq(aml_frame_get_invalid_text(f, 0, 5), "unknown");
+    cr_expect_str_eq(aml_frame_get_invalid_text(f, 0, 1500), "unknown");
+    for (size_t r = 0; r < rows; r += 7) {
+        if (r != 5 && r != 1500)
+            cr_expect_eq(aml_frame_get_number(f, 0, r), (double)(r % 90), "row %zu", r);
+        if (r % 100 == 3)
+            cr_expect_eq(aml_frame_cell_state(f, 2, r), AML_CELL_MISSING, "row %zu", r);
+        else
+            cr_expect_eq(aml_frame_get_number(f, 2, r), r % 10 == 4 ? 7.0 : 2.5, "row %zu", r);
+        cr_expect_str_eq(cell(f, 3, r), r % 3 ? "a" : "b");
+        cr_expect_str_eq(cell(f, 4, r), r % 2 ? "yes" : "no");
+    }
+    const int64_t *when = aml_frame_col_integers(f, 1);
+    cr_expect_eq(when[999], when[999 + 28 * 20]);
+    cr_expect_eq(aml_frame_cat_count(f, 3), 2);
+    bool noted = false;
+    for (size_t i = 0; i < aml_csv_report_note_count(rep); i++)
+        noted |= strstr(aml_csv_report_note(rep, i), "'unknown' on line 7") != NULL;
+    cr_expect(noted, "no note names line 7");
+    aml_csv_report_free(rep);
+    aml_frame_free(f);
+    free(t);
+}
+
 Test(csv, skip_errors_counts_bad_rows)
 {
     aml_csv_options o = aml_csv_options_default();
