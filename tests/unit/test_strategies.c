@@ -459,3 +459,98 @@ Test(bayes, prefers_the_better_kind)
     amlp_strategy_bayes.destroy(st);
     cr_assert_gt(late_b, 40, "%d of the last 60 asks on the kind that works", late_b);
 }
+
+/* ---- hyperband ---- */
+
+STRATEGY_TESTS(hyperband)
+
+Test(hyperband, promotes_the_best_of_each_rung)
+{
+    /* first bracket: 27 at 1/27, the best 9 at 1/9, best 3 at 1/3, best 1 at 1 */
+    void *st = make(&amlp_strategy_hyperband, &space_bowl, 3);
+    static const int n_rung[] = {27, 9, 3, 1};
+    double prev_loss[27];
+    int n_prev = 0;
+    for (int r = 0; r < 4; r++) {
+        double cur_loss[27];
+        for (int i = 0; i < n_rung[r]; i++) {
+            amlp_config c;
+            cr_assert_eq(amlp_strategy_hyperband.ask(st, &c), 0);
+            cr_assert_float_eq(c.fidelity, pow(3, r - 3), 1e-12, "rung %d fidelity %g", r,
+                               c.fidelity);
+            double l = bowl_loss(&c);
+            cur_loss[i] = l;
+            if (r > 0) {
+                /* it is among the n_rung[r] best of the previous rung */
+                int better = 0;
+                for (int j = 0; j < n_prev; j++)
+                    better += prev_loss[j] < l;
+                cr_assert_lt(better, n_rung[r], "rung %d: promoted a config ranked %d", r, better);
+            }
+            amlp_strategy_hyperband.tell(st, &c, l + 0.01 * (1 - c.fidelity), c.fidelity);
+        }
+        memcpy(prev_loss, cur_loss, sizeof cur_loss);
+        n_prev = n_rung[r];
+    }
+    /* next: bracket s=2 starts 12 configurations at 1/9 */
+    for (int i = 0; i < 12; i++) {
+        amlp_config c;
+        cr_assert_eq(amlp_strategy_hyperband.ask(st, &c), 0);
+        cr_assert_float_eq(c.fidelity, 1.0 / 9, 1e-12);
+        amlp_strategy_hyperband.tell(st, &c, bowl_loss(&c), 0.1);
+    }
+    amlp_config c;
+    cr_assert_eq(amlp_strategy_hyperband.ask(st, &c), 0);
+    cr_assert_float_eq(c.fidelity, 1.0 / 3, 1e-12);
+    amlp_strategy_hyperband.destroy(st);
+}
+
+Test(hyperband, more_fidelity_to_better_configs)
+{
+    /* over many brackets, the total fidelity a configuration received grows
+     * with its quality: the top quarter by loss gets several times the mean
+     * effort of the bottom quarter */
+    void *st = make(&amlp_strategy_hyperband, &space_bowl, 11);
+    enum { N = 400 };
+    double loss[N], effort[N];
+    uint64_t key[N];
+    int n = 0;
+    for (int i = 0; i < 600; i++) {
+        amlp_config c;
+        cr_assert_eq(amlp_strategy_hyperband.ask(st, &c), 0);
+        double l = bowl_loss(&c);
+        amlp_config k = c;
+        k.fidelity = 1;
+        uint64_t h = config_hash(&k);
+        int j = 0;
+        while (j < n && key[j] != h)
+            j++;
+        if (j == n && n < N) {
+            key[n] = h;
+            loss[n] = l;
+            effort[n++] = 0;
+        }
+        if (j < N)
+            effort[j] += c.fidelity;
+        amlp_strategy_hyperband.tell(st, &c, l, c.fidelity);
+    }
+    amlp_strategy_hyperband.destroy(st);
+    double sorted[N];
+    memcpy(sorted, loss, (size_t)n * sizeof *loss);
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
+    double q1 = sorted[n / 4], q3 = sorted[3 * n / 4];
+    double top = 0, bottom = 0;
+    int nt = 0, nb = 0;
+    for (int i = 0; i < n; i++) {
+        if (loss[i] <= q1) {
+            top += effort[i];
+            nt++;
+        } else if (loss[i] >= q3) {
+            bottom += effort[i];
+            nb++;
+        }
+    }
+    top /= nt;
+    bottom /= nb;
+    cr_assert_gt(top, 2 * bottom, "mean effort top quarter %g, bottom quarter %g", top, bottom);
+}
