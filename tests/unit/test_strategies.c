@@ -554,3 +554,35 @@ Test(hyperband, more_fidelity_to_better_configs)
     bottom /= nb;
     cr_assert_gt(top, 2 * bottom, "mean effort top quarter %g, bottom quarter %g", top, bottom);
 }
+
+/* ---- rl ---- */
+
+STRATEGY_TESTS(rl)
+
+Test(rl, policy_concentrates_on_the_better_kind)
+{
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        void *st = make(&amlp_strategy_rl, &space_gb, seed);
+        uint64_t noise = seed;
+        int late_good = 0;
+        for (int i = 0; i < 300; i++) {
+            amlp_config c;
+            cr_assert_eq(amlp_strategy_rl.ask(st, &c), 0);
+            bool good = strcmp(c.kind, "good") == 0;
+            double loss = (good ? 0.2 : 0.5) + 0.1 * amlp_rng_unit(&noise);
+            if (i >= 200)
+                late_good += good;
+            amlp_strategy_rl.tell(st, &c, i % 17 == 0 ? INFINITY : loss, 0.1);
+        }
+        amlp_strategy_rl.destroy(st);
+        cr_assert_gt(late_good, 85, "seed %d: %d of the last 100 asks on the better kind",
+                     (int)seed, late_good);
+    }
+}
+
+Test(rl, bowl)
+{
+    double r = median_best(&amlp_strategy_random, 60);
+    double l = median_best(&amlp_strategy_rl, 60);
+    cr_assert(l < 10 * r, "rl %g vs random %g", l, r);
+}
