@@ -1,0 +1,57 @@
+/*
+ * search_ctx.h — the state of one search run shared by the driver
+ * (search.c) and the data side (search_data.c).
+ */
+#ifndef AMLP_SEARCH_CTX_H
+#define AMLP_SEARCH_CTX_H
+
+#include "search_run.h"
+
+typedef struct amlp_foldmat {
+    aml_prep *prep;
+    aml_matrix *Xtr, *Xva;
+    float *ytr, *yva, *wtr;
+    size_t *tr_pos, *va_pos;   /* positions in the training rows */
+    size_t n_tr, n_va;
+} amlp_foldmat;
+
+typedef struct amlp_ctx {
+    const aml_frame *frame;
+    aml_search_options o;
+    aml_run *run;
+    aml_task task;
+    size_t k;
+    aml_metric metric;
+    size_t *rows;              /* rows with a known target */
+    size_t n_rows;
+    size_t *train;             /* frame rows of the training part */
+    size_t n_train;
+    float *y_train, *w_train, *class_w;
+    size_t n_folds;
+    uint8_t *fold;
+    amlp_foldmat *cache[2];
+    char **exclude;
+    size_t n_exclude;
+    /* time and control (mu guards the fields below and run->trials) */
+    pthread_mutex_t mu;
+    double t0;
+    double phase_deadline;
+    volatile int fit_cancel;
+    bool interrupted;
+    bool worker_done;
+    const char *phase;
+    int rc;
+    aml_error err;
+} amlp_ctx;
+
+int amlp_split(amlp_ctx *c, const float *y_all, size_t n, aml_error *err);
+void amlp_cache_free(amlp_ctx *c);
+aml_prep_options amlp_prep_variant(const amlp_ctx *c, int variant);
+int amlp_kind_variant(const char *kind);
+int amlp_fold_get(amlp_ctx *c, int v, size_t f, const amlp_foldmat **out, aml_error *err);
+int amlp_leak_check(amlp_ctx *c, const float *y_train, aml_error *err);
+int amlp_ctx_exclude(amlp_ctx *c, const char *name);
+int amlp_ctx_note(amlp_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+double amlp_now(void);
+
+#endif

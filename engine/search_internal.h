@@ -1,0 +1,104 @@
+/*
+ * search_internal.h — what the search's files share (engine/search*.c,
+ * model.c, ensemble.c, journal.c): the model bundle's layout, the run
+ * record, the auto strategy's phase, the ensemble and the journal.
+ */
+#ifndef AMLP_SEARCH_INTERNAL_H
+#define AMLP_SEARCH_INTERNAL_H
+
+#include "amlp.h"
+#include "strategy.h"
+
+#include <pthread.h>
+
+/* ---- the model bundle ---- */
+
+typedef struct amlp_member {
+    char *kind;
+    char *params;          /* text */
+    double weight;
+    size_t prep;           /* index into model->preps */
+    aml_learner *learner;
+} amlp_member;
+
+struct aml_model {
+    aml_task task;
+    size_t n_classes;
+    char **class_names;
+    aml_metric metric;
+    char *target;
+    size_t n_inputs;
+    char **input_names;
+    aml_type *input_types;
+    size_t n_preps;
+    aml_prep **preps;
+    size_t n_members;
+    amlp_member *members;
+    char *describe;
+};
+
+/* An empty model for the task (class names and inputs copied later).
+ * Returns NULL when out of memory. */
+aml_model *amlp_model_new(aml_task task, size_t n_classes, aml_metric metric, const char *target);
+/* Takes ownership of prep / learner.  Returns the index or a negative code. */
+int amlp_model_add_prep(aml_model *m, aml_prep *prep);
+int amlp_model_add_member(aml_model *m, const char *kind, const char *params, double weight,
+                          size_t prep, aml_learner *learner);
+int amlp_model_set_classes(aml_model *m, const aml_prep *prep);
+int amlp_model_set_inputs(aml_model *m, const aml_frame *frame, const char *const *cols, size_t n);
+/* Sets the describe text from the preps and the members (plus `extra`). */
+int amlp_model_finish(aml_model *m, const char *extra);
+
+/* ---- configurations ---- */
+
+/* "name=value name=value" for a configuration (spec order, active only). */
+void amlp_config_text(const amlp_config *cfg, char *buf, size_t cap);
+/* Hash of kind, every parameter and fidelity. */
+uint64_t amlp_config_hash(const amlp_config *cfg);
+
+/* ---- the auto strategy ---- */
+
+extern const amlp_strategy_ops amlp_strategy_auto;
+/* The phase the auto strategy is in ("portfolio", ...). */
+const char *amlp_auto_phase(const void *state);
+
+/* ---- ensemble selection (Caruana et al. 2004) ---- */
+
+/* Greedy selection with replacement over `n_cand` out-of-fold prediction
+ * vectors (n rows * width each), `iters` rounds.  OUT: weights[n_cand]
+ * (summing to 1), *score (the ensemble's score).  Returns 0 or a code. */
+int amlp_ensemble_select(aml_metric metric, aml_task task, size_t n_classes, const float *y,
+                         const float *w, size_t n, size_t width, const float *const *cand,
+                         size_t n_cand, size_t iters, double *weights, double *score,
+                         aml_error *err);
+
+/* ---- the journal ---- */
+
+typedef struct amlp_journal_trial {
+    char *kind;
+    aml_params params;    /* names owned (strdup'd) */
+    double fidelity;
+    int status;
+    char *error;
+    double score, score_std, fit_seconds, predict_seconds, finished_at;
+    size_t n_iterations;
+    size_t n_folds;
+    double fold_scores[16];
+    uint64_t hash;
+} amlp_journal_trial;
+
+typedef struct amlp_journal amlp_journal;
+
+/* Opens <dir>/journal.jsonl for appending (creating dir) and writes
+ * <dir>/run.json (fingerprint) atomically; with `resume`, first checks that
+ * run.json matches `fingerprint` and reads the finished trials.
+ * OUT: *out, *trials (amlp_free each via amlp_journal_trials_free), *n. */
+int amlp_journal_open(const char *dir, const char *fingerprint_json, bool resume,
+                      amlp_journal **out, amlp_journal_trial **trials, size_t *n,
+                      aml_error *err);
+/* Appends one trial line and syncs it to disk. */
+int amlp_journal_append(amlp_journal *j, const amlp_journal_trial *t, aml_error *err);
+void amlp_journal_close(amlp_journal *j);
+void amlp_journal_trials_free(amlp_journal_trial *t, size_t n);
+
+#endif

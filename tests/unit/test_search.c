@@ -1,0 +1,223 @@
+/* test_search.c — Criterion suite for the AutoML search (engine/search*.c,
+ * model.c, ensemble.c): a small binary and a small regression problem under
+ * a short budget, the budget honoured, cancel from another thread, trial
+ * limits and reproducibility with one thread, and the model bundle saved,
+ * loaded (identical predictions) and rejected when damaged. */
+#include <criterion/criterion.h>
+
+#include "aml.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static uint64_t rs;
+static double uni(void)
+{
+    rs = rs * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(rs >> 11) / 9007199254740992.0;
+}
+
+static aml_frame *make_frame(size_t n, bool regression)
+{
+    rs = 99;
+    aml_frame *f;
+    cr_assert_eq(aml_frame_new(&f), 0);
+    double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *t = malloc(n * sizeof *t);
+    const char **cat = malloc(n * sizeof *cat), **lab = malloc(n * sizeof *lab);
+    static const char *lv[3] = {"red", "green", "blue"};
+    for (size_t i = 0; i < n; i++) {
+        a[i] = uni() * 4 - 2;
+        b[i] = uni() * 4 - 2;
+        size_t c = (size_t)(uni() * 3);
+        cat[i] = lv[c];
+        double z = a[i] * b[i] + 0.8 * (c == 1) + 0.5 * (uni() - 0.5);
+        t[i] = z;
+        lab[i] = z > 0.2 ? "yes" : "no";
+    }
+    cr_assert_eq(aml_frame_add_numbers(f, "a", a, n, NULL), 0);
+    cr_assert_eq(aml_frame_add_numbers(f, "b", b, n, NULL), 0);
+    cr_assert_eq(aml_frame_add_strings(f, "c", AML_TYPE_CATEGORICAL, cat, n, NULL, NULL), 0);
+    if (regression)
+        cr_assert_eq(aml_frame_add_numbers(f, "y", t, n, NULL), 0);
+    else
+        cr_assert_eq(aml_frame_add_strings(f, "y", AML_TYPE_CATEGORICAL, lab, n, NULL, NULL), 0);
+    free(a);
+    free(b);
+    free(t);
+    free(cat);
+    free(lab);
+    return f;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static int n_progress;
+static void on_event(const aml_search_event *ev, void *user)
+{
+    (void)user;
+    n_progress += ev->kind == AML_SEARCH_EVENT_PROGRESS;
+    cr_assert(ev->n_top <= 5);
+}
+
+Test(search, binary_within_budget)
+{
+    aml_frame *f = make_frame(1500, false);
+    aml_search_options o = aml_search_options_default();
+    o.target = "y";
+    o.budget_seconds = 4;
+    o.threads = 2;
+    o.on_event = on_event;
+    aml_run *r = NULL;
+    aml_error err;
+    double t0 = now();
+    int rc = aml_search_run(f, &o, &r, &err);
+    double dt = now() - t0;
+    cr_assert_eq(rc, 0, "%s", err.text);
+    cr_assert(dt <= 4 * 1.05 + 0.5, "took %.2f s", dt);
+    cr_assert_eq(aml_run_task(r), AML_TASK_BINARY);
+    cr_assert_eq(aml_run_metric(r), AML_METRIC_AUC);
+    cr_assert(aml_run_leaderboard_size(r) >= 2);
+    cr_assert(aml_run_leaderboard(r, 0)->score >= aml_run_leaderboard(r, 1)->score);
+    cr_assert(aml_run_test_score(r) > 0.85, "test AUC %.3f", aml_run_test_score(r));
+    cr_assert(n_progress >= 4, "%d progress events", n_progress);
+    cr_assert_not_null(aml_run_model(r));
+    cr_assert(strlen(aml_run_pipeline(r)) > 10);
+    size_t nt;
+    const size_t *tr = aml_run_test_rows(r, &nt);
+    cr_assert(nt >= 140 && nt <= 160 && tr[0] < tr[1]);
+    aml_run_free(r);
+    aml_frame_free(f);
+}
+
+Test(search, regression_and_bundle)
+{
+    aml_frame *f = make_frame(800, true);
+    aml_search_options o = aml_search_options_default();
+    o.target = "y";
+    o.budget_seconds = 3;
+    const char *models[] = {"xgb", "linear"};
+    o.models = models;
+    o.n_models = 2;
+    aml_run *r = NULL;
+    aml_error err;
+    double t0 = now();
+    cr_assert_eq(aml_search_run(f, &o, &r, &err), 0, "%s", err.text);
+    cr_assert(now() - t0 <= 3 * 1.05 + 0.5);
+    cr_assert_eq(aml_run_task(r), AML_TASK_REGRESSION);
+    cr_assert(aml_run_test_score(r) < 0.6, "rmse %.3f", aml_run_test_score(r));
+    aml_model *m = aml_run_take_model(r);
+    cr_assert_not_null(m);
+    unsigned char *b;
+    size_t len;
+    cr_assert_eq(aml_model_save(m, &b, &len, &err), 0, "%s", err.text);
+    aml_model *m2;
+    cr_assert_eq(aml_model_load(b, len, &m2, &err), 0, "%s", err.text);
+    float p1[800], p2[800];
+    cr_assert_eq(aml_model_predict(m, f, NULL, 800, p1, &err), 0, "%s", err.text);
+    cr_assert_eq(aml_model_predict(m2, f, NULL, 800, p2, &err), 0, "%s", err.text);
+    cr_assert_eq(memcmp(p1, p2, sizeof p1), 0);
+    /* damaged bundles */
+    b[len / 2] ^= 0x5a;
+    aml_model *m3 = NULL;
+    cr_assert_eq(aml_model_load(b, len, &m3, &err), AML_EPARSE);
+    cr_assert(strstr(err.text, "checksum"), "%s", err.text);
+    cr_assert_eq(aml_model_load(b, len - 7, &m3, &err), AML_EPARSE);
+    cr_assert_eq(aml_model_load((const unsigned char *)"PK\3\4garbage-garbage-garbage", 28, &m3, &err),
+                 AML_EPARSE);
+    cr_assert_null(m3);
+    aml_free(b);
+    aml_model_free(m);
+    aml_model_free(m2);
+    aml_run_free(r);
+    aml_frame_free(f);
+}
+
+static volatile int cancel_flag;
+static void *canceller(void *arg)
+{
+    (void)arg;
+    struct timespec ts = {1, 500000000L};
+    nanosleep(&ts, NULL);
+    cancel_flag = 1;
+    return NULL;
+}
+
+Test(search, cancel_keeps_best)
+{
+    aml_frame *f = make_frame(3000, false);
+    aml_search_options o = aml_search_options_default();
+    o.target = "y";
+    o.budget_seconds = 30;
+    o.cancel = &cancel_flag;
+    pthread_t th;
+    pthread_create(&th, NULL, canceller, NULL);
+    aml_run *r = NULL;
+    aml_error err;
+    double t0 = now();
+    int rc = aml_search_run(f, &o, &r, &err);
+    double dt = now() - t0;
+    pthread_join(th, NULL);
+    cr_assert_eq(rc, 0, "%s", err.text);
+    cr_assert(dt < 1.5 + 1.0, "stopped after %.2f s", dt);
+    cr_assert_eq(aml_run_stop_reason(r), AML_STOP_INTERRUPTED);
+    cr_assert_not_null(aml_run_model(r));
+    cr_assert(aml_run_trials_done(r) >= 1);
+    aml_run_free(r);
+    aml_frame_free(f);
+}
+
+Test(search, reproducible_with_one_thread)
+{
+    aml_frame *f = make_frame(600, false);
+    aml_search_options o = aml_search_options_default();
+    o.target = "y";
+    o.budget_seconds = 60;
+    o.threads = 1;
+    o.max_trials = 6;
+    o.ensemble = false;
+    const char *models[] = {"xgb", "linear", "nb"};
+    o.models = models;
+    o.n_models = 3;
+    aml_run *r1 = NULL, *r2 = NULL;
+    aml_error err;
+    cr_assert_eq(aml_search_run(f, &o, &r1, &err), 0, "%s", err.text);
+    cr_assert_eq(aml_search_run(f, &o, &r2, &err), 0, "%s", err.text);
+    cr_assert_eq(aml_run_stop_reason(r1), AML_STOP_MAX_TRIALS);
+    cr_assert_eq(aml_run_n_trials(r1), 6);
+    cr_assert_eq(aml_run_n_trials(r2), 6);
+    for (size_t i = 0; i < 6; i++) {
+        const aml_trial_info *a = aml_run_trial(r1, i), *b = aml_run_trial(r2, i);
+        cr_assert_str_eq(a->kind, b->kind);
+        cr_assert_str_eq(a->params, b->params);
+        cr_assert(a->score == b->score || (a->score != a->score && b->score != b->score));
+    }
+    aml_run_free(r1);
+    aml_run_free(r2);
+    aml_frame_free(f);
+}
+
+Test(search, bad_options)
+{
+    aml_frame *f = make_frame(100, false);
+    aml_search_options o = aml_search_options_default();
+    aml_run *r = NULL;
+    aml_error err;
+    o.target = "nope";
+    cr_assert_eq(aml_search_run(f, &o, &r, &err), AML_EINVAL);
+    o.target = "y";
+    o.metric = AML_METRIC_RMSE;
+    cr_assert_eq(aml_search_run(f, &o, &r, &err), AML_EINVAL);
+    o.metric = AML_METRIC_AUTO;
+    o.strategy = "magic";
+    cr_assert_eq(aml_search_run(f, &o, &r, &err), AML_EINVAL);
+    cr_assert_null(r);
+    aml_frame_free(f);
+}
