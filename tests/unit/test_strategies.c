@@ -586,3 +586,55 @@ Test(rl, bowl)
     double l = median_best(&amlp_strategy_rl, 60);
     cr_assert(l < 10 * r, "rl %g vs random %g", l, r);
 }
+
+/* ---- grid ---- */
+
+STRATEGY_TESTS(grid)
+
+Test(grid, coarse_grid_then_refines_to_the_optimum)
+{
+    void *st = make(&amlp_strategy_grid, &space_bowl, 4);
+    /* the coarse grid first: the 9 points of levels {0, 0.5, 1} */
+    for (int i = 0; i < 9; i++) {
+        amlp_config c;
+        cr_assert_eq(amlp_strategy_grid.ask(st, &c), 0);
+        for (size_t j = 0; j < 2; j++) {
+            double u = amlp_spec_to_unit(&spec_bowl[j], c.params.value[j]);
+            cr_assert(fabs(u) < 1e-9 || fabs(u - 0.5) < 1e-9 || fabs(u - 1) < 1e-9, "u=%g", u);
+        }
+        amlp_strategy_grid.tell(st, &c, bowl_loss(&c), 0.1);
+    }
+    amlp_strategy_grid.destroy(st);
+    double m = median_best(&amlp_strategy_grid, 60);
+    cr_assert_lt(m, 0.01, "grid median best %g", m);
+    cr_assert_lt(best_after(&amlp_strategy_grid, 5, 150), 1e-3);
+}
+
+Test(grid, collapses_to_empty)
+{
+    /* a space of two integers 1..3 and a choice: 18 points, then nothing */
+    static const aml_param_spec sp_small[] = {
+        {"i", AML_PARAM_INT, 1, 3, false, NULL, 1, 1, NULL, ""},
+        {"c", AML_PARAM_CHOICE, 0, 0, false, "a|b", 0, 0, NULL, ""},
+        {"j", AML_PARAM_INT, 1, 3, false, NULL, 1, 1, NULL, ""},
+    };
+    static const char *const kinds[] = {"s"};
+    static const aml_param_spec *const specs[] = {sp_small};
+    static const size_t n[] = {3};
+    amlp_space space = {1, kinds, specs, n};
+    void *st = make(&amlp_strategy_grid, &space, 1);
+    amlp_hashset seen = {0};
+    int asked = 0;
+    for (; asked < 100; asked++) {
+        amlp_config c;
+        int rc = amlp_strategy_grid.ask(st, &c);
+        if (rc == AML_EEMPTY)
+            break;
+        cr_assert_eq(rc, 0);
+        cr_assert_eq(amlp_hashset_add(&seen, config_hash(&c)), 1, "repeat at %d", asked);
+        amlp_strategy_grid.tell(st, &c, (double)asked, 0.1);
+    }
+    cr_assert_eq(asked, 18);
+    amlp_hashset_free(&seen);
+    amlp_strategy_grid.destroy(st);
+}
