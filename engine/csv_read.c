@@ -761,18 +761,24 @@ static int verify_types(reader *rd, const aml_type *guess, aml_error *err)
     if (!any)
         return 0;
     rd->cx.active = rd->active;
+    size_t rows[MAX_THREADS];
     for (size_t i = 0; i < rd->nchunks; i++) {
         chunk *ch = &rd->chunks[i];
         size_t skipped = ch->skipped;
+        rows[i] = ch->rows;
         chunk_reset(ch);
         ch->limit = ch->end;
         ch->skipped = skipped;
     }
     run_all(rd->chunks, rd->nchunks);
     rd->cx.active = NULL;
-    for (size_t i = 0; i < rd->nchunks; i++)
+    for (size_t i = 0; i < rd->nchunks; i++) {
         if (rd->chunks[i].err)
             return chunk_error(rd, &rd->chunks[i], err);
+        /* A mapped file is read again here: it must not have changed. */
+        if (rd->chunks[i].rows != rows[i])
+            return aml_error_set(err, AML_EIO, 0, 0, rd->name, "the file changed while it was read");
+    }
     return 0;
 }
 
