@@ -1,7 +1,8 @@
-/* csv_read.c — aml_csv_read: sniff, header, sample-based type guess, then a
- * multi-threaded chunked parse straight into typed columns, verification of
- * the guessed types over all rows (re-parsing demoted columns), merge into a
- * frame, notes. */
+/* csv_read.c — aml_csv_read: sniff, header, sample-based type guess (the
+ * sample's rows are kept, typed, as the first rows), then a multi-threaded
+ * chunked parse straight into pre-sized typed columns, streaming through a
+ * mapped file, verification of the guessed types over all rows (re-parsing
+ * demoted columns), merge into a frame, notes. */
 #include "csv_internal.h"
 
 #include <pthread.h>
