@@ -47,12 +47,12 @@ typedef struct amlp_strategy_ops {
 /* The strategies (engine/strategy_*.c), found by name. */
 const amlp_strategy_ops *amlp_strategy_find(const char *name);
 
-/* Helpers every strategy uses: sample a value of a spec uniformly (on the log
- * scale when spec->log), from a seeded generator state; and clamp/round a
- * value into the spec's range and type. */
+/* Helpers every strategy uses (engine/strategy_space.c): sample a value of a
+ * spec uniformly (on the log scale when spec->log), from a seeded generator
+ * state; clamp/round a value into the spec's range and type; splitmix64. */
 double amlp_space_sample(const aml_param_spec *spec, uint64_t *rng);
 double amlp_space_clamp(const aml_param_spec *spec, double v);
-uint64_t amlp_rng_next(uint64_t *state);      /* splitmix64 */
+uint64_t amlp_split_next(uint64_t *state);    /* splitmix64 */
 double amlp_rng_unit(uint64_t *state);        /* uniform in [0, 1) */
 
 #endif
