@@ -7,13 +7,41 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The name of choice `index` of the parameter `name` of `kind` ("l2" for
+ * linear's penalty=0), or NULL when the parameter is not a choice. */
+static const char *choice_name(const char *kind, const char *name, double index, char *buf,
+                               size_t cap)
+{
+    size_t n = 0;
+    const aml_param_spec *space = aml_learner_space(kind, &n);
+    for (size_t k = 0; space && k < n; k++) {
+        if (strcmp(space[k].name, name) != 0 || space[k].type != AML_PARAM_CHOICE ||
+            !space[k].choices)
+            continue;
+        const char *c = space[k].choices;
+        for (long i = 0; i < (long)index && c; i++) {
+            c = strchr(c, '|');
+            c = c ? c + 1 : NULL;
+        }
+        if (!c)
+            return NULL;
+        snprintf(buf, cap, "%.*s", (int)strcspn(c, "|"), c);
+        return buf;
+    }
+    return NULL;
+}
+
 void amlp_config_text(const amlp_config *cfg, char *buf, size_t cap)
 {
     size_t len = 0;
     buf[0] = 0;
     for (size_t i = 0; i < cfg->params.n && len + 1 < cap; i++) {
-        int n = snprintf(buf + len, cap - len, "%s%s=%.4g", i ? " " : "", cfg->params.name[i],
-                         cfg->params.value[i]);
+        char choice[64];
+        const char *c = choice_name(cfg->kind, cfg->params.name[i], cfg->params.value[i], choice,
+                                    sizeof choice);
+        int n = c ? snprintf(buf + len, cap - len, "%s%s=%s", i ? " " : "", cfg->params.name[i], c)
+                  : snprintf(buf + len, cap - len, "%s%s=%.4g", i ? " " : "", cfg->params.name[i],
+                             cfg->params.value[i]);
         if (n < 0)
             break;
         len += (size_t)n;
