@@ -189,8 +189,25 @@ typedef struct mg_dataset {
     char *target;       /* target column, or NULL */
 } mg_dataset;
 
+/* A trained model of the session: the search's result (which holds the
+ * model, the leaderboard and the test split). */
+typedef struct mg_trained {
+    char *name;
+    aml_run *run;       /* owned */
+    char *dataset;      /* the data set it was trained on */
+} mg_trained;
+
 mg_session *mg_session_new(void);
 void mg_session_free(mg_session *s);
+/* Adds (or replaces) model `name`; takes ownership of `run` on success.
+ * Returns 0 or -1 (out of memory). */
+int mg_session_put_model(mg_session *s, const char *name, aml_run *run, const char *dataset);
+/* Model `name`, or the most recent when NULL; NULL when there is none. */
+mg_trained *mg_session_model(const mg_session *s, const char *name);
+size_t mg_session_model_count(const mg_session *s);
+mg_trained *mg_session_model_at(const mg_session *s, size_t i);
+/* A free default name: model1, model2, ... */
+void mg_session_new_model_name(mg_session *s, char *buf, size_t len);
 /* Adds (or replaces) data set `name`, which becomes the most recent; takes
  * ownership of `frame` on success.  Returns 0 or -1 (out of memory). */
 int mg_session_put_dataset(mg_session *s, const char *name, aml_frame *frame,
@@ -243,6 +260,13 @@ int mg_column_or_fail(mg_ctx *ctx, const mg_dataset *d, const char *name, const 
                       size_t *col);
 /* Finds data set `name` (NULL: the most recent) or fails with a suggestion. */
 int mg_dataset_or_fail(mg_ctx *ctx, const char *name, mg_dataset **out);
+
+/* ---- training views (mg_train_view.c) ---- */
+/* The live progress display of a search event (text, HTML, progress+json). */
+json_t *mg_progress_bundle(const aml_search_event *ev, const char *name);
+/* The result of a search: summary, leaderboard (all rows with `full`, else
+ * the top 10 and the best-score-over-time chart), pipeline, notes. */
+int mg_show_run(mg_ctx *ctx, const char *name, const aml_run *run, bool full);
 
 /* ---- completion (mg_complete.c) ---- */
 /* complete_reply content (without status) for `code` with the cursor at

@@ -8,7 +8,9 @@
 struct mg_session {
     mg_dataset **datasets;  /* most recent last */
     size_t n_datasets;
-    json_t *models;         /* names */
+    mg_trained **models;    /* most recent last */
+    size_t n_models;
+    unsigned next_model;    /* for default names model1, model2, ... */
 };
 
 mg_session *mg_session_new(void)
@@ -16,7 +18,6 @@ mg_session *mg_session_new(void)
     mg_session *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->models = json_array();
     return s;
 }
 
@@ -31,6 +32,16 @@ static void dataset_free(mg_dataset *d)
     free(d);
 }
 
+static void trained_free(mg_trained *t)
+{
+    if (!t)
+        return;
+    aml_run_free(t->run);
+    free(t->name);
+    free(t->dataset);
+    free(t);
+}
+
 void mg_session_free(mg_session *s)
 {
     if (!s)
@@ -38,7 +49,9 @@ void mg_session_free(mg_session *s)
     for (size_t i = 0; i < s->n_datasets; i++)
         dataset_free(s->datasets[i]);
     free(s->datasets);
-    json_decref(s->models);
+    for (size_t i = 0; i < s->n_models; i++)
+        trained_free(s->models[i]);
+    free(s->models);
     free(s);
 }
 
@@ -95,13 +108,73 @@ mg_dataset *mg_session_dataset_at(const mg_session *s, size_t i)
     return i < s->n_datasets ? s->datasets[i] : NULL;
 }
 
+int mg_session_put_model(mg_session *s, const char *name, aml_run *run, const char *dataset)
+{
+    mg_trained *t = calloc(1, sizeof *t);
+    mg_trained **v = realloc(s->models, (s->n_models + 1) * sizeof *v);
+    if (v)
+        s->models = v;
+    if (!t || !v) {
+        free(t);
+        return -1;
+    }
+    t->name = strdup(name);
+    t->dataset = strdup(dataset ? dataset : "");
+    if (!t->name || !t->dataset) {
+        free(t->name);
+        free(t->dataset);
+        free(t);
+        return -1;
+    }
+    t->run = run;
+    for (size_t i = 0; i < s->n_models; i++) {
+        if (strcmp(s->models[i]->name, name) == 0) {
+            trained_free(s->models[i]);
+            memmove(&s->models[i], &s->models[i + 1], (s->n_models - i - 1) * sizeof *v);
+            s->n_models--;
+            break;
+        }
+    }
+    s->models[s->n_models++] = t;
+    return 0;
+}
+
+mg_trained *mg_session_model(const mg_session *s, const char *name)
+{
+    if (!name)
+        return s->n_models ? s->models[s->n_models - 1] : NULL;
+    for (size_t i = 0; i < s->n_models; i++)
+        if (strcmp(s->models[i]->name, name) == 0)
+            return s->models[i];
+    return NULL;
+}
+
+size_t mg_session_model_count(const mg_session *s)
+{
+    return s->n_models;
+}
+
+mg_trained *mg_session_model_at(const mg_session *s, size_t i)
+{
+    return i < s->n_models ? s->models[i] : NULL;
+}
+
+void mg_session_new_model_name(mg_session *s, char *buf, size_t len)
+{
+    do
+        snprintf(buf, len, "model%u", ++s->next_model);
+    while (mg_session_model(s, buf));
+}
+
 json_t *mg_session_state(const mg_session *s)
 {
-    json_t *magics = json_array(), *datasets = json_array();
+    json_t *magics = json_array(), *datasets = json_array(), *models = json_array();
     for (size_t i = 0; mg_magics[i]; i++)
         json_array_append_new(magics, json_string(mg_magics[i]->name));
     for (size_t i = 0; i < s->n_datasets; i++)
         json_array_append_new(datasets, json_string(s->datasets[i]->name));
-    return json_pack("{s:o, s:o, s:O}", "magics", magics, "datasets", datasets, "models",
-                     s->models);
+    for (size_t i = 0; i < s->n_models; i++)
+        json_array_append_new(models, json_string(s->models[i]->name));
+    return json_pack("{s:o, s:o, s:o}", "magics", magics, "datasets", datasets, "models",
+                     models);
 }
