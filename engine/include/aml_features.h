@@ -128,7 +128,8 @@ size_t aml_features_n_out(const aml_features *f);
 const char *aml_features_name(const aml_features *f, size_t j);
 /* The steps actually fitted (AML_FEATURES_* flags). */
 unsigned aml_features_steps(const aml_features *f);
-/* Input column of each base output column (n of them; borrowed). */
+/* The input columns the pipeline reads (the base, in order; the first n
+ * output columns unless PCA replaced them).  Borrowed. */
 const uint32_t *aml_features_kept(const aml_features *f, size_t *n);
 /* The fitted PCA (for reports and tests): k components of dimension dim (row
  * i = component i, over the standardized base columns) and each one's
