@@ -282,7 +282,7 @@ int aml_features_fit(const aml_matrix *X, const float *y, aml_task task, size_t 
     if (rc == 0) {
         f->n_base = k;
         if (f->selected)
-            amlp_feat_top(imp, X->cols, k, true, f->base);
+            rc = amlp_feat_top(imp, X->cols, k, true, f->base);
         else
             for (size_t j = 0; j < k; j++)
                 f->base[j] = (uint32_t)j;

@@ -19,8 +19,9 @@ int amlp_feat_construct_fit(aml_features *f, const amlp_feat_fit *fit, const uns
         n_num += numeric;
     }
     m = m < n_num ? m : n_num;
+    if (rc == 0 && m >= 2)
+        rc = amlp_feat_top(imp, fit->cols, m, false, top);
     if (rc == 0 && m >= 2) {
-        amlp_feat_top(imp, fit->cols, m, false, top);
         size_t np = m * (m - 1) / 2;
         f->pair_a = amlp_malloc(np * sizeof(uint32_t));
         f->pair_b = amlp_malloc(np * sizeof(uint32_t));

@@ -229,7 +229,7 @@ int amlp_feat_group_fit(aml_features *f, const amlp_feat_fit *fit, const unsigne
         n_numeric += numeric;
     }
     if (rc == 0)
-        amlp_feat_top(imp, fit->cols, n_numeric, false, order);
+        rc = amlp_feat_top(imp, fit->cols, n_numeric, false, order);
     for (size_t i = 0; rc == 0 && i < ng; i++) {
         amlp_feat_group *g = &f->groups[f->n_groups++];
         g->onehot = c[i].onehot;

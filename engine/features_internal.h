@@ -85,8 +85,8 @@ enum { AMLP_FEAT_CONSTANT = 0, AMLP_FEAT_BINARY, AMLP_FEAT_CODE, AMLP_FEAT_NUMER
 int amlp_feat_importance(const aml_matrix *X, const float *y, aml_task task,
                          size_t n_classes, float *imp);
 /* The k most important of n (ties: lower index), in increasing index order.
- * OUT: idx (k). */
-void amlp_feat_top(const float *imp, size_t n, size_t k, bool sorted_by_index, uint32_t *idx);
+ * OUT: idx (k).  Returns 0, AML_ENOMEM. */
+int amlp_feat_top(const float *imp, size_t n, size_t k, bool sorted_by_index, uint32_t *idx);
 /* Kind of each base column (AMLP_FEAT_*), codes up to max_levels values.
  * OUT: kind (cols).  Returns 0, AML_ENOMEM. */
 int amlp_feat_kinds(const float *B, size_t rows, size_t cols, size_t max_levels,

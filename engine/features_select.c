@@ -132,16 +132,13 @@ static int by_index(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void amlp_feat_top(const float *imp, size_t n, size_t k, bool sorted_by_index, uint32_t *idx)
+int amlp_feat_top(const float *imp, size_t n, size_t k, bool sorted_by_index, uint32_t *idx)
 {
     ranked *r = amlp_malloc(n * sizeof *r + 1);
     if (k > n)
         k = n;
-    if (!r) {   /* no memory for a ranking: the first k */
-        for (size_t i = 0; i < k; i++)
-            idx[i] = (uint32_t)i;
-        return;
-    }
+    if (!r)
+        return AML_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         float v = imp ? imp[i] : 0;
         r[i].imp = isnan(v) ? 0 : v;
@@ -153,6 +150,7 @@ void amlp_feat_top(const float *imp, size_t n, size_t k, bool sorted_by_index, u
     amlp_free(r);
     if (sorted_by_index)
         qsort(idx, k, sizeof *idx, by_index);
+    return 0;
 }
 
 static int by_value(const void *a, const void *b)
