@@ -241,7 +241,9 @@ static void evaluate(amlp_ctx *c, amlp_trial *t, keep *fold_models)
         if (!fold_models->n || better(c, t->info.score, c->run->trials[fold_models->trial].info.score)) {
             keep_free(fold_models);
             *fold_models = local;
-            fold_models->trial = (size_t)(t - c->run->trials);
+            /* `t` is the caller's copy on its stack; its slot in the run's
+             * trials is id - 1 (append_trial reserved it) */
+            fold_models->trial = t->info.id - 1;
         } else {
             keep_free(&local);
         }
