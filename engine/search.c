@@ -489,7 +489,7 @@ static void *worker(void *arg)
     c->rc = ops->create(&space, c->o.seed, &st, &c->err);
     if (c->rc)
         goto done;
-    size_t best = SIZE_MAX, dup = 0;
+    size_t best = SIZE_MAX, dup = 0, skipped = 0;
     double best_cost = 0;
     r->stop = AML_STOP_CONVERGED;
     set_phase(c, "searching", deadline);
@@ -513,9 +513,17 @@ static void *worker(void *arg)
         double search_end = deadline - reserve;
         double expect = ki < nk ? est_kind[ki] * cfg.fidelity : 0;
         if (!c->o.max_trials && amlp_now() + expect > search_end && r->n_trials > 0) {
-            r->stop = AML_STOP_BUDGET;
-            break;
+            /* too costly for the time left: let the strategy propose others (a
+             * cheaper kind often fits), and stop when the time is up or nothing
+             * proposed fits; only where the run stops depends on time */
+            if (amlp_now() >= search_end || ++skipped > 64) {
+                r->stop = AML_STOP_BUDGET;
+                break;
+            }
+            ops->tell(st, &cfg, INFINITY, 0);
+            continue;
         }
+        skipped = 0;
         uint64_t h = amlp_config_hash(&cfg);
         bool seen = false;
         for (size_t i = 0; i < r->n_trials && !seen; i++)

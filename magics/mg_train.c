@@ -216,7 +216,13 @@ static int run_train(mg_ctx *ctx, const mg_call *call)
         aml_run_free(run);
         return mg_fail(ctx, "MemoryError", "out of memory");
     }
-    return mg_show_run(ctx, name, run, false);
+    rc = mg_show_run(ctx, name, run, false);
+    /* an interrupted cell reads as interrupted (and stops "Run All"), but the
+     * model is kept and usable */
+    if (rc == 0 && aml_run_stop_reason(run) == AML_STOP_INTERRUPTED)
+        rc = mg_fail(ctx, "KeyboardInterrupt", "%%train interrupted after %zu trials; the best "
+                     "model so far is kept as '%s'", aml_run_trials_done(run), name);
+    return rc;
 }
 
 const mg_magic mg_magic_train = {
