@@ -8,6 +8,7 @@
  */
 #include "search_ctx.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -373,6 +374,8 @@ static aml_model *new_model(amlp_ctx *c)
  * not run). */
 static aml_model *fold_model(amlp_ctx *c, keep *km)
 {
+    if (km->n == 0)
+        return NULL;
     aml_model *m = new_model(c);
     int v = amlp_kind_variant(c->run->trials[km->trial].cfg.kind);
     int rc = m ? 0 : AML_ENOMEM;
@@ -432,28 +435,131 @@ static int append_trial(amlp_ctx *c, amlp_trial **out)
     return rc;
 }
 
+/* Appends a finished trial to the journal (and its out-of-fold predictions
+ * beside it, first, so a line never names a missing file).  A failing
+ * journal does not stop the search: the user gets a note, once. */
 static void journal_line(amlp_ctx *c, const amlp_trial *t)
 {
-    if (!c->o.journal_dir)
+    if (!c->journal)
         return;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/journal.jsonl", c->o.journal_dir);
-    FILE *f = fopen(path, "a");
-    if (!f)
-        return;
-    fprintf(f, "{\"id\":%zu,\"kind\":\"%s\",\"params\":{", t->info.id, t->cfg.kind);
-    for (size_t i = 0; i < t->cfg.params.n; i++)
-        fprintf(f, "%s\"%s\":%.17g", i ? "," : "", t->cfg.params.name[i], t->cfg.params.value[i]);
-    fprintf(f, "},\"fidelity\":%.17g,\"fold_scores\":[", t->cfg.fidelity);
-    for (size_t i = 0; i < t->n_folds; i++)
-        fprintf(f, "%s%.17g", i ? "," : "", t->fold_scores[i]);
-    fprintf(f, "],\"score\":%.17g,\"fit_seconds\":%.6f,\"predict_seconds\":%.6f,\"status\":\"%s\"}\n",
-            t->info.status == AML_TRIAL_OK ? t->info.score : 0.0, t->info.fit_seconds,
-            t->info.predict_seconds,
-            t->info.status == AML_TRIAL_OK ? "ok" : t->info.status == AML_TRIAL_FAILED ? "failed" : "canceled");
-    fflush(f);
-    fsync(fileno(f));
-    fclose(f);
+    amlp_journal_trial jt;
+    memset(&jt, 0, sizeof jt);
+    jt.kind = (char *)t->cfg.kind;
+    jt.params = t->cfg.params;
+    jt.fidelity = t->cfg.fidelity;
+    jt.status = (int)t->info.status;
+    jt.error = (char *)t->info.error;
+    jt.score = t->info.score;
+    jt.score_std = t->info.score_std;
+    jt.fit_seconds = t->info.fit_seconds;
+    jt.predict_seconds = t->info.predict_seconds;
+    jt.finished_at = t->info.finished_at;
+    jt.n_iterations = t->info.n_iterations;
+    jt.n_folds = t->n_folds;
+    memcpy(jt.fold_scores, t->fold_scores, sizeof jt.fold_scores);
+    jt.hash = t->hash;
+    jt.id = t->info.id;
+    aml_error err;
+    memset(&err, 0, sizeof err);
+    size_t w = c->task == AML_TASK_MULTICLASS ? c->k : 1;
+    int rc = t->oof ? amlp_journal_put_oof(c->journal, t->info.id, t->oof, c->n_train * w, &err) : 0;
+    rc = rc ? rc : amlp_journal_append(c->journal, &jt, &err);
+    if (rc) {
+        amlp_ctx_note(c, "the journal could not be written (%s): this run cannot be resumed", err.text);
+        amlp_journal_close(c->journal);
+        c->journal = NULL;
+    }
+}
+
+/* The trials read back from the journal become the run's first trials, with
+ * parameter names and kinds mapped to the space's own strings.  OUT: *best,
+ * *best_cost.  A trial of a kind or parameter no longer in the space is
+ * left out (it cannot be refitted). */
+static int restore_trials(amlp_ctx *c, const amlp_space *sp, size_t *best, double *best_cost,
+                          double *est_kind)
+{
+    aml_run *r = c->run;
+    size_t w = c->task == AML_TASK_MULTICLASS ? c->k : 1;
+    size_t restored = 0, dropped = 0;
+    for (size_t i = 0; i < c->n_jt; i++) {
+        const amlp_journal_trial *j = &c->jt[i];
+        if (j->status == AML_TRIAL_CANCELED)
+            continue;   /* stopped by a deadline: not a result, may run again */
+        size_t ki = 0;
+        while (ki < sp->n_kinds && strcmp(sp->kinds[ki], j->kind) != 0)
+            ki++;
+        amlp_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        bool ok = ki < sp->n_kinds;
+        if (ok) {
+            cfg.kind = sp->kinds[ki];
+            cfg.fidelity = j->fidelity;
+        }
+        for (size_t p = 0; ok && p < j->params.n; p++) {
+            size_t s = 0;
+            while (s < sp->n_specs[ki] && strcmp(sp->specs[ki][s].name, j->params.name[p]) != 0)
+                s++;
+            ok = s < sp->n_specs[ki] && aml_params_set(&cfg.params, sp->specs[ki][s].name,
+                                                        j->params.value[p]) == 0;
+        }
+        if (!ok) {
+            dropped++;
+            continue;
+        }
+        amlp_trial *t;
+        int rc = append_trial(c, &t);
+        if (rc)
+            return rc;
+        amlp_trial tmp;
+        memset(&tmp, 0, sizeof tmp);
+        tmp.cfg = cfg;
+        tmp.hash = amlp_config_hash(&cfg);
+        tmp.info.id = r->n_trials + 1;
+        tmp.info.kind = cfg.kind;
+        tmp.info.fidelity = cfg.fidelity;
+        tmp.info.status = (aml_trial_status)j->status;
+        tmp.info.score = j->status == AML_TRIAL_OK ? j->score : NAN;
+        tmp.info.score_std = j->score_std;
+        tmp.info.fit_seconds = j->fit_seconds;
+        tmp.info.predict_seconds = j->predict_seconds;
+        tmp.info.finished_at = j->finished_at;
+        tmp.info.n_iterations = j->n_iterations;
+        tmp.info.resumed = true;
+        tmp.n_folds = j->n_folds < 16 ? j->n_folds : 16;
+        memcpy(tmp.fold_scores, j->fold_scores, sizeof tmp.fold_scores);
+        char text[512];
+        amlp_config_text(&cfg, text, sizeof text);
+        tmp.params_s = amlp_strdup(text);
+        tmp.error_s = amlp_strdup(j->error ? j->error : "");
+        if (!tmp.params_s || !tmp.error_s) {
+            amlp_free(tmp.params_s);
+            amlp_free(tmp.error_s);
+            return AML_ENOMEM;
+        }
+        tmp.info.params = tmp.params_s;
+        tmp.info.error = tmp.error_s;
+        if (j->status == AML_TRIAL_OK && c->n_folds > 1 && c->journal)
+            tmp.oof = amlp_journal_get_oof(c->journal, j->id, c->n_train * w);
+        double cost = tmp.info.fit_seconds + tmp.info.predict_seconds;
+        if (cfg.fidelity > 0 && cost / cfg.fidelity > est_kind[ki])
+            est_kind[ki] = cost / cfg.fidelity;
+        pthread_mutex_lock(&c->mu);
+        *t = tmp;
+        r->n_trials++;
+        if (t->info.status == AML_TRIAL_OK && cfg.fidelity >= 1 && t->info.score == t->info.score &&
+            (*best == SIZE_MAX || better(c, t->info.score, r->trials[*best].info.score))) {
+            *best = r->n_trials - 1;
+            *best_cost = t->info.fit_seconds / (double)c->n_folds *
+                         (c->n_folds > 1 ? (double)c->n_folds / (double)(c->n_folds - 1) : 1.25);
+            add_curve(r, 0, t->info.score);
+        }
+        pthread_mutex_unlock(&c->mu);
+        restored++;
+    }
+    if (c->o.resume)
+        amlp_ctx_note(c, "resumed %zu finished trials from the journal in %s%s", restored,
+                      c->o.journal_dir, dropped ? " (some of kinds or parameters no longer searched were left out)" : "");
+    return 0;
 }
 
 static void *worker(void *arg)
@@ -491,6 +597,8 @@ static void *worker(void *arg)
         goto done;
     size_t best = SIZE_MAX, dup = 0, skipped = 0;
     double best_cost = 0;
+    if (c->n_jt && (c->rc = restore_trials(c, &space, &best, &best_cost, est_kind)) != 0)
+        goto done;
     r->stop = AML_STOP_CONVERGED;
     set_phase(c, "searching", deadline);
     for (;;) {
@@ -525,16 +633,22 @@ static void *worker(void *arg)
         }
         skipped = 0;
         uint64_t h = amlp_config_hash(&cfg);
-        bool seen = false;
+        bool seen = false, replay = false;
         for (size_t i = 0; i < r->n_trials && !seen; i++)
             if (r->trials[i].hash == h) {
+                amlp_trial *o = &r->trials[i];
                 seen = true;
-                ops->tell(st, &cfg, r->trials[i].info.status == AML_TRIAL_OK
-                                        ? (aml_metric_higher_is_better(c->metric) ? -1 : 1) * r->trials[i].info.score
-                                        : INFINITY, 0);
+                /* a resumed trial proposed again: the strategy learns its
+                 * result as if it had just run, and continues from there */
+                replay = o->info.resumed && !o->replayed;
+                o->replayed = true;
+                ops->tell(st, &cfg, o->info.status == AML_TRIAL_OK
+                                        ? (aml_metric_higher_is_better(c->metric) ? -1 : 1) * o->info.score
+                                        : INFINITY,
+                          replay ? o->info.fit_seconds + o->info.predict_seconds : 0);
             }
         if (seen) {
-            if (++dup > 200)
+            if (!replay && ++dup > 200)
                 break;
             continue;
         }
@@ -728,6 +842,69 @@ static void emit(amlp_ctx *c, aml_search_event_kind kind, const aml_trial_info *
     c->o.on_event(&ev, c->o.user);
 }
 
+static json_t *str_list(const char *const *v, size_t n, bool sorted)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    if (a && sorted) {
+        /* order does not change results: insertion sort by text */
+        for (size_t i = 1; i < json_array_size(a); i++)
+            for (size_t j = i; j > 0 && strcmp(json_string_value(json_array_get(a, j - 1)),
+                                               json_string_value(json_array_get(a, j))) > 0; j--) {
+                json_t *x = json_incref(json_array_get(a, j - 1));
+                json_array_set(a, j - 1, json_array_get(a, j));
+                json_array_set_new(a, j, x);
+            }
+    }
+    return a;
+}
+
+/* The run's fingerprint (the data and the options that change results) and
+ * the journal opened on it; on resume, the finished trials read back. */
+static int open_journal(amlp_ctx *c, aml_error *err)
+{
+    const aml_frame *fr = c->frame;
+    json_t *cols = json_array(), *data = json_object(), *opt = json_object(), *fp = json_object();
+    char hex[32];
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)c->target_hash);
+    for (size_t j = 0; cols && j < aml_frame_ncols(fr); j++) {
+        json_t *col = json_object();
+        json_object_set_new(col, "name", json_string(aml_frame_col_name(fr, j)));
+        json_object_set_new(col, "type", json_string(aml_type_name(aml_frame_col_type(fr, j))));
+        json_array_append_new(cols, col);
+    }
+    json_object_set_new(data, "rows", json_integer((json_int_t)aml_frame_nrows(fr)));
+    json_object_set_new(data, "columns", cols);
+    json_object_set_new(data, "target_hash", json_string(hex));
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->o.seed);
+    json_object_set_new(opt, "target", json_string(c->o.target));
+    json_object_set_new(opt, "task", json_string(aml_task_name(c->task)));
+    json_object_set_new(opt, "metric", json_string(aml_metric_name(c->metric)));
+    json_object_set_new(opt, "strategy", json_string(c->o.strategy));
+    json_object_set_new(opt, "models", c->o.models ? str_list(c->o.models, c->o.n_models, true)
+                                                   : json_string("all"));
+    json_object_set_new(opt, "cv_folds", json_integer((json_int_t)c->n_folds));
+    json_object_set_new(opt, "holdout", json_real(c->o.holdout));
+    json_object_set_new(opt, "test_fraction", json_real(c->o.test_fraction));
+    json_object_set_new(opt, "seed", json_string(seed));
+    json_object_set_new(opt, "exclude", str_list(c->o.exclude, c->o.n_exclude, true));
+    json_object_set_new(opt, "weight", c->o.weight ? json_string(c->o.weight) : json_null());
+    json_object_set_new(opt, "leak_check", json_boolean(c->o.leak_check));
+    json_object_set_new(opt, "class_weights", json_boolean(c->o.class_weights));
+    json_object_set_new(fp, "format", json_integer(1));
+    json_object_set_new(fp, "data", data);
+    json_object_set_new(fp, "options", opt);
+    char *s = json_dumps(fp, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(fp);
+    if (!s)
+        return aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
+    int rc = amlp_journal_open(c->o.journal_dir, s, c->o.resume, &c->journal, &c->jt, &c->n_jt, err);
+    free(s);
+    return rc;
+}
+
 static int setup(amlp_ctx *c, aml_error *err)
 {
     const aml_frame *fr = c->frame;
@@ -779,6 +956,14 @@ static int setup(amlp_ctx *c, aml_error *err)
     aml_prep_free(p);
     if (rc)
         return rc;
+    c->target_hash = 0xcbf29ce484222325ull;   /* FNV-1a over the encoded target */
+    for (size_t i = 0; i < n; i++) {
+        float v = y[i] == y[i] ? y[i] : NAN;
+        unsigned char b[4];
+        memcpy(b, &v, 4);
+        for (int q = 0; q < 4; q++)
+            c->target_hash = (c->target_hash ^ b[q]) * 0x100000001b3ull;
+    }
     if (c->o.task && strcmp(c->o.task, "auto") != 0 && strcmp(c->o.task, aml_task_name(c->task)) != 0) {
         aml_free(y);
         return aml_error_set(err, AML_EINVAL, 0, 0, c->o.target,
@@ -866,7 +1051,7 @@ static int setup(amlp_ctx *c, aml_error *err)
     if (c->o.leak_check)
         rc = amlp_leak_check(c, c->y_train, err);
     if (rc == 0 && c->o.journal_dir)
-        mkdir(c->o.journal_dir, 0777);
+        rc = open_journal(c, err);
     return rc;
 }
 
@@ -934,6 +1119,8 @@ int aml_search_run(const aml_frame *frame, const aml_search_options *opts, aml_r
         emit(&c, AML_SEARCH_EVENT_DONE, NULL, amlp_now());
     }
     amlp_cache_free(&c);
+    amlp_journal_close(c.journal);
+    amlp_journal_trials_free(c.jt, c.n_jt);
     for (size_t i = 0; i < c.n_exclude; i++)
         amlp_free(c.exclude[i]);
     amlp_free(c.exclude);

@@ -32,6 +32,11 @@ typedef struct amlp_ctx {
     amlp_foldmat *cache[2];
     char **exclude;
     size_t n_exclude;
+    /* the journal (journal_dir) and the trials read back on resume */
+    amlp_journal *journal;
+    amlp_journal_trial *jt;
+    size_t n_jt;
+    uint64_t target_hash;
     /* time and control (mu guards the fields below and run->trials) */
     pthread_mutex_t mu;
     double t0;

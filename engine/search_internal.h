@@ -85,6 +85,7 @@ typedef struct amlp_journal_trial {
     size_t n_folds;
     double fold_scores[16];
     uint64_t hash;
+    size_t id;            /* the trial's id in its run (names its oof file) */
 } amlp_journal_trial;
 
 typedef struct amlp_journal amlp_journal;
@@ -99,6 +100,10 @@ int amlp_journal_open(const char *dir, const char *fingerprint_json, bool resume
 /* Appends one trial line and syncs it to disk. */
 int amlp_journal_append(amlp_journal *j, const amlp_journal_trial *t, aml_error *err);
 void amlp_journal_close(amlp_journal *j);
+/* A trial's out-of-fold predictions (n values) in <dir>/oof/<id>.f32, written
+ * atomically; read back (amlp_free) or NULL when absent or of another size. */
+int amlp_journal_put_oof(amlp_journal *j, size_t id, const float *v, size_t n, aml_error *err);
+float *amlp_journal_get_oof(const amlp_journal *j, size_t id, size_t n);
 void amlp_journal_trials_free(amlp_journal_trial *t, size_t n);
 
 #endif

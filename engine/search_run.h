@@ -15,6 +15,7 @@ typedef struct amlp_trial {
     float *oof;              /* out-of-fold predictions over the training rows, or NULL */
     double fold_scores[16];
     size_t n_folds;
+    bool replayed;           /* resumed: already told to the strategy in this run */
 } amlp_trial;
 
 struct aml_run {

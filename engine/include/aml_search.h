@@ -139,6 +139,7 @@ typedef struct aml_trial_info {
     double predict_seconds;   /* total over folds */
     double finished_at;       /* seconds since the start of the run */
     size_t n_iterations;      /* best boosting rounds / epochs, or 0 */
+    bool resumed;             /* read back from the journal of an earlier run */
 } aml_trial_info;
 
 typedef enum aml_search_event_kind {

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -220,4 +221,189 @@ Test(search, bad_options)
     cr_assert_eq(aml_search_run(f, &o, &r, &err), AML_EINVAL);
     cr_assert_null(r);
     aml_frame_free(f);
+}
+
+/* ---- journal and resume ---- */
+
+static void journal_dir(char *buf, size_t cap)
+{
+    snprintf(buf, cap, "/tmp/aml_journal_XXXXXX");
+    cr_assert_not_null(mkdtemp(buf));
+}
+
+static void rm_dir(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static aml_search_options journal_opts(const char *dir, size_t max_trials)
+{
+    aml_search_options o = aml_search_options_default();
+    static const char *models[] = {"xgb", "linear", "nb"};
+    o.target = "y";
+    o.budget_seconds = 60;
+    o.threads = 1;
+    o.max_trials = max_trials;
+    o.models = models;
+    o.n_models = 3;
+    o.journal_dir = dir;
+    return o;
+}
+
+static size_t count_lines(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    cr_assert_not_null(fp);
+    size_t n = 0;
+    int ch;
+    while ((ch = fgetc(fp)) != EOF)
+        n += ch == '\n';
+    fclose(fp);
+    return n;
+}
+
+Test(search, journal_resume_continues)
+{
+    char dir[64], path[128];
+    journal_dir(dir, sizeof dir);
+    aml_frame *f = make_frame(600, false);
+    aml_search_options o = journal_opts(dir, 4);
+    aml_run *r1 = NULL, *r2 = NULL, *r3 = NULL;
+    aml_error err;
+    cr_assert_eq(aml_search_run(f, &o, &r1, &err), 0, "%s", err.text);
+    cr_assert_eq(aml_run_n_trials(r1), 4);
+    snprintf(path, sizeof path, "%s/journal.jsonl", dir);
+    cr_assert_eq(count_lines(path), 4);
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    FILE *fp = fopen(path, "r");
+    cr_assert_not_null(fp);
+    fclose(fp);
+    o.max_trials = 7;
+    o.resume = true;
+    cr_assert_eq(aml_search_run(f, &o, &r2, &err), 0, "%s", err.text);
+    cr_assert_eq(aml_run_n_trials(r2), 7);
+    cr_assert_eq(aml_run_trials_done(r2), 7);
+    for (size_t i = 0; i < 4; i++) {
+        const aml_trial_info *a = aml_run_trial(r1, i), *b = aml_run_trial(r2, i);
+        cr_assert(b->resumed);
+        cr_assert_eq(a->id, b->id);
+        cr_assert_str_eq(a->kind, b->kind);
+        cr_assert_str_eq(a->params, b->params);
+        cr_assert_eq(a->status, b->status);
+        cr_assert(a->score == b->score || (a->score != a->score && b->score != b->score));
+        cr_assert(a->fidelity == b->fidelity);
+    }
+    for (size_t i = 4; i < 7; i++) {
+        const aml_trial_info *t = aml_run_trial(r2, i);
+        cr_assert(!t->resumed);
+        cr_assert_eq(t->id, i + 1);
+        for (size_t j = 0; j < i; j++) {
+            const aml_trial_info *u = aml_run_trial(r2, j);
+            cr_assert(strcmp(t->kind, u->kind) != 0 || strcmp(t->params, u->params) != 0 ||
+                          t->fidelity != u->fidelity,
+                      "trial %zu repeats trial %zu (%s %s)", i + 1, j + 1, t->kind, t->params);
+        }
+    }
+    cr_assert_not_null(aml_run_model(r2));
+    snprintf(path, sizeof path, "%s/journal.jsonl", dir);
+    cr_assert_eq(count_lines(path), 7);
+    /* the resumed run continues as the run would have: same 7 trials as an
+     * uninterrupted run with the same seed */
+    aml_search_options o2 = journal_opts(NULL, 7);
+    cr_assert_eq(aml_search_run(f, &o2, &r3, &err), 0, "%s", err.text);
+    for (size_t i = 0; i < 7; i++) {
+        const aml_trial_info *a = aml_run_trial(r3, i), *b = aml_run_trial(r2, i);
+        cr_assert_str_eq(a->kind, b->kind, "trial %zu", i + 1);
+        cr_assert_str_eq(a->params, b->params, "trial %zu", i + 1);
+    }
+    aml_run_free(r1);
+    aml_run_free(r2);
+    aml_run_free(r3);
+    aml_frame_free(f);
+    rm_dir(dir);
+}
+
+Test(search, journal_mismatch_is_clear_error)
+{
+    char dir[64];
+    journal_dir(dir, sizeof dir);
+    aml_frame *f = make_frame(600, false), *g = make_frame(500, false);
+    aml_search_options o = journal_opts(dir, 2);
+    aml_run *r = NULL;
+    aml_error err;
+    cr_assert_eq(aml_search_run(f, &o, &r, &err), 0, "%s", err.text);
+    aml_run_free(r);
+    r = NULL;
+    o.resume = true;
+    o.seed = 7;
+    cr_assert_eq(aml_search_run(f, &o, &r, &err), AML_EINVAL);
+    cr_assert_null(r);
+    cr_assert(strstr(err.text, "other options") && strstr(err.text, "seed"), "%s", err.text);
+    cr_assert(strstr(err.text, dir), "%s", err.text);
+    o.seed = 42;
+    cr_assert_eq(aml_search_run(g, &o, &r, &err), AML_EINVAL);
+    cr_assert(strstr(err.text, "other data (600 rows, now 500)"), "%s", err.text);
+    /* same shape, other target values */
+    aml_frame *h = make_frame(600, true);
+    cr_assert_eq(aml_search_run(h, &o, &r, &err), AML_EINVAL);
+    cr_assert(strstr(err.text, "other data"), "%s", err.text);
+    /* resume without a journal */
+    char empty[64];
+    journal_dir(empty, sizeof empty);
+    o.journal_dir = empty;
+    cr_assert_eq(aml_search_run(f, &o, &r, &err), AML_EINVAL);
+    cr_assert(strstr(err.text, "run.json"), "%s", err.text);
+    aml_frame_free(f);
+    aml_frame_free(g);
+    aml_frame_free(h);
+    rm_dir(dir);
+    rm_dir(empty);
+}
+
+Test(search, journal_torn_last_line)
+{
+    char dir[64], path[128];
+    journal_dir(dir, sizeof dir);
+    aml_frame *f = make_frame(600, false);
+    aml_search_options o = journal_opts(dir, 3);
+    aml_run *r1 = NULL, *r2 = NULL;
+    aml_error err;
+    cr_assert_eq(aml_search_run(f, &o, &r1, &err), 0, "%s", err.text);
+    /* as if killed mid-write: half a line, no newline */
+    snprintf(path, sizeof path, "%s/journal.jsonl", dir);
+    FILE *fp = fopen(path, "a");
+    cr_assert_not_null(fp);
+    fputs("{\"id\":4,\"kind\":\"xgb\",\"params\":{\"max_de", fp);
+    fclose(fp);
+    o.resume = true;
+    o.max_trials = 5;
+    cr_assert_eq(aml_search_run(f, &o, &r2, &err), 0, "%s", err.text);
+    cr_assert_eq(aml_run_n_trials(r2), 5);
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert(aml_run_trial(r2, i)->resumed);
+        cr_assert_str_eq(aml_run_trial(r1, i)->params, aml_run_trial(r2, i)->params);
+    }
+    cr_assert(!aml_run_trial(r2, 3)->resumed);
+    /* the torn line was cut: the journal is whole again */
+    cr_assert_eq(count_lines(path), 5);
+    aml_run_free(r2);
+    r2 = NULL;
+    o.max_trials = 5;
+    cr_assert_eq(aml_search_run(f, &o, &r2, &err), 0, "%s", err.text);
+    cr_assert_eq(aml_run_n_trials(r2), 5);
+    cr_assert_eq(aml_run_trial(r2, 4)->resumed, true);
+    /* a damaged line in the middle is an error, not silently skipped */
+    fp = fopen(path, "r+");
+    cr_assert_not_null(fp);
+    fputs("#", fp);
+    fclose(fp);
+    aml_run *r3 = NULL;
+    cr_assert_eq(aml_search_run(f, &o, &r3, &err), AML_EIO);
+    cr_assert(strstr(err.text, "damaged at line 1"), "%s", err.text);
+    aml_run_free(r1);
+    aml_run_free(r2);
+    aml_frame_free(f);
+    rm_dir(dir);
 }
