@@ -108,6 +108,9 @@ const mg_magic *mg_find(const char *name);
 const char *mg_closest_magic(const char *word);
 /* Closest of the `|`-separated or option names of `m` to `word`, or NULL. */
 const char *mg_closest_option(const mg_magic *m, const char *word);
+/* The candidate closest to `word` (edit distance scaled to its length, or a
+ * prefix match), or NULL if none is close. */
+const char *mg_closest_name(const char *word, const char *const *cands, size_t n);
 /* Levenshtein distance (for suggestions). */
 size_t mg_edit_distance(const char *a, const char *b);
 
@@ -174,6 +177,10 @@ void mg_table_render(const mg_table *t, mg_buf *text, mg_buf *html);
 size_t mg_utf8_width(const char *s);
 /* Base64 of `n` bytes; malloc'd, NULL when out of memory. */
 char *mg_base64(const unsigned char *data, size_t n);
+/* Displays a table as text/plain + text/html, plus `mime` = {key: doc} when
+ * mime is not NULL.  Takes `doc`'s reference (may be NULL).  Returns 0. */
+int mg_display_table(mg_ctx *ctx, const mg_table *t, const char *mime, const char *key,
+                     json_t *doc);
 /* Displays a chart: image/png with its logical size in the metadata, and
  * `alt` as text/plain.  Returns 0 or mg_fail(). */
 int mg_display_png(mg_ctx *ctx, const aml_plot_image *img, const char *alt);

@@ -232,15 +232,8 @@ static int run_datasets(mg_ctx *ctx, const mg_call *call)
                                               "columns", (json_int_t)aml_frame_ncols(d->frame),
                                               "target", d->target, "source", d->source));
     }
-    mg_buf text = {0}, html = {0};
-    mg_table_render(t, &text, &html);
-    json_t *b = json_pack("{s:s, s:s, s:{s:o}}", "text/plain", text.data, "text/html", html.data,
-                          "application/vnd.automl.datasets+json", "datasets", list);
-    kn_display(ctx->req, b, NULL, NULL);
-    json_decref(b);
+    mg_display_table(ctx, t, "application/vnd.automl.datasets+json", "datasets", list);
     mg_table_free(t);
-    mg_buf_free(&text);
-    mg_buf_free(&html);
     return 0;
 }
 

@@ -205,3 +205,19 @@ int mg_display_png(mg_ctx *ctx, const aml_plot_image *img, const char *alt)
     free(b64);
     return 0;
 }
+
+int mg_display_table(mg_ctx *ctx, const mg_table *t, const char *mime, const char *key,
+                     json_t *doc)
+{
+    mg_buf text = {0}, html = {0};
+    mg_table_render(t, &text, &html);
+    json_t *b = json_pack("{s:s, s:s}", "text/plain", text.data, "text/html", html.data);
+    if (b && mime)
+        json_object_set_new(b, mime, json_pack("{s:O}", key, doc));
+    kn_display(ctx->req, b, NULL, NULL);
+    json_decref(b);
+    json_decref(doc);
+    mg_buf_free(&text);
+    mg_buf_free(&html);
+    return 0;
+}

@@ -251,16 +251,13 @@ int mg_view_dataset(mg_ctx *ctx, const mg_dataset *d, const char *summary,
 
 const char *mg_closest_column(const aml_frame *f, const char *word)
 {
-    const char *best = NULL;
-    size_t best_d = (size_t)-1, wl = strlen(word);
-    for (size_t c = 0; c < aml_frame_ncols(f); c++) {
-        size_t d = mg_edit_distance(word, aml_frame_col_name(f, c));
-        if (d < best_d) {
-            best_d = d;
-            best = aml_frame_col_name(f, c);
-        }
-    }
-    return best_d <= (wl <= 3 ? 1u : wl <= 6 ? 2u : 3u) ? best : NULL;
+    size_t n = aml_frame_ncols(f);
+    const char **names = calloc(n + 1, sizeof *names);
+    for (size_t c = 0; names && c < n; c++)
+        names[c] = aml_frame_col_name(f, c);
+    const char *best = names ? mg_closest_name(word, names, n) : NULL;
+    free(names);
+    return best;
 }
 
 int mg_column_or_fail(mg_ctx *ctx, const mg_dataset *d, const char *name, const char *option,
@@ -287,17 +284,13 @@ int mg_dataset_or_fail(mg_ctx *ctx, const char *name, mg_dataset **out)
     if (!name)
         return mg_fail(ctx, "UsageError", "no data set yet — start with %%import FILE.csv "
                        "(or %%import bank-marketing for the bundled example)");
-    const char *best = NULL;
-    size_t best_d = (size_t)-1;
-    for (size_t i = 0; i < mg_session_dataset_count(ctx->session); i++) {
-        const char *n = mg_session_dataset_at(ctx->session, i)->name;
-        size_t dd = mg_edit_distance(name, n);
-        if (dd < best_d) {
-            best_d = dd;
-            best = n;
-        }
-    }
-    if (best && best_d <= 3)
+    size_t n = mg_session_dataset_count(ctx->session);
+    const char **names = calloc(n + 1, sizeof *names);
+    for (size_t i = 0; names && i < n; i++)
+        names[i] = mg_session_dataset_at(ctx->session, i)->name;
+    const char *best = names ? mg_closest_name(name, names, n) : NULL;
+    free(names);
+    if (best)
         return mg_fail(ctx, "UsageError", "no data set named '%s' — did you mean '%s'?", name,
                        best);
     return mg_fail(ctx, "UsageError", "no data set named '%s' (%%datasets lists them)", name);

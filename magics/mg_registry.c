@@ -59,7 +59,7 @@ size_t mg_edit_distance(const char *a, const char *b)
 
 /* Closest candidate within a distance that scales with the word's length; a
  * candidate that starts with the word also counts. */
-static const char *closest(const char *word, const char *const *cands, size_t n)
+const char *mg_closest_name(const char *word, const char *const *cands, size_t n)
 {
     const char *best = NULL;
     size_t best_d = (size_t)-1;
@@ -85,7 +85,7 @@ const char *mg_closest_magic(const char *word)
         names[n++] = mg_magics[i]->name;
     while (*word == '%')
         word++;
-    return closest(word, names, n);
+    return mg_closest_name(word, names, n);
 }
 
 const char *mg_closest_option(const mg_magic *m, const char *word)
@@ -94,7 +94,7 @@ const char *mg_closest_option(const mg_magic *m, const char *word)
     size_t n = 0;
     for (const mg_option *o = m->options; o && o->name && n < 32; o++)
         names[n++] = o->name;
-    return closest(word, names, n);
+    return mg_closest_name(word, names, n);
 }
 
 double mg_parse_duration(const char *s)

@@ -254,17 +254,13 @@ static int model_or_fail(mg_ctx *ctx, const char *name, mg_trained **out)
         return 0;
     if (!name)
         return mg_fail(ctx, "UsageError", "no model yet — train one with %%train target=COLUMN");
-    const char *best = NULL;
-    size_t best_d = (size_t)-1;
-    for (size_t i = 0; i < mg_session_model_count(ctx->session); i++) {
-        const char *n = mg_session_model_at(ctx->session, i)->name;
-        size_t dd = mg_edit_distance(name, n);
-        if (dd < best_d) {
-            best_d = dd;
-            best = n;
-        }
-    }
-    if (best && best_d <= 3)
+    size_t n = mg_session_model_count(ctx->session);
+    const char **names = calloc(n + 1, sizeof *names);
+    for (size_t i = 0; names && i < n; i++)
+        names[i] = mg_session_model_at(ctx->session, i)->name;
+    const char *best = names ? mg_closest_name(name, names, n) : NULL;
+    free(names);
+    if (best)
         return mg_fail(ctx, "UsageError", "no model named '%s' — did you mean '%s'?", name, best);
     return mg_fail(ctx, "UsageError", "no model named '%s' (%%models lists them)", name);
 }
@@ -311,15 +307,8 @@ static int run_models(mg_ctx *ctx, const mg_call *call)
                                               m->dataset, "task",
                                               aml_task_name(aml_run_task(m->run))));
     }
-    mg_buf text = {0}, html = {0};
-    mg_table_render(t, &text, &html);
-    json_t *b = json_pack("{s:s, s:s, s:{s:o}}", "text/plain", text.data, "text/html", html.data,
-                          "application/vnd.automl.models+json", "models", list);
-    kn_display(ctx->req, b, NULL, NULL);
-    json_decref(b);
+    mg_display_table(ctx, t, "application/vnd.automl.models+json", "models", list);
     mg_table_free(t);
-    mg_buf_free(&text);
-    mg_buf_free(&html);
     return 0;
 }
 
@@ -428,13 +417,7 @@ static int run_compare(mg_ctx *ctx, const mg_call *call)
             break;
         }
         if (i + 1 == n || i + 1 == 8) {
-            mg_buf text = {0}, html = {0};
-            mg_table_render(t, &text, &html);
-            json_t *b = json_pack("{s:s, s:s}", "text/plain", text.data, "text/html", html.data);
-            kn_display(ctx->req, b, NULL, NULL);
-            json_decref(b);
-            mg_buf_free(&text);
-            mg_buf_free(&html);
+            mg_display_table(ctx, t, NULL, NULL, NULL);
             char title[200], yt[64];
             snprintf(title, sizeof title, "Best validation %s over time, per strategy",
                      aml_metric_name(metric));
