@@ -14,7 +14,7 @@
 #include <zlib.h>
 
 #define MODEL_MAGIC "AMLM"
-#define MODEL_VERSION 1u
+#define MODEL_VERSION 2u   /* 2: a features step per member */
 
 aml_model *amlp_model_new(aml_task task, size_t n_classes, aml_metric metric, const char *target)
 {
@@ -50,6 +50,7 @@ void aml_model_free(aml_model *m)
         amlp_free(m->members[i].kind);
         amlp_free(m->members[i].params);
         aml_learner_free(m->members[i].learner);
+        aml_features_free(m->members[i].features);
     }
     amlp_free(m->members);
     amlp_free(m->target);
@@ -84,10 +85,22 @@ int amlp_model_add_member(aml_model *m, const char *kind, const char *params, do
     e->weight = weight;
     e->prep = prep;
     e->learner = learner;
+    e->features = NULL;
     m->n_members++;
     if (!e->kind || !e->params)
         return AML_ENOMEM;
     return (int)m->n_members - 1;
+}
+
+int amlp_model_set_features(aml_model *m, size_t i, aml_features *f)
+{
+    if (i >= m->n_members) {
+        aml_features_free(f);
+        return AML_EINVAL;
+    }
+    aml_features_free(m->members[i].features);
+    m->members[i].features = f;
+    return 0;
 }
 
 int amlp_model_set_classes(aml_model *m, const aml_prep *prep)
@@ -146,6 +159,18 @@ int amlp_model_finish(aml_model *m, const char *extra)
             rc = amlp_bytes_put(&b, d, strlen(d));
             rc = rc ? rc : sbuf_add(&b, "\n");
         }
+        aml_free(d);
+    }
+    for (size_t i = 0; rc == 0 && i < m->n_members; i++) {
+        if (!m->members[i].features)
+            continue;
+        char *d = NULL;
+        rc = aml_features_describe(m->members[i].features, &d);
+        if (rc == 0)
+            rc = sbuf_add(&b, "Feature engineering kept for %s: ", m->members[i].kind);
+        if (rc == 0 && d)
+            rc = amlp_bytes_put(&b, d, strlen(d));
+        rc = rc ? rc : sbuf_add(&b, "\n");
         aml_free(d);
     }
     if (rc == 0 && extra && *extra) {
@@ -248,7 +273,11 @@ int aml_model_predict(const aml_model *m, const aml_frame *frame, const size_t *
             const amlp_member *e = &m->members[i];
             if (e->prep != p || e->weight <= 0)
                 continue;
-            rc = aml_learner_predict(e->learner, X, tmp, err);
+            aml_matrix *Xf = NULL;
+            if (e->features)
+                rc = aml_features_apply(e->features, X, &Xf, err);
+            rc = rc ? rc : aml_learner_predict(e->learner, Xf ? Xf : X, tmp, err);
+            aml_matrix_free(Xf);
             for (size_t j = 0; rc == 0 && j < n * w; j++)
                 out[j] += (float)(e->weight * tmp[j]);
             wsum += e->weight;
@@ -336,6 +365,14 @@ int aml_model_save(const aml_model *m, unsigned char **bytes, size_t *len, aml_e
         rc = rc ? rc : aml_learner_save(e->learner, &d, &n, err);
         rc = rc ? rc : put_blob(&b, d, n);
         aml_free(d);
+        d = NULL;
+        n = 0;
+        rc = rc ? rc : amlp_bytes_put_u64(&b, e->features != NULL);
+        if (rc == 0 && e->features) {
+            rc = aml_features_save(e->features, &d, &n, err);
+            rc = rc ? rc : put_blob(&b, d, n);
+            aml_free(d);
+        }
     }
     rc = rc ? rc : put_str(&b, m->describe ? m->describe : "");
     if (rc == 0) {
@@ -381,7 +418,7 @@ static int get_blob(amlp_reader *r, const unsigned char **d, size_t *n)
     return 0;
 }
 
-static int parse_body(amlp_reader *r, aml_model **out, aml_error *err)
+static int parse_body(amlp_reader *r, uint32_t ver, aml_model **out, aml_error *err)
 {
     uint64_t task, nc, metric, n;
     if (amlp_read_u64(r, &task) || task > AML_TASK_REGRESSION || amlp_read_u64(r, &nc) ||
@@ -454,10 +491,29 @@ static int parse_body(amlp_reader *r, aml_model **out, aml_error *err)
             rc = AML_EPARSE;
         rc = rc ? rc : get_blob(r, &d, &len);
         rc = rc ? rc : aml_learner_load(d, len, &l, err);
+        aml_features *fe = NULL;
+        uint64_t has_f = 0;
+        if (rc == 0 && ver >= 2) {
+            rc = amlp_read_u64(r, &has_f);
+            if (rc == 0 && has_f > 1)
+                rc = AML_EPARSE;
+            if (rc == 0 && has_f) {
+                const unsigned char *fd;
+                size_t flen;
+                rc = get_blob(r, &fd, &flen);
+                rc = rc ? rc : aml_features_load(fd, flen, &fe, err);
+            }
+            if (rc)
+                rc = rc == AML_ENOMEM ? rc : AML_EPARSE;
+        }
         if (rc == 0) {
             int idx = amlp_model_add_member(m, kind, params, w, (size_t)prep, l);
-            rc = idx < 0 ? idx : 0;
+            l = NULL;
+            rc = idx < 0 ? idx : amlp_model_set_features(m, (size_t)idx, fe);
+            fe = NULL;
         }
+        aml_learner_free(l);
+        aml_features_free(fe);
         amlp_free(kind);
         amlp_free(params);
     }
@@ -492,7 +548,7 @@ int aml_model_load(const unsigned char *bytes, size_t len, aml_model **out, aml_
     amlp_reader r = {bytes + 16, (size_t)plen, 0};
     aml_error e2;
     memset(&e2, 0, sizeof e2);
-    int rc = parse_body(&r, out, &e2);
+    int rc = parse_body(&r, ver, out, &e2);
     if (rc == 0 && r.pos != r.len) {
         aml_model_free(*out);
         *out = NULL;

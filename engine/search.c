@@ -270,8 +270,11 @@ static int add_curve(aml_run *r, double t, double s)
 
 /* Refits a configuration on all training rows (a tenth kept aside for early
  * stopping where the kind does it) into model m.  Returns 0 or a code. */
+static int features_fit(amlp_ctx *c, const aml_matrix *X, const float *y, const aml_prep *p,
+                        aml_features **out, aml_error *err);
+
 static int refit(amlp_ctx *c, aml_model *m, const amlp_config *cfg, double weight,
-                 int prep_idx[2], aml_error *err)
+                 int prep_idx[2], bool features, aml_error *err)
 {
     int v = amlp_kind_variant(cfg->kind);
     int rc = 0;
@@ -319,6 +322,18 @@ static int refit(amlp_ctx *c, aml_model *m, const amlp_config *cfg, double weigh
             rc = aml_matrix_take_rows(X, ib, nb, &Xb);
     }
     aml_learner *l = NULL;
+    aml_features *fe = NULL;
+    if (rc == 0 && features) {
+        aml_matrix *Fa = NULL, *Fb = NULL;
+        rc = features_fit(c, Xa, ya, p, &fe, err);
+        rc = rc ? rc : aml_features_apply(fe, Xa, &Fa, err);
+        if (rc == 0 && Xb)
+            rc = aml_features_apply(fe, Xb, &Fb, err);
+        aml_matrix_free(Xa);
+        aml_matrix_free(Xb);
+        Xa = Fa;
+        Xb = Fb;
+    }
     rc = rc ? rc : fit_one(c, cfg, Xa, ya, wa, Xb, nb ? yb : NULL, &l, err);
     if (rc == 0 && c->fit_cancel) {
         aml_learner_free(l);
@@ -328,8 +343,10 @@ static int refit(amlp_ctx *c, aml_model *m, const amlp_config *cfg, double weigh
         char text[512];
         amlp_config_text(cfg, text, sizeof text);
         int idx = amlp_model_add_member(m, cfg->kind, text, weight, (size_t)prep_idx[v], l);
-        rc = idx < 0 ? idx : 0;
+        rc = idx < 0 ? idx : fe ? amlp_model_set_features(m, (size_t)idx, fe) : 0;
+        fe = NULL;
     }
+    aml_features_free(fe);
     aml_matrix_free(X);
     aml_matrix_free(Xa);
     aml_matrix_free(Xb);
@@ -408,6 +425,81 @@ static aml_model *fold_model(amlp_ctx *c, keep *km)
         return NULL;
     }
     return m;
+}
+
+/* Fits the features step on a training matrix (the fold's or the refit's),
+ * falling back to the steps that need no OpenBLAS when it is missing. */
+static int features_fit(amlp_ctx *c, const aml_matrix *X, const float *y, const aml_prep *p,
+                        aml_features **out, aml_error *err)
+{
+    aml_features_options fo = aml_features_options_default();
+    fo.seed = c->o.seed;
+    int rc = aml_features_fit(X, y, c->task, c->k, p, NULL, &fo, out, err);
+    if (rc == AML_EUNSUPPORTED) {
+        fo.steps = AML_FEATURES_CONSTRUCT | AML_FEATURES_GROUP;
+        rc = aml_features_fit(X, y, c->task, c->k, p, NULL, &fo, out, err);
+    }
+    return rc;
+}
+
+/* The best configuration evaluated over the folds with the features step
+ * fitted on each fold's training matrix and applied to its validation
+ * matrix.  OUT: *score (mean over folds).  Returns 0 or a code. */
+static int eval_features(amlp_ctx *c, const amlp_config *cfg, double *score, aml_error *err)
+{
+    int v = amlp_kind_variant(cfg->kind);
+    double sum = 0;
+    int rc = 0;
+    size_t w = c->task == AML_TASK_MULTICLASS ? c->k : 1;
+    for (size_t f = 0; rc == 0 && f < c->n_folds; f++) {
+        const amlp_foldmat *m;
+        aml_features *fe = NULL;
+        aml_matrix *Xt = NULL, *Xv = NULL;
+        aml_learner *l = NULL;
+        float *pred = NULL;
+        rc = amlp_fold_get(c, v, f, &m, err);
+        rc = rc ? rc : features_fit(c, m->Xtr, m->ytr, m->prep, &fe, err);
+        rc = rc ? rc : aml_features_apply(fe, m->Xtr, &Xt, err);
+        rc = rc ? rc : aml_features_apply(fe, m->Xva, &Xv, err);
+        rc = rc ? rc : fit_one(c, cfg, Xt, m->ytr, m->wtr, Xv, m->yva, &l, err);
+        if (rc == 0 && c->fit_cancel)
+            rc = aml_error_set(err, AML_ECANCELED, 0, 0, "", "canceled");
+        if (rc == 0) {
+            pred = amlp_malloc((m->n_va ? m->n_va : 1) * w * sizeof *pred);
+            rc = pred ? 0 : aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
+        }
+        rc = rc ? rc : aml_learner_predict(l, Xv, pred, err);
+        double s = NAN;
+        rc = rc ? rc : aml_metric_score(c->metric, c->task, c->k, m->yva, pred, NULL, m->n_va, &s, err);
+        sum += s;
+        amlp_free(pred);
+        aml_learner_free(l);
+        aml_matrix_free(Xt);
+        aml_matrix_free(Xv);
+        aml_features_free(fe);
+    }
+    *score = rc ? NAN : sum / (double)c->n_folds;
+    return rc;
+}
+
+/* Tries the features step on the best trial once; records the outcome in
+ * c->feat_*.  A failed or canceled try counts as not kept. */
+static void try_features(amlp_ctx *c, size_t best)
+{
+    if (c->feat_tried || best == SIZE_MAX)
+        return;
+    c->feat_tried = true;
+    aml_error err;
+    memset(&err, 0, sizeof err);
+    double s = NAN;
+    int rc = eval_features(c, &c->run->trials[best].cfg, &s, &err);
+    c->feat_base = c->run->trials[best].info.score;
+    c->feat_score = s;
+    c->feat_trial = best;
+    c->feat_keep = rc == 0 && better(c, s, c->feat_base);
+    if (rc)
+        snprintf(c->feat_why, sizeof c->feat_why, "%s",
+                 rc == AML_ECANCELED ? "out of time" : err.text[0] ? err.text : aml_strerror(rc));
 }
 
 /* ---- the worker: the search loop, the ensemble and the refit ---- */
@@ -610,6 +702,15 @@ static void *worker(void *arg)
             r->stop = AML_STOP_MAX_TRIALS;
             break;
         }
+        if (c->o.features && !c->feat_tried && best != SIZE_MAX &&
+            (ops == &amlp_strategy_auto ? strcmp(amlp_auto_phase(st), "portfolio") != 0
+                                         : r->n_trials >= 6)) {
+            double res = best_cost * (c->o.ensemble ? 2.5 : 1.3) + 0.3;
+            set_phase(c, "feature engineering", deadline - res);
+            try_features(c, best);
+            if (c->interrupted)
+                continue;
+        }
         amlp_config cfg;
         if (ops->ask(st, &cfg) != 0)
             break;
@@ -705,6 +806,36 @@ static void *worker(void *arg)
                                                    r->n_trials ? r->trials[0].info.error : "none");
         goto done;
     }
+    if (c->o.features && !c->feat_tried && !c->interrupted) {
+        double res = best_cost * (c->o.ensemble ? 2.5 : 1.3) + 0.3;
+        if (amlp_now() < deadline - res) {
+            set_phase(c, "feature engineering", deadline - res);
+            try_features(c, best);
+        }
+    }
+    /* the features variant of an earlier best may still beat the best */
+    bool use_feat = c->feat_keep && (c->feat_trial == best ||
+                                     better(c, c->feat_score, r->trials[best].info.score));
+    if (use_feat) {
+        best = c->feat_trial;
+        add_curve(r, amlp_now() - c->t0, c->feat_score);
+    }
+    double best_score = use_feat ? c->feat_score : r->trials[best].info.score;
+    char feat_note[512] = "";
+    if (c->feat_tried) {
+        const char *mn = aml_metric_name(c->metric);
+        if (use_feat)
+            snprintf(feat_note, sizeof feat_note,
+                     "Feature engineering kept (validation %s %.4f with it, %.4f without).", mn,
+                     c->feat_score, c->feat_base);
+        else if (c->feat_why[0])
+            snprintf(feat_note, sizeof feat_note, "Feature engineering was tried and not kept (%s).",
+                     c->feat_why);
+        else
+            snprintf(feat_note, sizeof feat_note,
+                     "Feature engineering was tried and not kept (validation %s %.4f with it, "
+                     "%.4f without).", mn, c->feat_score, c->feat_base);
+    }
     /* the leaderboard: OK trials, best first */
     r->board = amlp_malloc(r->n_trials * sizeof *r->board);
     if (!r->board) {
@@ -741,13 +872,13 @@ static void *worker(void *arg)
     size_t nmem = 0;
     for (size_t i = 0; i < nc; i++)
         nmem += wts[i] > 0;
-    bool use_ens = nmem >= 2 && better(c, ens_score, r->trials[best].info.score);
+    bool use_ens = nmem >= 2 && better(c, ens_score, best_score);
     set_phase(c, "final refit", deadline);
     int pidx[2] = {-1, -1};
     aml_model *bm = c->interrupted ? NULL : new_model(c);
     aml_error rerr;
-    int rrc = bm ? refit(c, bm, &r->trials[best].cfg, 1.0, pidx, &rerr) : AML_ECANCELED;
-    rrc = rrc ? rrc : amlp_model_finish(bm, NULL);
+    int rrc = bm ? refit(c, bm, &r->trials[best].cfg, 1.0, pidx, use_feat, &rerr) : AML_ECANCELED;
+    rrc = rrc ? rrc : amlp_model_finish(bm, feat_note);
     if (rrc) {
         aml_model_free(bm);
         bm = fold_model(c, &km);
@@ -759,8 +890,13 @@ static void *worker(void *arg)
         int erc = em ? 0 : AML_ENOMEM;
         for (size_t i = 0; erc == 0 && i < nc; i++)
             if (wts[i] > 0)
-                erc = refit(c, em, &r->trials[cidx[i]].cfg, wts[i], pe, &rerr);
-        erc = erc ? erc : amlp_model_finish(em, NULL);
+                erc = refit(c, em, &r->trials[cidx[i]].cfg, wts[i], pe, false, &rerr);
+        char ens_note[768] = "";
+        if (c->feat_tried)
+            snprintf(ens_note, sizeof ens_note, "%s%s", feat_note,
+                     use_feat ? " It is used by the single best model; the ensemble validates "
+                                "better and is chosen." : "");
+        erc = erc ? erc : amlp_model_finish(em, ens_note);
         if (erc)
             aml_model_free(em);
         else {
@@ -768,7 +904,7 @@ static void *worker(void *arg)
             r->chosen_ensemble = true;
         }
     }
-    r->valid_score = r->chosen_ensemble ? ens_score : r->trials[best].info.score;
+    r->valid_score = r->chosen_ensemble ? ens_score : rrc == 0 ? best_score : r->trials[best].info.score;
     if (c->interrupted)
         r->stop = AML_STOP_INTERRUPTED;
     set_phase(c, "scoring the test split", deadline + 1e9);

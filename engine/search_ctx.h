@@ -37,6 +37,11 @@ typedef struct amlp_ctx {
     amlp_journal_trial *jt;
     size_t n_jt;
     uint64_t target_hash;
+    /* the features step tried on the best trial (opts.features) */
+    bool feat_tried, feat_keep;
+    size_t feat_trial;
+    double feat_base, feat_score;
+    char feat_why[AML_ERROR_TEXT_LEN];
     /* time and control (mu guards the fields below and run->trials) */
     pthread_mutex_t mu;
     double t0;

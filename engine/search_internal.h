@@ -19,6 +19,7 @@ typedef struct amlp_member {
     double weight;
     size_t prep;           /* index into model->preps */
     aml_learner *learner;
+    aml_features *features;   /* applied after the prep, or NULL */
 } amlp_member;
 
 struct aml_model {
@@ -44,6 +45,8 @@ aml_model *amlp_model_new(aml_task task, size_t n_classes, aml_metric metric, co
 int amlp_model_add_prep(aml_model *m, aml_prep *prep);
 int amlp_model_add_member(aml_model *m, const char *kind, const char *params, double weight,
                           size_t prep, aml_learner *learner);
+/* Gives member i a features step (owned; freed on failure too). */
+int amlp_model_set_features(aml_model *m, size_t i, aml_features *f);
 int amlp_model_set_classes(aml_model *m, const aml_prep *prep);
 int amlp_model_set_inputs(aml_model *m, const aml_frame *frame, const char *const *cols, size_t n);
 /* Sets the describe text from the preps and the members (plus `extra`). */

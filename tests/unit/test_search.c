@@ -407,3 +407,65 @@ Test(search, journal_torn_last_line)
     aml_frame_free(f);
     rm_dir(dir);
 }
+
+/* ---- feature engineering as a search choice ---- */
+
+Test(search, features_kept_when_product_is_signal)
+{
+    /* y = a * b + ...: a linear model needs the product the features step builds */
+    aml_frame *f = make_frame(800, true);
+    aml_search_options o = aml_search_options_default();
+    static const char *models[] = {"linear"};
+    o.target = "y";
+    o.budget_seconds = 60;
+    o.threads = 1;
+    o.max_trials = 3;
+    o.ensemble = false;
+    o.models = models;
+    o.n_models = 1;
+    o.features = false;
+    aml_run *r0 = NULL, *r1 = NULL;
+    aml_error err;
+    cr_assert_eq(aml_search_run(f, &o, &r0, &err), 0, "%s", err.text);
+    cr_assert_null(strstr(aml_run_pipeline(r0), "Feature engineering"));
+    o.features = true;
+    cr_assert_eq(aml_search_run(f, &o, &r1, &err), 0, "%s", err.text);
+    const char *pl = aml_run_pipeline(r1);
+    cr_assert(strstr(pl, "Feature engineering kept"), "%s", pl);
+    cr_assert(strstr(pl, "product"), "%s", pl);
+    cr_assert(aml_run_validation_score(r1) < 0.8 * aml_run_validation_score(r0), "rmse %.3f vs %.3f",
+              aml_run_validation_score(r1), aml_run_validation_score(r0));
+    cr_assert(aml_run_test_score(r1) < 0.8 * aml_run_test_score(r0), "test rmse %.3f vs %.3f",
+              aml_run_test_score(r1), aml_run_test_score(r0));
+    /* the bundle carries the features step */
+    const aml_model *m = aml_run_model(r1);
+    unsigned char *b;
+    size_t len;
+    cr_assert_eq(aml_model_save(m, &b, &len, &err), 0, "%s", err.text);
+    aml_model *m2 = NULL;
+    cr_assert_eq(aml_model_load(b, len, &m2, &err), 0, "%s", err.text);
+    float p1[800], p2[800];
+    cr_assert_eq(aml_model_predict(m, f, NULL, 800, p1, &err), 0, "%s", err.text);
+    cr_assert_eq(aml_model_predict(m2, f, NULL, 800, p2, &err), 0, "%s", err.text);
+    cr_assert_eq(memcmp(p1, p2, sizeof p1), 0);
+    cr_assert_str_eq(aml_model_describe(m), aml_model_describe(m2));
+    aml_free(b);
+    aml_model_free(m2);
+    aml_run_free(r0);
+    aml_run_free(r1);
+    aml_frame_free(f);
+}
+
+Test(search, features_tried_and_said)
+{
+    /* the binary problem with the default models: whatever the outcome, the
+     * pipeline says what happened to the features step */
+    aml_frame *f = make_frame(600, false);
+    aml_search_options o = journal_opts(NULL, 4);
+    aml_run *r = NULL;
+    aml_error err;
+    cr_assert_eq(aml_search_run(f, &o, &r, &err), 0, "%s", err.text);
+    cr_assert(strstr(aml_run_pipeline(r), "Feature engineering"), "%s", aml_run_pipeline(r));
+    aml_run_free(r);
+    aml_frame_free(f);
+}
