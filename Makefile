@@ -160,7 +160,7 @@ integration: all
 	  sh tools/check-sanitizer.sh $(SAN_DIR) || fail=1; exit $$fail
 
 # ---- demo ----
-DEMO_NOTEBOOKS := notebooks/00-hello.ipynb notebooks/gallery.ipynb
+DEMO_NOTEBOOKS := notebooks/00-hello.ipynb notebooks/gallery.ipynb notebooks/01-bank-marketing.ipynb
 demo: deps
 	$(MAKE) install
 	@for nb in $(DEMO_NOTEBOOKS); do $(PYTHON) tools/run_notebook.py $$nb $(O)/demo || exit 1; done
