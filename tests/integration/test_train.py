@@ -2,6 +2,7 @@
 time budget, interrupts, reproducibility and every strategy."""
 
 import json
+import os
 import math
 import signal
 import time
@@ -139,3 +140,45 @@ def test_train_errors(kernel, bank):
     assert "did you mean 'budget'" in reply["content"]["evalue"]
     reply, iop = kernel.execute("%leaderboard nope")
     assert reply["content"]["status"] == "error"
+
+
+def test_resume_after_kill_repeats_no_trial(jupyter_dirs):
+    """kill -9 the kernel mid-run, restart, resume=: the journal goes on, no trial twice."""
+    import uuid
+
+    import harness
+    name = "resume_" + uuid.uuid4().hex[:8]
+    journal = REPO / "automl-runs" / name / "journal.jsonl"
+    k = harness.ManagedKernel()
+    try:
+        k.execute("%import bank-marketing as bank", timeout=60 * SLOW)
+        k.kc.execute(f"%train bank target=y budget=2m models=linear,nb,xgb as {name}")
+        deadline = time.monotonic() + 60 * SLOW
+        while time.monotonic() < deadline:
+            if journal.exists() and len(journal.read_text().splitlines()) >= 3:
+                break
+            time.sleep(0.2)
+        before = journal.read_text().splitlines()
+        assert len(before) >= 3, "no trials journaled before the kill"
+        os.kill(k.pid, signal.SIGKILL)  # no chance to clean up
+        k.km.provisioner.process.wait(10)
+    finally:
+        k.shutdown()
+    k = harness.ManagedKernel()
+    try:
+        k.execute("%import bank-marketing as bank", timeout=60 * SLOW)
+        reply, iop = k.execute(f"%train bank target=y budget=15s models=linear,nb,xgb "
+                               f"resume={name}", timeout=120 * SLOW)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        doc = leaderboard(iop)
+        assert doc["model"] == name
+        lines = [json.loads(l) for l in journal.read_text().splitlines() if l.strip()]
+        assert len(lines) > len(before), "the resumed run added no trial"
+        seen = set()
+        for t in lines:
+            key = (t["kind"], json.dumps(t["params"], sort_keys=True), t["fidelity"])
+            assert key not in seen, f"trial repeated after resume: {key}"
+            seen.add(key)
+        assert doc["trials"] >= len(lines)
+    finally:
+        k.shutdown()
