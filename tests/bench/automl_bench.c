@@ -10,7 +10,8 @@
  *
  * Prints one JSON line:
  *   {"auc": A, "validation": V, "trials": N, "failed": F, "seconds": S,
- *    "stop": "...", "model": "...", "curve": [[t, score], ...]} */
+ *    "stop": "...", "model": "...", "curve": [[t, score], ...],
+ *    "failures": [[trial id, kind, params, reason], ...]} */
 #include "aml.h"
 
 #include <math.h>
@@ -124,6 +125,21 @@ int main(int argc, char **argv)
         double t = 0, s = 0;
         aml_run_curve_point(run, i, &t, &s);
         printf("%s[%.3f, %.6f]", i ? ", " : "", t, s);
+    }
+    printf("], \"failures\": [");
+    bool first = true;
+    for (size_t i = 0; i < aml_run_n_trials(run); i++) {
+        const aml_trial_info *t = aml_run_trial(run, i);
+        if (t->status != AML_TRIAL_FAILED)
+            continue;
+        printf("%s[%zu, ", first ? "" : ", ", t->id);
+        json_string(stdout, t->kind);
+        printf(", ");
+        json_string(stdout, t->params);
+        printf(", ");
+        json_string(stdout, t->error);
+        printf("]");
+        first = false;
     }
     printf("]}\n");
     free(pred);
