@@ -44,9 +44,9 @@ static void json_string(FILE *fp, const char *s)
 
 int main(int argc, char **argv)
 {
-    if (argc != 7) {
+    if (argc != 7 && argc != 8) {
         fprintf(stderr, "usage: automl_bench TRAIN_CSV TEST_CSV TARGET POSITIVE "
-                        "BUDGET_SECONDS SEED\n");
+                        "BUDGET_SECONDS SEED [STRATEGY]\n");
         return 2;
     }
     const char *train_csv = argv[1], *test_csv = argv[2], *target = argv[3];
@@ -66,6 +66,12 @@ int main(int argc, char **argv)
     o.test_fraction = 0;
     o.seed = (uint64_t)seed;
     o.threads = 0;
+    if (argc == 8) {
+        /* one strategy alone, as %compare runs it: no ensemble, no feature step */
+        o.strategy = argv[7];
+        o.ensemble = false;
+        o.features = false;
+    }
     aml_run *run = NULL;
     if (aml_search_run(train, &o, &run, &e))
         return fail("search", &e);
