@@ -296,16 +296,18 @@ static json_t *column_json(const aml_analyze_column *c)
 static void html_row(mg_buf *h, const aml_analyze_column *c, bool with_target,
                      const char *const *cells)
 {
-    mg_buf_add(h, "<tr><td><b>");
+    /* notebook CSS right-aligns cells: say left for text */
+    mg_buf_add(h, "<tr><td style=\"text-align:left\"><b>");
     mg_buf_add_html(h, cells[0]);
     mg_buf_add(h, "</b></td>");
     for (int i = 1; i <= 5; i++) {
-        mg_buf_add(h, i >= 2 && i <= 4 ? "<td style=\"text-align:right\">" : "<td>");
+        mg_buf_add(h, i >= 2 && i <= 4 ? "<td style=\"text-align:right\">"
+                                       : "<td style=\"text-align:left\">");
         mg_buf_add_html(h, cells[i]);
         mg_buf_add(h, "</td>");
     }
     if (with_target) {
-        mg_buf_add(h, "<td>");
+        mg_buf_add(h, "<td style=\"text-align:left\">");
         mg_buf_add_html(h, cells[6]);
         mg_buf_add(h, "</td><td style=\"text-align:right\">");
         mg_buf_add_html(h, cells[7]);
@@ -352,7 +354,9 @@ static int run_analyze(mg_ctx *ctx, const mg_call *call)
     target_text(a, target, &text, &html);
     mg_buf_add(&html, "<div style=\"overflow-x:auto\"><table class=\"automl-table\"><thead><tr>");
     for (size_t i = 0; i < (wt ? 9u : 7u); i++)
-        mg_buf_addf(&html, "<th>%s</th>", (wt ? head : head_nt)[i]);
+        mg_buf_addf(&html, "<th style=\"text-align:%s\">%s</th>",
+                    (i >= 2 && i <= 4) || (wt && i == 7) ? "right" : "left",
+                    (wt ? head : head_nt)[i]);
     mg_buf_add(&html, "</tr></thead><tbody>");
     for (size_t i = 0; i < aml_analyze_ncols(a); i++) {
         const aml_analyze_column *c = aml_analyze_column_at(a, i);
