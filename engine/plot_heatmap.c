@@ -14,12 +14,10 @@ aml_plot_heatmap_data aml_plot_heatmap_data_default(void)
     return d;
 }
 
-/* ColorBrewer "Blues" (sequential, colour-blind safe), interpolated in RGB. */
-static amlp_rgb cmap_blues(double t)
+/* The colour at t in [0, 1] along `n` evenly spaced stops, linear in RGB. */
+static amlp_rgb interpolate(const unsigned *stops, size_t count, double t)
 {
-    static const unsigned stops[] = { 0xF7FBFF, 0xDEEBF7, 0xC6DBEF, 0x9ECAE1, 0x6BAED6,
-                                      0x4292C6, 0x2171B5, 0x08519C, 0x08306B };
-    const int n = (int)(sizeof stops / sizeof stops[0]);
+    const int n = (int)count;
     if (!(t > 0.0))
         t = 0.0;
     if (t > 1.0)
@@ -34,25 +32,21 @@ static amlp_rgb cmap_blues(double t)
     return c;
 }
 
+/* ColorBrewer "Blues" (sequential, colour-blind safe), interpolated in RGB. */
+static amlp_rgb cmap_blues(double t)
+{
+    static const unsigned stops[] = { 0xF7FBFF, 0xDEEBF7, 0xC6DBEF, 0x9ECAE1, 0x6BAED6,
+                                      0x4292C6, 0x2171B5, 0x08519C, 0x08306B };
+    return interpolate(stops, sizeof stops / sizeof stops[0], t);
+}
+
 /* ColorBrewer "RdBu" reversed (diverging, colour-blind safe): blue below the
  * middle, red above, white at the middle; for data on both sides of zero. */
 static amlp_rgb cmap_rdbu(double t)
 {
     static const unsigned stops[] = { 0x2166AC, 0x4393C3, 0x92C5DE, 0xD1E5F0, 0xF7F7F7,
                                       0xFDDBC7, 0xF4A582, 0xD6604D, 0xB2182B };
-    const int n = (int)(sizeof stops / sizeof stops[0]);
-    if (!(t > 0.0))
-        t = 0.0;
-    if (t > 1.0)
-        t = 1.0;
-    double pos = t * (n - 1);
-    int i = (int)pos;
-    if (i >= n - 1)
-        i = n - 2;
-    double f = pos - i;
-    amlp_rgb a = amlp_rgb_hex(stops[i]), b = amlp_rgb_hex(stops[i + 1]);
-    amlp_rgb c = { a.r + (b.r - a.r) * f, a.g + (b.g - a.g) * f, a.b + (b.b - a.b) * f };
-    return c;
+    return interpolate(stops, sizeof stops / sizeof stops[0], t);
 }
 
 static double luminance(amlp_rgb c)

@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static uint64_t rs;
 static double uni(void)
@@ -225,10 +228,19 @@ Test(search, bad_options)
 
 /* ---- journal and resume ---- */
 
+/* A fresh directory of the test's own: process id, a counter and the clock
+ * make the name unique; mkdir refuses one that exists. */
 static void journal_dir(char *buf, size_t cap)
 {
-    snprintf(buf, cap, "/tmp/aml_journal_XXXXXX");
-    cr_assert_not_null(mkdtemp(buf));
+    static unsigned counter;
+    for (int tries = 0; tries < 100; tries++) {
+        snprintf(buf, cap, "/tmp/aml_journal_%ld_%u_%ld", (long)getpid(), counter++,
+                 (long)time(NULL));
+        if (mkdir(buf, 0700) == 0)
+            return;
+        cr_assert_eq(errno, EEXIST, "mkdir %s: %s", buf, strerror(errno));
+    }
+    cr_assert_fail("no fresh journal directory under /tmp");
 }
 
 static void rm_dir(const char *dir)
