@@ -200,9 +200,15 @@ typedef struct mg_dataset {
  * model, the leaderboard and the test split). */
 typedef struct mg_trained {
     char *name;
-    aml_run *run;       /* owned */
-    char *dataset;      /* the data set it was trained on */
+    aml_run *run;       /* owned; NULL for a model loaded from a file */
+    aml_model *loaded;  /* owned; the model read by %load (run is NULL) */
+    char *dataset;      /* the data set it was trained on ("" when loaded) */
+    char *source;       /* the file it was loaded from, or "" */
 } mg_trained;
+
+/* The model a trained entry predicts with: the run's chosen model, or the
+ * loaded one.  NULL when the run kept none (interrupted before any trial). */
+const aml_model *mg_trained_model(const mg_trained *t);
 
 mg_session *mg_session_new(void);
 void mg_session_free(mg_session *s);
@@ -211,6 +217,11 @@ void mg_session_free(mg_session *s);
 int mg_session_put_model(mg_session *s, const char *name, aml_run *run, const char *dataset);
 /* Model `name`, or the most recent when NULL; NULL when there is none. */
 mg_trained *mg_session_model(const mg_session *s, const char *name);
+/* Adds (or replaces) model `name` read from file `source`; takes ownership
+ * of `model` on success.  Returns 0 or -1 (out of memory). */
+int mg_session_put_loaded(mg_session *s, const char *name, aml_model *model, const char *source);
+/* Finds model `name` (NULL: the most recent) or fails with a suggestion. */
+int mg_model_or_fail(mg_ctx *ctx, const char *name, mg_trained **out);
 size_t mg_session_model_count(const mg_session *s);
 mg_trained *mg_session_model_at(const mg_session *s, size_t i);
 /* A free default name: model1, model2, ... */

@@ -37,8 +37,10 @@ static void trained_free(mg_trained *t)
     if (!t)
         return;
     aml_run_free(t->run);
+    aml_model_free(t->loaded);
     free(t->name);
     free(t->dataset);
+    free(t->source);
     free(t);
 }
 
@@ -108,27 +110,21 @@ mg_dataset *mg_session_dataset_at(const mg_session *s, size_t i)
     return i < s->n_datasets ? s->datasets[i] : NULL;
 }
 
-int mg_session_put_model(mg_session *s, const char *name, aml_run *run, const char *dataset)
+/* Adds entry `t` (owned from here on) under its name, replacing a model of
+ * the same name; the new one becomes the most recent. */
+static int put_trained(mg_session *s, mg_trained *t)
 {
-    mg_trained *t = calloc(1, sizeof *t);
     mg_trained **v = realloc(s->models, (s->n_models + 1) * sizeof *v);
     if (v)
         s->models = v;
-    if (!t || !v) {
-        free(t);
+    if (!v || !t->name || !t->dataset || !t->source) {
+        t->run = NULL;      /* the caller keeps what it passed on failure */
+        t->loaded = NULL;
+        trained_free(t);
         return -1;
     }
-    t->name = strdup(name);
-    t->dataset = strdup(dataset ? dataset : "");
-    if (!t->name || !t->dataset) {
-        free(t->name);
-        free(t->dataset);
-        free(t);
-        return -1;
-    }
-    t->run = run;
     for (size_t i = 0; i < s->n_models; i++) {
-        if (strcmp(s->models[i]->name, name) == 0) {
+        if (strcmp(s->models[i]->name, t->name) == 0) {
             trained_free(s->models[i]);
             memmove(&s->models[i], &s->models[i + 1], (s->n_models - i - 1) * sizeof *v);
             s->n_models--;
@@ -137,6 +133,54 @@ int mg_session_put_model(mg_session *s, const char *name, aml_run *run, const ch
     }
     s->models[s->n_models++] = t;
     return 0;
+}
+
+int mg_session_put_model(mg_session *s, const char *name, aml_run *run, const char *dataset)
+{
+    mg_trained *t = calloc(1, sizeof *t);
+    if (!t)
+        return -1;
+    t->name = strdup(name);
+    t->dataset = strdup(dataset ? dataset : "");
+    t->source = strdup("");
+    t->run = run;
+    return put_trained(s, t);
+}
+
+int mg_session_put_loaded(mg_session *s, const char *name, aml_model *model, const char *source)
+{
+    mg_trained *t = calloc(1, sizeof *t);
+    if (!t)
+        return -1;
+    t->name = strdup(name);
+    t->dataset = strdup("");
+    t->source = strdup(source ? source : "");
+    t->loaded = model;
+    return put_trained(s, t);
+}
+
+const aml_model *mg_trained_model(const mg_trained *t)
+{
+    return t->run ? aml_run_model(t->run) : t->loaded;
+}
+
+int mg_model_or_fail(mg_ctx *ctx, const char *name, mg_trained **out)
+{
+    *out = mg_session_model(ctx->session, name);
+    if (*out)
+        return 0;
+    if (!name)
+        return mg_fail(ctx, "UsageError",
+                       "no model yet — train one with %%train target=COLUMN or read one with %%load PATH");
+    size_t n = mg_session_model_count(ctx->session);
+    const char **names = calloc(n + 1, sizeof *names);
+    for (size_t i = 0; names && i < n; i++)
+        names[i] = mg_session_model_at(ctx->session, i)->name;
+    const char *best = names ? mg_closest_name(name, names, n) : NULL;
+    free(names);
+    if (best)
+        return mg_fail(ctx, "UsageError", "no model named '%s' — did you mean '%s'?", name, best);
+    return mg_fail(ctx, "UsageError", "no model named '%s' (%%models lists them)", name);
 }
 
 mg_trained *mg_session_model(const mg_session *s, const char *name)

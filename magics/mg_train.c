@@ -247,29 +247,15 @@ const mg_magic mg_magic_train = {
 
 /* ---- %leaderboard and %models ---- */
 
-static int model_or_fail(mg_ctx *ctx, const char *name, mg_trained **out)
-{
-    *out = mg_session_model(ctx->session, name);
-    if (*out)
-        return 0;
-    if (!name)
-        return mg_fail(ctx, "UsageError", "no model yet — train one with %%train target=COLUMN");
-    size_t n = mg_session_model_count(ctx->session);
-    const char **names = calloc(n + 1, sizeof *names);
-    for (size_t i = 0; names && i < n; i++)
-        names[i] = mg_session_model_at(ctx->session, i)->name;
-    const char *best = names ? mg_closest_name(name, names, n) : NULL;
-    free(names);
-    if (best)
-        return mg_fail(ctx, "UsageError", "no model named '%s' — did you mean '%s'?", name, best);
-    return mg_fail(ctx, "UsageError", "no model named '%s' (%%models lists them)", name);
-}
-
 static int run_leaderboard(mg_ctx *ctx, const mg_call *call)
 {
     mg_trained *t;
-    if (model_or_fail(ctx, call->n_pos ? call->pos[0] : NULL, &t))
+    if (mg_model_or_fail(ctx, call->n_pos ? call->pos[0] : NULL, &t))
         return -1;
+    if (!t->run)
+        return mg_fail(ctx, "UsageError",
+                       "model '%s' was loaded from %s: a model file keeps no leaderboard", t->name,
+                       t->source);
     return mg_show_run(ctx, t->name, t->run, true);
 }
 
@@ -295,17 +281,23 @@ static int run_models(mg_ctx *ctx, const mg_call *call)
     json_t *list = json_array();
     for (size_t i = n; i-- > 0;) {
         mg_trained *m = mg_session_model_at(ctx->session, i);
-        char val[32], test[32], trials[32];
-        snprintf(val, sizeof val, "%.4f", aml_run_validation_score(m->run));
-        snprintf(test, sizeof test, "%.4f", aml_run_test_score(m->run));
-        snprintf(trials, sizeof trials, "%zu", aml_run_trials_done(m->run));
-        const char *row[] = {m->name, m->dataset, aml_task_name(aml_run_task(m->run)),
-                             aml_metric_name(aml_run_metric(m->run)), val, test, trials,
-                             aml_stop_reason_name(aml_run_stop_reason(m->run))};
+        const aml_model *am = mg_trained_model(m);
+        char val[32] = "—", test[32] = "—", trials[32] = "—";
+        const char *task = m->run ? aml_task_name(aml_run_task(m->run))
+                                  : aml_task_name(aml_model_task(am));
+        const char *metric = m->run ? aml_metric_name(aml_run_metric(m->run))
+                                    : aml_metric_name(aml_model_metric(am));
+        if (m->run) {
+            snprintf(val, sizeof val, "%.4f", aml_run_validation_score(m->run));
+            snprintf(test, sizeof test, "%.4f", aml_run_test_score(m->run));
+            snprintf(trials, sizeof trials, "%zu", aml_run_trials_done(m->run));
+        }
+        const char *row[] = {m->name, m->run ? m->dataset : m->source, task, metric, val, test,
+                             trials,
+                             m->run ? aml_stop_reason_name(aml_run_stop_reason(m->run)) : "loaded"};
         mg_table_row(t, row);
         json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "name", m->name, "data",
-                                              m->dataset, "task",
-                                              aml_task_name(aml_run_task(m->run))));
+                                              m->run ? m->dataset : m->source, "task", task));
     }
     mg_display_table(ctx, t, "application/vnd.automl.models+json", "models", list);
     mg_table_free(t);
