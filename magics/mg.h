@@ -279,6 +279,13 @@ int mg_column_or_fail(mg_ctx *ctx, const mg_dataset *d, const char *name, const 
 /* Finds data set `name` (NULL: the most recent) or fails with a suggestion. */
 int mg_dataset_or_fail(mg_ctx *ctx, const char *name, mg_dataset **out);
 
+/* The rows an `on=` / `data=` style option names (`option` is its name,
+ * for messages): a session data set, or else a CSV file read with the
+ * defaults.  OUT: *frame (borrowed from the session, or *owned, which the
+ * caller frees with aml_frame_free).  Returns 0 or mg_fail(). */
+int mg_frame_arg(mg_ctx *ctx, const char *arg, const char *option, const aml_frame **frame,
+                 aml_frame **owned);
+
 /* ---- training views (mg_train_view.c) ---- */
 /* The live progress display of a search event (text, HTML, progress+json). */
 json_t *mg_progress_bundle(const aml_search_event *ev, const char *name);

@@ -185,6 +185,38 @@ static int run_import(mg_ctx *ctx, const mg_call *call)
     return rc;
 }
 
+int mg_frame_arg(mg_ctx *ctx, const char *arg, const char *option, const aml_frame **frame,
+                 aml_frame **owned)
+{
+    *frame = NULL;
+    *owned = NULL;
+    mg_dataset *d = mg_session_dataset(ctx->session, arg);
+    if (d) {
+        *frame = d->frame;
+        return 0;
+    }
+    if (!is_file(arg)) {
+        size_t n = mg_session_dataset_count(ctx->session);
+        const char **names = calloc(n + 1, sizeof *names);
+        for (size_t i = 0; names && i < n; i++)
+            names[i] = mg_session_dataset_at(ctx->session, i)->name;
+        const char *best = names ? mg_closest_name(arg, names, n) : NULL;
+        free(names);
+        if (best)
+            return mg_fail(ctx, "FileNotFoundError", "%s=%s: no data set or file of that name — "
+                           "did you mean the data set '%s'?", option, arg, best);
+        return mg_fail(ctx, "FileNotFoundError", "%s=%s: no data set or file of that name "
+                       "(%%datasets lists the data sets; relative paths start in the notebook's "
+                       "folder)", option, arg);
+    }
+    aml_csv_options o = aml_csv_options_default();
+    aml_error err = {0};
+    if (aml_csv_read(arg, &o, owned, NULL, &err))
+        return read_error(ctx, arg, &err);
+    *frame = *owned;
+    return 0;
+}
+
 const mg_magic mg_magic_import = {
     .name = "import",
     .synopsis = "%import PATH|NAME [as NAME] [target=COL] [sep=] [header=] [na=] [types=] "
