@@ -445,9 +445,9 @@ int aml_features_describe(const aml_features *f, char **text)
                                     ? f->importance_kind : 0]);
     size_t o = f->keep_base ? f->n_base : 0;
     if (rc == 0 && f->n_pairs)
-        rc = say(&t, "Added the ratio, product and difference of %zu pairs of the most "
+        rc = say(&t, "Added the ratio, product and difference of %zu %s of the most "
                  "important numeric features (%zu features, e.g. \"%s\").", f->n_pairs,
-                 3 * f->n_pairs, f->names[o]);
+                 f->n_pairs == 1 ? "pair" : "pairs", 3 * f->n_pairs, f->names[o]);
     o += 3 * f->n_pairs;
     if (rc == 0 && f->n_groups) {
         char list[512] = "";

@@ -221,6 +221,8 @@ static int parse_line(const char *s, size_t len, amlp_journal_trial *t)
     t->finished_at = num(o, "finished_at");
     double it = num(o, "n_iterations");
     t->n_iterations = it == it && it > 0 ? (size_t)it : 0;
+    double fs = num(o, "features");   /* absent before feature steps were journaled */
+    t->features = fs == fs && fs > 0 && fs < 65536 ? (unsigned)fs : 0;
     double id = num(o, "id");
     t->id = id == id && id > 0 ? (size_t)id : 0;
     t->n_folds = json_array_size(folds);
@@ -378,6 +380,8 @@ int amlp_journal_append(amlp_journal *j, const amlp_journal_trial *t, aml_error 
         bad |= json_object_set_new(o, "predict_seconds", real_or_null(t->predict_seconds));
         bad |= json_object_set_new(o, "finished_at", real_or_null(t->finished_at));
         bad |= json_object_set_new(o, "n_iterations", json_integer((json_int_t)t->n_iterations));
+        if (t->features)
+            bad |= json_object_set_new(o, "features", json_integer((json_int_t)t->features));
     }
     char *s = bad ? NULL : json_dumps(o, JSON_COMPACT);
     json_decref(p);

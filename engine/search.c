@@ -178,7 +178,12 @@ static void keep_free(keep *k)
     k->n = 0;
 }
 
-/* Evaluates a configuration over the folds into trial t. */
+static int features_fit(amlp_ctx *c, unsigned steps, const aml_matrix *X, const float *y,
+                        const aml_prep *p, aml_features **out, aml_error *err);
+
+/* Evaluates a configuration (with its feature steps, t->feat_steps) over the
+ * folds into trial t; the best trial's fold models go to `fold_models`
+ * (may be NULL). */
 static void evaluate(amlp_ctx *c, amlp_trial *t, keep *fold_models)
 {
     size_t w = c->task == AML_TASK_MULTICLASS ? c->k : 1;
@@ -197,7 +202,16 @@ static void evaluate(amlp_ctx *c, amlp_trial *t, keep *fold_models)
             break;
         double t1 = amlp_now();
         aml_learner *l = NULL;
-        rc = fit_one(c, &t->cfg, m->Xtr, m->ytr, m->wtr, m->Xva, m->yva, &l, &err);
+        aml_features *fe = NULL;
+        aml_matrix *Ft = NULL, *Fv = NULL;
+        if (t->feat_steps) {
+            rc = features_fit(c, t->feat_steps, m->Xtr, m->ytr, m->prep, &fe, &err);
+            rc = rc ? rc : aml_features_apply(fe, m->Xtr, &Ft, &err);
+            rc = rc ? rc : aml_features_apply(fe, m->Xva, &Fv, &err);
+            aml_features_free(fe);
+        }
+        const aml_matrix *Xt = Ft ? Ft : m->Xtr, *Xv = Fv ? Fv : m->Xva;
+        rc = rc ? rc : fit_one(c, &t->cfg, Xt, m->ytr, m->wtr, Xv, m->yva, &l, &err);
         double t2 = amlp_now();
         t->info.fit_seconds += t2 - t1;
         if (rc == 0 && c->fit_cancel)
@@ -205,7 +219,9 @@ static void evaluate(amlp_ctx *c, amlp_trial *t, keep *fold_models)
         float *pred = rc ? NULL : amlp_malloc((m->n_va ? m->n_va : 1) * w * sizeof *pred);
         if (rc == 0 && !pred)
             rc = aml_error_set(&err, AML_ENOMEM, 0, 0, "", "out of memory");
-        rc = rc ? rc : aml_learner_predict(l, m->Xva, pred, &err);
+        rc = rc ? rc : aml_learner_predict(l, Xv, pred, &err);
+        aml_matrix_free(Ft);
+        aml_matrix_free(Fv);
         t->info.predict_seconds += amlp_now() - t2;
         double s = NAN;
         rc = rc ? rc : aml_metric_score(c->metric, c->task, c->k, m->yva, pred, NULL, m->n_va, &s, &err);
@@ -239,7 +255,8 @@ static void evaluate(amlp_ctx *c, amlp_trial *t, keep *fold_models)
         t->info.score = sum / (double)t->n_folds;
         double var = sum2 / (double)t->n_folds - t->info.score * t->info.score;
         t->info.score_std = var > 0 ? sqrt(var) : 0;
-        if (!fold_models->n || better(c, t->info.score, c->run->trials[fold_models->trial].info.score)) {
+        if (fold_models && !t->feat_steps &&
+            (!fold_models->n || better(c, t->info.score, c->run->trials[fold_models->trial].info.score))) {
             keep_free(fold_models);
             *fold_models = local;
             /* `t` is the caller's copy on its stack; its slot in the run's
@@ -270,11 +287,8 @@ static int add_curve(aml_run *r, double t, double s)
 
 /* Refits a configuration on all training rows (a tenth kept aside for early
  * stopping where the kind does it) into model m.  Returns 0 or a code. */
-static int features_fit(amlp_ctx *c, const aml_matrix *X, const float *y, const aml_prep *p,
-                        aml_features **out, aml_error *err);
-
 static int refit(amlp_ctx *c, aml_model *m, const amlp_config *cfg, double weight,
-                 int prep_idx[2], bool features, aml_error *err)
+                 int prep_idx[2], unsigned feat_steps, aml_error *err)
 {
     int v = amlp_kind_variant(cfg->kind);
     int rc = 0;
@@ -323,9 +337,9 @@ static int refit(amlp_ctx *c, aml_model *m, const amlp_config *cfg, double weigh
     }
     aml_learner *l = NULL;
     aml_features *fe = NULL;
-    if (rc == 0 && features) {
+    if (rc == 0 && feat_steps) {
         aml_matrix *Fa = NULL, *Fb = NULL;
-        rc = features_fit(c, Xa, ya, p, &fe, err);
+        rc = features_fit(c, feat_steps, Xa, ya, p, &fe, err);
         rc = rc ? rc : aml_features_apply(fe, Xa, &Fa, err);
         if (rc == 0 && Xb)
             rc = aml_features_apply(fe, Xb, &Fb, err);
@@ -427,79 +441,158 @@ static aml_model *fold_model(amlp_ctx *c, keep *km)
     return m;
 }
 
-/* Fits the features step on a training matrix (the fold's or the refit's),
- * falling back to the steps that need no OpenBLAS when it is missing. */
-static int features_fit(amlp_ctx *c, const aml_matrix *X, const float *y, const aml_prep *p,
-                        aml_features **out, aml_error *err)
+/* Fits the feature steps `steps` (AML_FEATURES_*) on a training matrix (the
+ * fold's or the refit's). */
+static int features_fit(amlp_ctx *c, unsigned steps, const aml_matrix *X, const float *y,
+                        const aml_prep *p, aml_features **out, aml_error *err)
 {
     aml_features_options fo = aml_features_options_default();
     fo.seed = c->o.seed;
-    int rc = aml_features_fit(X, y, c->task, c->k, p, NULL, &fo, out, err);
-    if (rc == AML_EUNSUPPORTED) {
-        fo.steps = AML_FEATURES_CONSTRUCT | AML_FEATURES_GROUP;
-        rc = aml_features_fit(X, y, c->task, c->k, p, NULL, &fo, out, err);
-    }
-    return rc;
+    fo.steps = steps;
+    return aml_features_fit(X, y, c->task, c->k, p, NULL, &fo, out, err);
 }
 
-/* The best configuration evaluated over the folds with the features step
- * fitted on each fold's training matrix and applied to its validation
- * matrix.  OUT: *score (mean over folds).  Returns 0 or a code. */
-static int eval_features(amlp_ctx *c, const amlp_config *cfg, double *score, aml_error *err)
+/* The feature-engineering steps, each a search choice tried on the best
+ * configuration in this order (cheap and most often useful first) and kept
+ * only when validation improves. */
+static const struct {
+    unsigned step;
+    const char *name;
+    const char *tag;   /* in the leaderboard's parameters */
+} feature_steps[] = {
+    {AML_FEATURES_CONSTRUCT, "ratios, products and differences of the top numeric pairs",
+     "pairs"},
+    {AML_FEATURES_GROUP, "frequency encodings and group statistics", "groups"},
+    {AML_FEATURES_SELECT, "importance-based selection", "selection"},
+    {AML_FEATURES_KMEANS, "k-means cluster distances", "kmeans"},
+    {AML_FEATURES_PCA, "PCA components", "pca"},
+};
+
+static int append_trial(amlp_ctx *c, amlp_trial **out);
+static void journal_line(amlp_ctx *c, const amlp_trial *t);
+
+/* Appends " + features: pairs, groups" (the steps' tags) to a trial's
+ * parameter text. */
+static void features_text(unsigned steps, char *text, size_t cap)
 {
-    int v = amlp_kind_variant(cfg->kind);
-    double sum = 0;
-    int rc = 0;
-    size_t w = c->task == AML_TASK_MULTICLASS ? c->k : 1;
-    for (size_t f = 0; rc == 0 && f < c->n_folds; f++) {
-        const amlp_foldmat *m;
-        aml_features *fe = NULL;
-        aml_matrix *Xt = NULL, *Xv = NULL;
-        aml_learner *l = NULL;
-        float *pred = NULL;
-        rc = amlp_fold_get(c, v, f, &m, err);
-        rc = rc ? rc : features_fit(c, m->Xtr, m->ytr, m->prep, &fe, err);
-        rc = rc ? rc : aml_features_apply(fe, m->Xtr, &Xt, err);
-        rc = rc ? rc : aml_features_apply(fe, m->Xva, &Xv, err);
-        rc = rc ? rc : fit_one(c, cfg, Xt, m->ytr, m->wtr, Xv, m->yva, &l, err);
-        if (rc == 0 && c->fit_cancel)
-            rc = aml_error_set(err, AML_ECANCELED, 0, 0, "", "canceled");
-        if (rc == 0) {
-            pred = amlp_malloc((m->n_va ? m->n_va : 1) * w * sizeof *pred);
-            rc = pred ? 0 : aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
+    size_t len = strlen(text);
+    const char *sep = " + features: ";
+    for (size_t i = 0; i < sizeof feature_steps / sizeof *feature_steps; i++)
+        if ((steps & feature_steps[i].step) && len < cap) {
+            len += (size_t)snprintf(text + len, cap - len, "%s%s", sep, feature_steps[i].tag);
+            sep = ", ";
         }
-        rc = rc ? rc : aml_learner_predict(l, Xv, pred, err);
-        double s = NAN;
-        rc = rc ? rc : aml_metric_score(c->metric, c->task, c->k, m->yva, pred, NULL, m->n_va, &s, err);
-        sum += s;
-        amlp_free(pred);
-        aml_learner_free(l);
-        aml_matrix_free(Xt);
-        aml_matrix_free(Xv);
-        aml_features_free(fe);
-    }
-    *score = rc ? NAN : sum / (double)c->n_folds;
-    return rc;
 }
 
-/* Tries the features step on the best trial once; records the outcome in
- * c->feat_*.  A failed or canceled try counts as not kept. */
-static void try_features(amlp_ctx *c, size_t best)
+static void trial_free(amlp_trial *t)
 {
-    if (c->feat_tried || best == SIZE_MAX)
-        return;
+    amlp_free(t->params_s);
+    amlp_free(t->error_s);
+    amlp_free(t->oof);
+    memset(t, 0, sizeof *t);
+}
+
+/* Tries the feature steps on trial `best` one after the other (greedy
+ * forward selection), each evaluated over the same folds, while the time
+ * allowed (a quarter of the budget, and `until`) lasts.  The kept
+ * combination becomes a trial of its own (in the leaderboard, an ensemble
+ * candidate).  Returns its index, or SIZE_MAX when no step was kept.  The
+ * outcome of every step goes to c->feat_note. */
+static size_t try_features(amlp_ctx *c, size_t best, double until)
+{
+    if (c->feat_tried || best == SIZE_MAX ||
+        (c->o.max_trials && c->run->n_trials >= c->o.max_trials))
+        return SIZE_MAX;   /* the kept combination would be one trial too many */
     c->feat_tried = true;
-    aml_error err;
-    memset(&err, 0, sizeof err);
-    double s = NAN;
-    int rc = eval_features(c, &c->run->trials[best].cfg, &s, &err);
-    c->feat_base = c->run->trials[best].info.score;
-    c->feat_score = s;
-    c->feat_trial = best;
-    c->feat_keep = rc == 0 && better(c, s, c->feat_base);
-    if (rc)
-        snprintf(c->feat_why, sizeof c->feat_why, "%s",
-                 rc == AML_ECANCELED ? "out of time" : err.text[0] ? err.text : aml_strerror(rc));
+    const amlp_trial *base = &c->run->trials[best];
+    double cur = base->info.score, allow = 0.25 * c->o.budget_seconds, spent = 0;
+    double est = 1.5 * (base->info.fit_seconds + base->info.predict_seconds);
+    unsigned kept = 0;
+    amlp_trial held;
+    memset(&held, 0, sizeof held);
+    size_t len = (size_t)snprintf(c->feat_note, sizeof c->feat_note,
+                                  "Feature engineering (each step kept only when validation %s "
+                                  "improves on %.4f):", aml_metric_name(c->metric), cur);
+    const size_t ns = sizeof feature_steps / sizeof *feature_steps;
+    for (size_t i = 0; i < ns && !c->interrupted; i++) {
+        const char *out = NULL;
+        char buf[256];
+        if (spent + est > allow || amlp_now() + est > until) {
+            out = "not tried (out of time)";
+        } else {
+            amlp_trial t;
+            memset(&t, 0, sizeof t);
+            t.cfg = base->cfg;
+            t.feat_steps = kept | feature_steps[i].step;
+            t.info.id = c->run->n_trials + 1;
+            double t1 = amlp_now();
+            evaluate(c, &t, NULL);
+            double cost = amlp_now() - t1;
+            spent += cost;
+            est = cost > est ? cost : 0.5 * (est + cost);
+            if (t.info.status == AML_TRIAL_OK && better(c, t.info.score, cur)) {
+                snprintf(buf, sizeof buf, "kept (%.4f)", t.info.score);
+                cur = t.info.score;
+                kept = t.feat_steps;
+                trial_free(&held);
+                held = t;
+            } else {
+                if (t.info.status == AML_TRIAL_OK)
+                    snprintf(buf, sizeof buf, "not kept (%.4f)", t.info.score);
+                else
+                    snprintf(buf, sizeof buf, "not kept (%s)",
+                             t.info.status == AML_TRIAL_CANCELED ? "out of time" : t.info.error);
+                trial_free(&t);
+            }
+            out = buf;
+        }
+        if (len < sizeof c->feat_note)
+            len += (size_t)snprintf(c->feat_note + len, sizeof c->feat_note - len, "%s %s %s",
+                                    i ? ";" : "", feature_steps[i].name, out);
+    }
+    if (len < sizeof c->feat_note)
+        snprintf(c->feat_note + len, sizeof c->feat_note - len, ".");
+    if (!kept)
+        return SIZE_MAX;
+    /* the kept combination: a trial like the others (journaled, so a
+     * resumed run does not try the steps again) */
+    char text[768];
+    snprintf(text, sizeof text, "%s", base->info.params);
+    features_text(kept, text, sizeof text);
+    amlp_trial *slot;
+    if (append_trial(c, &slot) != 0) {
+        trial_free(&held);
+        return SIZE_MAX;
+    }
+    held.hash = base->hash ^ (0x9e3779b97f4a7c15ull * kept);
+    held.info.id = c->run->n_trials + 1;
+    held.info.kind = held.cfg.kind;
+    held.info.fidelity = held.cfg.fidelity;
+    held.params_s = amlp_strdup(text);
+    held.info.params = held.params_s ? held.params_s : "";
+    held.info.finished_at = amlp_now() - c->t0;
+    pthread_mutex_lock(&c->mu);
+    *slot = held;
+    c->run->n_trials++;
+    pthread_mutex_unlock(&c->mu);
+    journal_line(c, slot);
+    return c->run->n_trials - 1;
+}
+
+/* The feature steps tried on the best trial; the kept combination becomes
+ * the best when it validates better. */
+static void features_phase(amlp_ctx *c, size_t *best, double until)
+{
+    size_t f = try_features(c, *best, until);
+    if (f == SIZE_MAX)
+        return;
+    aml_run *r = c->run;
+    pthread_mutex_lock(&c->mu);
+    if (better(c, r->trials[f].info.score, r->trials[*best].info.score)) {
+        *best = f;
+        add_curve(r, r->trials[f].info.finished_at, r->trials[f].info.score);
+    }
+    pthread_mutex_unlock(&c->mu);
 }
 
 /* ---- the worker: the search loop, the ensemble and the refit ---- */
@@ -547,6 +640,7 @@ static void journal_line(amlp_ctx *c, const amlp_trial *t)
     jt.predict_seconds = t->info.predict_seconds;
     jt.finished_at = t->info.finished_at;
     jt.n_iterations = t->info.n_iterations;
+    jt.features = t->feat_steps;
     jt.n_folds = t->n_folds;
     memcpy(jt.fold_scores, t->fold_scores, sizeof jt.fold_scores);
     jt.hash = t->hash;
@@ -560,6 +654,26 @@ static void journal_line(amlp_ctx *c, const amlp_trial *t)
         amlp_ctx_note(c, "the journal could not be written (%s): this run cannot be resumed", err.text);
         amlp_journal_close(c->journal);
         c->journal = NULL;
+    }
+}
+
+/* Keeps the out-of-fold vectors of the AMLP_KEEP_OOF best trials only (the
+ * ensemble draws from the top of the leaderboard): memory stays bounded
+ * however many trials run. */
+static void trim_oof(amlp_ctx *c)
+{
+    aml_run *r = c->run;
+    size_t held = 0, worst = SIZE_MAX;
+    for (size_t i = 0; i < r->n_trials; i++) {
+        if (!r->trials[i].oof)
+            continue;
+        held++;
+        if (worst == SIZE_MAX || better(c, r->trials[worst].info.score, r->trials[i].info.score))
+            worst = i;
+    }
+    if (held > AMLP_KEEP_OOF) {
+        amlp_free(r->trials[worst].oof);
+        r->trials[worst].oof = NULL;
     }
 }
 
@@ -605,7 +719,8 @@ static int restore_trials(amlp_ctx *c, const amlp_space *sp, size_t *best, doubl
         amlp_trial tmp;
         memset(&tmp, 0, sizeof tmp);
         tmp.cfg = cfg;
-        tmp.hash = amlp_config_hash(&cfg);
+        tmp.feat_steps = j->features;
+        tmp.hash = amlp_config_hash(&cfg) ^ (0x9e3779b97f4a7c15ull * j->features);
         tmp.info.id = r->n_trials + 1;
         tmp.info.kind = cfg.kind;
         tmp.info.fidelity = cfg.fidelity;
@@ -619,8 +734,14 @@ static int restore_trials(amlp_ctx *c, const amlp_space *sp, size_t *best, doubl
         tmp.info.resumed = true;
         tmp.n_folds = j->n_folds < 16 ? j->n_folds : 16;
         memcpy(tmp.fold_scores, j->fold_scores, sizeof tmp.fold_scores);
-        char text[512];
+        char text[768];
         amlp_config_text(&cfg, text, sizeof text);
+        if (j->features) {
+            features_text(j->features, text, sizeof text);
+            c->feat_tried = true;   /* not again: its outcome is this trial */
+            snprintf(c->feat_note, sizeof c->feat_note, "Feature engineering: the kept steps "
+                     "were read back from the journal.");
+        }
         tmp.params_s = amlp_strdup(text);
         tmp.error_s = amlp_strdup(j->error ? j->error : "");
         if (!tmp.params_s || !tmp.error_s) {
@@ -638,7 +759,7 @@ static int restore_trials(amlp_ctx *c, const amlp_space *sp, size_t *best, doubl
         pthread_mutex_lock(&c->mu);
         *t = tmp;
         r->n_trials++;
-        if (t->info.status == AML_TRIAL_OK && cfg.fidelity >= 1 && t->info.score == t->info.score &&
+        if (t->info.status == AML_TRIAL_OK && t->info.score == t->info.score &&
             (*best == SIZE_MAX || better(c, t->info.score, r->trials[*best].info.score))) {
             *best = r->n_trials - 1;
             *best_cost = t->info.fit_seconds / (double)c->n_folds *
@@ -646,6 +767,7 @@ static int restore_trials(amlp_ctx *c, const amlp_space *sp, size_t *best, doubl
             add_curve(r, 0, t->info.score);
         }
         pthread_mutex_unlock(&c->mu);
+        trim_oof(c);
         restored++;
     }
     if (c->o.resume)
@@ -702,14 +824,16 @@ static void *worker(void *arg)
             r->stop = AML_STOP_MAX_TRIALS;
             break;
         }
+        /* the feature steps: after the portfolio (auto) or six trials (when
+         * they come does not depend on the limits, so a resumed run goes on
+         * as the uninterrupted one would have) */
         if (c->o.features && !c->feat_tried && best != SIZE_MAX &&
             (ops == &amlp_strategy_auto ? strcmp(amlp_auto_phase(st), "portfolio") != 0
                                          : r->n_trials >= 6)) {
             double res = best_cost * (c->o.ensemble ? 2.5 : 1.3) + 0.3;
             set_phase(c, "feature engineering", deadline - res);
-            try_features(c, best);
-            if (c->interrupted)
-                continue;
+            features_phase(c, &best, deadline - res);
+            continue;   /* the limits again: the kept combination is a trial */
         }
         amlp_config cfg;
         if (ops->ask(st, &cfg) != 0)
@@ -727,6 +851,14 @@ static void *worker(void *arg)
              * proposed fits; only where the run stops depends on time */
             if (amlp_now() >= search_end || ++skipped > 64) {
                 r->stop = AML_STOP_BUDGET;
+                break;
+            }
+            ops->tell(st, &cfg, INFINITY, 0);
+            continue;
+        }
+        if (!amlp_config_applies(c, &cfg)) {
+            if (++skipped > 64) {
+                r->stop = AML_STOP_CONVERGED;
                 break;
             }
             ops->tell(st, &cfg, INFINITY, 0);
@@ -779,7 +911,7 @@ static void *worker(void *arg)
         pthread_mutex_lock(&c->mu);
         *t = tmp;
         r->n_trials++;
-        if (t->info.status == AML_TRIAL_OK && cfg.fidelity >= 1 &&
+        if (t->info.status == AML_TRIAL_OK &&
             (best == SIZE_MAX || better(c, t->info.score, r->trials[best].info.score))) {
             best = r->n_trials - 1;
             best_cost = t->info.fit_seconds / (double)c->n_folds *
@@ -788,6 +920,7 @@ static void *worker(void *arg)
         }
         pthread_mutex_unlock(&c->mu);
         journal_line(c, t);
+        trim_oof(c);
         double loss = t->info.status == AML_TRIAL_OK
                           ? (aml_metric_higher_is_better(c->metric) ? -t->info.score : t->info.score)
                           : INFINITY;
@@ -810,32 +943,11 @@ static void *worker(void *arg)
         double res = best_cost * (c->o.ensemble ? 2.5 : 1.3) + 0.3;
         if (amlp_now() < deadline - res) {
             set_phase(c, "feature engineering", deadline - res);
-            try_features(c, best);
+            features_phase(c, &best, deadline - res);
         }
     }
-    /* the features variant of an earlier best may still beat the best */
-    bool use_feat = c->feat_keep && (c->feat_trial == best ||
-                                     better(c, c->feat_score, r->trials[best].info.score));
-    if (use_feat) {
-        best = c->feat_trial;
-        add_curve(r, amlp_now() - c->t0, c->feat_score);
-    }
-    double best_score = use_feat ? c->feat_score : r->trials[best].info.score;
-    char feat_note[512] = "";
-    if (c->feat_tried) {
-        const char *mn = aml_metric_name(c->metric);
-        if (use_feat)
-            snprintf(feat_note, sizeof feat_note,
-                     "Feature engineering kept (validation %s %.4f with it, %.4f without).", mn,
-                     c->feat_score, c->feat_base);
-        else if (c->feat_why[0])
-            snprintf(feat_note, sizeof feat_note, "Feature engineering was tried and not kept (%s).",
-                     c->feat_why);
-        else
-            snprintf(feat_note, sizeof feat_note,
-                     "Feature engineering was tried and not kept (validation %s %.4f with it, "
-                     "%.4f without).", mn, c->feat_score, c->feat_base);
-    }
+    double best_score = r->trials[best].info.score;
+    const char *feat_note = c->feat_tried ? c->feat_note : "";
     /* the leaderboard: OK trials, best first */
     r->board = amlp_malloc(r->n_trials * sizeof *r->board);
     if (!r->board) {
@@ -877,7 +989,8 @@ static void *worker(void *arg)
     int pidx[2] = {-1, -1};
     aml_model *bm = c->interrupted ? NULL : new_model(c);
     aml_error rerr;
-    int rrc = bm ? refit(c, bm, &r->trials[best].cfg, 1.0, pidx, use_feat, &rerr) : AML_ECANCELED;
+    int rrc = bm ? refit(c, bm, &r->trials[best].cfg, 1.0, pidx, r->trials[best].feat_steps, &rerr)
+                 : AML_ECANCELED;
     rrc = rrc ? rrc : amlp_model_finish(bm, feat_note);
     if (rrc) {
         aml_model_free(bm);
@@ -890,13 +1003,9 @@ static void *worker(void *arg)
         int erc = em ? 0 : AML_ENOMEM;
         for (size_t i = 0; erc == 0 && i < nc; i++)
             if (wts[i] > 0)
-                erc = refit(c, em, &r->trials[cidx[i]].cfg, wts[i], pe, false, &rerr);
-        char ens_note[768] = "";
-        if (c->feat_tried)
-            snprintf(ens_note, sizeof ens_note, "%s%s", feat_note,
-                     use_feat ? " It is used by the single best model; the ensemble validates "
-                                "better and is chosen." : "");
-        erc = erc ? erc : amlp_model_finish(em, ens_note);
+                erc = refit(c, em, &r->trials[cidx[i]].cfg, wts[i], pe,
+                            r->trials[cidx[i]].feat_steps, &rerr);
+        erc = erc ? erc : amlp_model_finish(em, feat_note);
         if (erc)
             aml_model_free(em);
         else {
@@ -944,10 +1053,11 @@ static void emit(amlp_ctx *c, aml_search_event_kind kind, const aml_trial_info *
         return;
     aml_run *r = c->run;
     aml_trial_info top[5];
-    size_t nt = 0, failed = 0;
+    size_t nt = 0, failed = 0, canceled = 0;
     for (size_t i = 0; i < r->n_trials; i++) {
         const aml_trial_info *t = &r->trials[i].info;
-        failed += t->status != AML_TRIAL_OK;
+        failed += t->status == AML_TRIAL_FAILED;
+        canceled += t->status == AML_TRIAL_CANCELED;
         if (t->status != AML_TRIAL_OK)
             continue;
         size_t j = nt < 5 ? nt++ : 5;
@@ -965,7 +1075,7 @@ static void emit(amlp_ctx *c, aml_search_event_kind kind, const aml_trial_info *
         .kind = kind,
         .elapsed_seconds = now - c->t0,
         .budget_seconds = c->o.budget_seconds,
-        .trials_done = r->n_trials,
+        .trials_done = r->n_trials - canceled,
         .trials_failed = failed,
         .metric = c->metric,
         .task = c->task,
@@ -1088,6 +1198,10 @@ static int setup(amlp_ctx *c, aml_error *err)
     float *y = NULL;
     size_t n = aml_frame_nrows(fr);
     rc = aml_prep_transform(p, fr, NULL, n, &X, &y, err);
+    /* a prepared row's size, for the memory plan */
+    double row_bytes = !X ? 0 : X->dense ? 4.0 * (double)X->cols
+                           : X->rows ? 8.0 * (double)X->indptr[X->rows] / (double)X->rows + 8 : 8;
+    size_t width = X ? X->cols : 0;
     aml_matrix_free(X);
     aml_prep_free(p);
     if (rc)
@@ -1135,6 +1249,11 @@ static int setup(amlp_ctx *c, aml_error *err)
                  : ntrain_est <= 20000 ? 5 : ntrain_est <= 100000 ? 3 : 1;
     if (c->n_folds > 16)
         c->n_folds = 16;
+    if ((rc = amlp_memory_plan(c, ntrain_est, row_bytes, width, err)) != 0) {
+        amlp_free(yk);
+        aml_free(y);
+        return rc;
+    }
     if (c->o.holdout <= 0)
         c->o.holdout = 0.2;
     rc = amlp_split(c, yk, c->n_rows, err);

@@ -7,6 +7,7 @@
 #include "search_ctx.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,9 +155,34 @@ aml_prep_options amlp_prep_variant(const amlp_ctx *c, int variant)
     return po;
 }
 
+/* Trees and naive Bayes see unscaled features (scaling changes nothing for
+ * trees, and multinomial naive Bayes needs the non-negative counts that
+ * standard scaling would destroy); the others standard-scaled ones. */
 int amlp_kind_variant(const char *kind)
 {
-    return strcmp(kind, "xgb") == 0 || strcmp(kind, "rf") == 0 ? 0 : 1;
+    return strcmp(kind, "xgb") == 0 || strcmp(kind, "rf") == 0 || strcmp(kind, "nb") == 0 ? 0 : 1;
+}
+
+bool amlp_config_applies(amlp_ctx *c, const amlp_config *cfg)
+{
+    if (strcmp(cfg->kind, "nb") != 0 || aml_params_get(&cfg->params, "variant", 0) != 1)
+        return true;
+    /* multinomial naive Bayes: only on non-negative features (fold 0 tells) */
+    int v = amlp_kind_variant(cfg->kind);
+    if (c->nonneg[v] == 0) {
+        const amlp_foldmat *m;
+        c->nonneg[v] = -1;
+        if (amlp_fold_get(c, v, 0, &m, NULL) == 0) {
+            const aml_matrix *X = m->Xtr;
+            size_t n = X->dense ? X->rows * X->cols : X->indptr[X->rows];
+            const float *val = X->dense ? X->dense : X->values;
+            size_t i = 0;
+            while (i < n && !(val[i] < 0))
+                i++;
+            c->nonneg[v] = i == n ? 1 : -1;
+        }
+    }
+    return c->nonneg[v] > 0;
 }
 
 /* The prepared matrices of fold f for a preparation variant, built once. */
@@ -215,6 +241,77 @@ int amlp_fold_get(amlp_ctx *c, int v, size_t f, const amlp_foldmat **out, aml_er
     }
     *out = m;
     return 0;
+}
+
+/* ---- the memory plan ---- */
+
+/* Bytes of memory available now (MemAvailable), or 0 when unknown. */
+static double mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    double kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb * 1024;
+}
+
+static void fmt_bytes(double b, char out[32])
+{
+    if (b >= 1024.0 * 1024 * 1024)
+        snprintf(out, 32, "%.1f GB", b / (1024.0 * 1024 * 1024));
+    else
+        snprintf(out, 32, "%.0f MB", ceil(b / (1024.0 * 1024)));
+}
+
+/* Peak bytes of a search with `folds` cached folds per preparation variant:
+ * the folds (each holds every training row once, split in train and
+ * validation), a learner's own copy and working set (about three more),
+ * the engineered features (up to ~80 dense columns, fitted and applied), the
+ * kept out-of-fold vectors, and the libraries' fixed cost. */
+static double need_bytes(const amlp_ctx *c, size_t n, double row_bytes, size_t folds, int variants)
+{
+    double w = c->task == AML_TASK_MULTICLASS ? (double)c->k : 1;
+    return (double)variants * (double)folds * (double)n * row_bytes + 3.0 * (double)n * row_bytes +
+           (c->o.features ? 2.0 * (double)n * 80 * 4 : 0) + AMLP_KEEP_OOF * (double)n * w * 4 +
+           64.0 * 1024 * 1024;
+}
+
+int amlp_memory_plan(amlp_ctx *c, size_t n, double row_bytes, size_t width, aml_error *err)
+{
+    double limit = c->o.max_memory ? (double)c->o.max_memory : 0.9 * mem_available();
+    if (!(limit > 0))
+        return 0;
+    int variants = 2;
+    if (c->o.models) {
+        bool v[2] = {false, false};
+        for (size_t i = 0; i < c->o.n_models; i++)
+            v[amlp_kind_variant(c->o.models[i])] = true;
+        variants = v[0] + v[1];
+    }
+    double need = need_bytes(c, n, row_bytes, c->n_folds, variants);
+    char a[32], b[32];
+    if (need > limit && c->o.cv_folds == 0 && c->n_folds > 1) {
+        fmt_bytes(need, a);
+        fmt_bytes(limit, b);
+        c->n_folds = 1;
+        amlp_ctx_note(c, "cross-validation would need about %s of memory, more than the %s "
+                         "allowed: a holdout is used instead", a, b);
+        need = need_bytes(c, n, row_bytes, 1, variants);
+    }
+    if (need <= limit)
+        return 0;
+    fmt_bytes(need, a);
+    fmt_bytes(limit, b);
+    return aml_error_set(err, AML_ENOMEM, 0, 0, "",
+                         "the search needs about %s of memory (%zu training rows x %zu prepared "
+                         "features) but %s %s: use fewer rows or columns%s", a, n, width,
+                         c->o.max_memory ? "the limit is" : "only", b,
+                         c->o.max_memory ? ", or raise the limit" : " are free");
 }
 
 /* ---- leak check ---- */
@@ -300,10 +397,135 @@ static double column_auc(const amlp_ctx *c, size_t col, const float *y)
     return auc < 0.5 ? 1 - auc : auc;
 }
 
+typedef struct svi {
+    double s;
+    size_t i;
+} svi;
+
+static int cmp_svi(const void *a, const void *b)
+{
+    double x = ((const svi *)a)->s, y = ((const svi *)b)->s;
+    return (x > y) - (x < y);
+}
+
+/* The column's values on the training rows as groups: a categorical
+ * column's levels, or a numeric column's quantile bins (at most 64, at least
+ * 20 rows each on average, so small data is not fitted by chance; missing
+ * values a group of their own).  OUT: group per row (amlp_free).  NULL when not
+ * applicable (text, too many levels for the rows). */
+static size_t *column_groups(const amlp_ctx *c, size_t col, size_t *n_groups)
+{
+    aml_type t = aml_frame_col_type(c->frame, col);
+    size_t n = c->n_train;
+    if (t == AML_TYPE_TEXT || n == 0)
+        return NULL;
+    size_t *g = amlp_malloc(n * sizeof *g);
+    if (!g)
+        return NULL;
+    if (t == AML_TYPE_CATEGORICAL) {
+        size_t nl = aml_frame_cat_count(c->frame, col);
+        if (nl == 0 || nl * 20 > n) {
+            amlp_free(g);
+            return NULL;
+        }
+        for (size_t i = 0; i < n; i++) {
+            double v = aml_frame_get_number(c->frame, col, c->train[i]);
+            g[i] = v == v && (size_t)v < nl ? (size_t)v : nl;
+        }
+        *n_groups = nl + 1;
+        return g;
+    }
+    svi *a = amlp_malloc(n * sizeof *a);
+    if (!a) {
+        amlp_free(g);
+        return NULL;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = aml_frame_get_number(c->frame, col, c->train[i]);
+        if (v == v) {
+            a[m].s = v;
+            a[m++].i = i;
+        }
+    }
+    size_t nb = n / 20 < 2 ? 2 : n / 20 > 64 ? 64 : n / 20;
+    for (size_t i = 0; i < n; i++)
+        g[i] = nb;   /* missing, until a value says otherwise */
+    qsort(a, m, sizeof *a, cmp_svi);
+    /* bins of equal counts; equal values share a bin */
+    for (size_t i = 0, b = 0; i < m; i++) {
+        if (i > 0 && a[i].s != a[i - 1].s)
+            b = i * nb / m;
+        g[a[i].i] = b;
+    }
+    amlp_free(a);
+    *n_groups = nb + 1;
+    return g;
+}
+
+/* Multiclass: balanced accuracy of predicting each group's majority class.
+ * Regression: the share of the target's variance the group means explain
+ * (correlation ratio squared).  NAN when not applicable. */
+static double column_fit(const amlp_ctx *c, size_t col, const float *y)
+{
+    size_t ng = 0, n = c->n_train;
+    size_t *g = column_groups(c, col, &ng);
+    if (!g)
+        return NAN;
+    double r = NAN;
+    if (c->task == AML_TASK_REGRESSION) {
+        double *sum = amlp_calloc(ng, sizeof *sum), *cnt = amlp_calloc(ng, sizeof *cnt);
+        double mean = 0, tot = 0, between = 0;
+        if (sum && cnt) {
+            for (size_t i = 0; i < n; i++) {
+                sum[g[i]] += y[i];
+                cnt[g[i]]++;
+                mean += y[i];
+            }
+            mean /= (double)n;
+            for (size_t i = 0; i < n; i++)
+                tot += (y[i] - mean) * (y[i] - mean);
+            for (size_t b = 0; b < ng; b++)
+                if (cnt[b] > 0)
+                    between += cnt[b] * (sum[b] / cnt[b] - mean) * (sum[b] / cnt[b] - mean);
+            r = tot > 0 ? between / tot : NAN;
+        }
+        amlp_free(sum);
+        amlp_free(cnt);
+    } else {
+        size_t k = c->k;
+        double *cnt = amlp_calloc(ng * k, sizeof *cnt), *cls = amlp_calloc(k, sizeof *cls);
+        double *hit = amlp_calloc(k, sizeof *hit);
+        if (cnt && cls && hit) {
+            for (size_t i = 0; i < n; i++)
+                if ((size_t)y[i] < k) {
+                    cnt[g[i] * k + (size_t)y[i]]++;
+                    cls[(size_t)y[i]]++;
+                }
+            for (size_t b = 0; b < ng; b++) {
+                size_t best = 0;
+                for (size_t j = 1; j < k; j++)
+                    best = cnt[b * k + j] > cnt[b * k + best] ? j : best;
+                hit[best] += cnt[b * k + best];
+            }
+            double ba = 0, present = 0;
+            for (size_t j = 0; j < k; j++)
+                if (cls[j] > 0) {
+                    ba += hit[j] / cls[j];
+                    present++;
+                }
+            r = present > 1 ? ba / present : NAN;
+        }
+        amlp_free(cnt);
+        amlp_free(cls);
+        amlp_free(hit);
+    }
+    amlp_free(g);
+    return r;
+}
+
 int amlp_leak_check(amlp_ctx *c, const float *y_train, aml_error *err)
 {
-    if (c->task != AML_TASK_BINARY)
-        return 0;
     size_t ncol = aml_frame_ncols(c->frame);
     for (size_t col = 0; col < ncol; col++) {
         const char *name = aml_frame_col_name(c->frame, col);
@@ -312,16 +534,22 @@ int amlp_leak_check(amlp_ctx *c, const float *y_train, aml_error *err)
             skip = strcmp(c->exclude[e], name) == 0;
         if (skip || (aml_frame_col_flags(c->frame, col) & (AML_COL_ID | AML_COL_CONSTANT)))
             continue;
-        double auc = column_auc(c, col, y_train);
-        if (auc == auc && auc > 0.99) {
-            int rc = amlp_ctx_exclude(c, name);
-            if (rc)
-                return aml_error_set(err, rc, 0, 0, "", "out of memory");
-            rc = amlp_ctx_note(c, "column '%s' alone predicts the target (AUC %.3f): left out as "
-                                  "a leak", name, auc);
-            if (rc)
-                return aml_error_set(err, rc, 0, 0, "", "out of memory");
-        }
+        /* binary: the column's AUC; multiclass: balanced accuracy of its
+         * groups' majority class; regression: R² of its group means */
+        double v = c->task == AML_TASK_BINARY ? column_auc(c, col, y_train)
+                                              : column_fit(c, col, y_train);
+        if (!(v == v && v > 0.99))
+            continue;
+        int rc = amlp_ctx_exclude(c, name);
+        if (rc)
+            return aml_error_set(err, rc, 0, 0, "", "out of memory");
+        const char *what = c->task == AML_TASK_BINARY       ? "AUC"
+                           : c->task == AML_TASK_MULTICLASS ? "balanced accuracy"
+                                                            : "R²";
+        rc = amlp_ctx_note(c, "column '%s' alone predicts the target (%s %.3f): left out as a leak",
+                           name, what, v);
+        if (rc)
+            return aml_error_set(err, rc, 0, 0, "", "out of memory");
     }
     return 0;
 }

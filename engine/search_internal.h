@@ -85,6 +85,7 @@ typedef struct amlp_journal_trial {
     char *error;
     double score, score_std, fit_seconds, predict_seconds, finished_at;
     size_t n_iterations;
+    unsigned features;    /* AML_FEATURES_* steps of a feature-engineering trial, or 0 */
     size_t n_folds;
     double fold_scores[16];
     uint64_t hash;

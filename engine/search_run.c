@@ -43,14 +43,20 @@ void aml_run_free(aml_run *r)
 aml_task aml_run_task(const aml_run *r) { return r->task; }
 aml_metric aml_run_metric(const aml_run *r) { return r->metric; }
 aml_stop_reason aml_run_stop_reason(const aml_run *r) { return r->stop; }
-size_t aml_run_trials_done(const aml_run *r) { return r->n_trials; }
-size_t aml_run_trials_failed(const aml_run *r)
+/* A trial stopped by the deadline or an interrupt (canceled) is neither
+ * done nor failed: it produced no result. */
+static size_t count_status(const aml_run *r, aml_trial_status st)
 {
     size_t n = 0;
     for (size_t i = 0; i < r->n_trials; i++)
-        n += r->trials[i].info.status != AML_TRIAL_OK;
+        n += r->trials[i].info.status == st;
     return n;
 }
+size_t aml_run_trials_done(const aml_run *r)
+{
+    return r->n_trials - count_status(r, AML_TRIAL_CANCELED);
+}
+size_t aml_run_trials_failed(const aml_run *r) { return count_status(r, AML_TRIAL_FAILED); }
 double aml_run_seconds(const aml_run *r) { return r->seconds; }
 size_t aml_run_n_trials(const aml_run *r) { return r->n_trials; }
 const aml_trial_info *aml_run_trial(const aml_run *r, size_t i)

@@ -16,6 +16,7 @@ typedef struct amlp_trial {
     double fold_scores[16];
     size_t n_folds;
     bool replayed;           /* resumed: already told to the strategy in this run */
+    unsigned feat_steps;     /* AML_FEATURES_* applied after the preparation (0: none) */
 } amlp_trial;
 
 struct aml_run {

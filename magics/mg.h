@@ -67,6 +67,7 @@ typedef enum mg_opt_type {
     MG_FLAG,      /* present or not: --name or a bare `name` */
     MG_LIST,      /* comma-separated words */
     MG_COLUMN,    /* a column name of the data set (completed from it) */
+    MG_SIZE,      /* bytes: 512M, 4G, 1.5GB, 800000 */
 } mg_opt_type;
 
 typedef struct mg_option {
@@ -137,6 +138,9 @@ const char *mg_opt(const mg_call *c, const char *name);   /* NULL when absent */
 bool mg_flag(const mg_call *c, const char *name);
 /* Parses durations ("90s", "5m", "1h", "2.5") into seconds; -1 if invalid. */
 double mg_parse_duration(const char *s);
+/* Parses sizes ("512M", "4G", "1.5GB", "300k", "1000") into bytes (powers of
+ * 1024); -1 if invalid. */
+double mg_parse_size(const char *s);
 
 /* ---- running magics ---- */
 

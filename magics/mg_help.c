@@ -12,6 +12,7 @@ static const char *type_name(const mg_option *o)
     case MG_INT: return "integer";
     case MG_NUMBER: return "number";
     case MG_DURATION: return "duration";
+    case MG_SIZE: return "size";
     case MG_ENUM: return o->values;
     case MG_FLAG: return "flag";
     case MG_LIST: return "list";

@@ -117,6 +117,26 @@ double mg_parse_duration(const char *s)
     return v * unit;
 }
 
+double mg_parse_size(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || !isfinite(v) || v < 0)
+        return -1;
+    static const char units[] = "kmgt";
+    double scale = 1;
+    if (*end) {
+        const char *u = strchr(units, tolower((unsigned char)*end));
+        if (!u)
+            return -1;
+        scale = pow(1024, (double)(u - units + 1));
+        end++;
+        if (*end == 'B' || *end == 'b')
+            end++;
+    }
+    return *end ? -1 : v * scale;
+}
+
 static const mg_option *find_option(const mg_magic *m, const char *name, size_t *index)
 {
     size_t i = 0;
@@ -174,6 +194,13 @@ static int check_value(const mg_magic *m, const mg_option *o, const mg_arg *a, c
         if (!v || mg_parse_duration(v) < 0) {
             snprintf(why, len, "option '%s' of %%%s needs a duration such as 90s, 5m or 1h "
                      "(got '%s')", o->name, m->name, v ? v : "");
+            return -1;
+        }
+        return 0;
+    case MG_SIZE:
+        if (!v || mg_parse_size(v) < 0) {
+            snprintf(why, len, "option '%s' of %%%s needs a size such as 512M or 4G (got '%s')",
+                     o->name, m->name, v ? v : "");
             return -1;
         }
         return 0;

@@ -31,6 +31,7 @@ static const mg_option train_options[] = {
     {"ensemble", MG_ENUM, "yes|no", "combine the best models at the end (default yes)"},
     {"exclude", MG_LIST, NULL, "columns to leave out, e.g. exclude=duration"},
     {"weight", MG_COLUMN, NULL, "a column of row weights"},
+    {"max_memory", MG_SIZE, NULL, "memory the search may use, e.g. 4G (default: what is free now)"},
     {"threads", MG_INT, NULL, "threads to use (default: all cores; 1 is reproducible)"},
     {"max_trials", MG_INT, NULL, "stop after this many trials"},
     {"task", MG_ENUM, "auto|binary|multiclass|regression", "override the detected task"},
@@ -148,6 +149,8 @@ static int setup_options(mg_ctx *ctx, const mg_call *call, const mg_dataset *d, 
     }
     if ((v = mg_opt(call, "threads")))
         s->o.threads = atoi(v);
+    if ((v = mg_opt(call, "max_memory")))
+        s->o.max_memory = (size_t)mg_parse_size(v);
     if ((v = mg_opt(call, "max_trials")))
         s->o.max_trials = (size_t)strtoul(v, NULL, 10);
     if ((v = mg_opt(call, "task")) && strcmp(v, "auto") != 0)
@@ -323,6 +326,7 @@ static const mg_option compare_options[] = {
     {"models", MG_LIST, NULL, "learners to try (default: all)"},
     {"seed", MG_INT, NULL, "the same seed for every strategy (default 42)"},
     {"exclude", MG_LIST, NULL, "columns to leave out"},
+    {"max_memory", MG_SIZE, NULL, "memory the search may use, e.g. 4G (default: what is free now)"},
     {"threads", MG_INT, NULL, "threads to use"},
     {"max_trials", MG_INT, NULL, "trials per strategy"},
     {0},

@@ -202,6 +202,11 @@ typedef struct aml_search_options {
     size_t n_exclude;
     const char *weight;            /* per-row weight column, or NULL */
     int threads;                   /* 0 = all cores; 1 makes the run reproducible */
+    size_t max_memory;             /* bytes the search may hold (0 = the memory available
+                                      when it starts); estimated before anything large is
+                                      allocated: an automatic cv falls back to a holdout,
+                                      and a search that still cannot fit fails with
+                                      AML_ENOMEM saying how much it needs */
     const char *journal_dir;       /* directory of journal.jsonl and run.json (created
                                       if missing), or NULL for no journal */
     bool resume;                   /* continue the run journaled in journal_dir: finished

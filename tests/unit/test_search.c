@@ -431,7 +431,8 @@ Test(search, features_kept_when_product_is_signal)
     o.target = "y";
     o.budget_seconds = 60;
     o.threads = 1;
-    o.max_trials = 3;
+    o.max_trials = 8;   /* the feature steps come after six trials of a strategy but auto */
+    o.strategy = "random";
     o.ensemble = false;
     o.models = models;
     o.n_models = 1;
@@ -444,7 +445,7 @@ Test(search, features_kept_when_product_is_signal)
     cr_assert_eq(aml_search_run(f, &o, &r1, &err), 0, "%s", err.text);
     const char *pl = aml_run_pipeline(r1);
     cr_assert(strstr(pl, "Feature engineering kept"), "%s", pl);
-    cr_assert(strstr(pl, "product"), "%s", pl);
+    cr_assert(strstr(pl, "ratios, products and differences of the top numeric pairs kept ("), "%s", pl);
     cr_assert(aml_run_validation_score(r1) < 0.8 * aml_run_validation_score(r0), "rmse %.3f vs %.3f",
               aml_run_validation_score(r1), aml_run_validation_score(r0));
     cr_assert(aml_run_test_score(r1) < 0.8 * aml_run_test_score(r0), "test rmse %.3f vs %.3f",
@@ -473,11 +474,114 @@ Test(search, features_tried_and_said)
     /* the binary problem with the default models: whatever the outcome, the
      * pipeline says what happened to the features step */
     aml_frame *f = make_frame(600, false);
-    aml_search_options o = journal_opts(NULL, 4);
+    aml_search_options o = journal_opts(NULL, 8);
+    o.strategy = "random";
     aml_run *r = NULL;
     aml_error err;
     cr_assert_eq(aml_search_run(f, &o, &r, &err), 0, "%s", err.text);
-    cr_assert(strstr(aml_run_pipeline(r), "Feature engineering"), "%s", aml_run_pipeline(r));
+    const char *pl = aml_run_pipeline(r);
+    cr_assert(strstr(pl, "Feature engineering (each step kept only when validation"), "%s", pl);
+    /* every step is its own choice, with its outcome */
+    static const char *steps[] = {"ratios, products and differences", "group statistics",
+                                  "importance-based selection", "k-means", "PCA"};
+    for (size_t i = 0; i < 5; i++)
+        cr_assert(strstr(pl, steps[i]), "%s missing: %s", steps[i], pl);
+    /* a kept combination is a trial of its own, in the leaderboard */
+    bool kept = strstr(pl, " kept (") != NULL, listed = false;
+    for (size_t i = 0; i < aml_run_leaderboard_size(r); i++)
+        listed |= strstr(aml_run_leaderboard(r, i)->params, " + features: ") != NULL;
+    cr_assert_eq(kept, listed, "%s", pl);
+    aml_run_free(r);
+    aml_frame_free(f);
+}
+
+/* ---- leaks, memory, configurations that cannot apply ---- */
+
+/* A search's notes joined, to look for one. */
+static bool has_note(const aml_run *r, const char *what)
+{
+    for (size_t i = 0; i < aml_run_n_notes(r); i++)
+        if (strstr(aml_run_note(r, i), what))
+            return true;
+    return false;
+}
+
+Test(search, leak_check_every_task)
+{
+    /* a copy of the target under another name predicts it alone: left out */
+    for (int task = 0; task < 2; task++) {
+        size_t n = 600;
+        aml_frame *f = make_frame(n, task == 1);
+        double *copy = malloc(n * sizeof *copy);
+        const char **lab = malloc(n * sizeof *lab);
+        static const char *cls[3] = {"low", "mid", "high"};
+        for (size_t i = 0; i < n; i++) {
+            double a = aml_frame_get_number(f, 0, i), b = aml_frame_get_number(f, 1, i);
+            lab[i] = cls[(a > -0.7) + (a > 0.7)];
+            copy[i] = 2 * (a + b) + 1;
+        }
+        aml_search_options o = journal_opts(NULL, 2);
+        if (task == 0) {   /* multiclass: the class again, spelled otherwise */
+            cr_assert_eq(aml_frame_add_strings(f, "cls", AML_TYPE_CATEGORICAL, lab, n, NULL, NULL), 0);
+            static const char *codes[3] = {"L", "M", "H"};
+            for (size_t i = 0; i < n; i++)
+                lab[i] = codes[strcmp(lab[i], "low") == 0 ? 0 : strcmp(lab[i], "mid") == 0 ? 1 : 2];
+            cr_assert_eq(aml_frame_add_strings(f, "code", AML_TYPE_CATEGORICAL, lab, n, NULL, NULL), 0);
+            o.target = "cls";
+            o.exclude = (const char *const[]){"y"};
+            o.n_exclude = 1;
+        } else {   /* regression: the target is a + b + noise; a column equal to a scaled a + b */
+            for (size_t i = 0; i < n; i++)
+                copy[i] = 2 * (aml_frame_get_number(f, 3, i)) + 1;
+            cr_assert_eq(aml_frame_add_numbers(f, "code", copy, n, NULL), 0);
+        }
+        aml_run *r = NULL;
+        aml_error err;
+        cr_assert_eq(aml_search_run(f, &o, &r, &err), 0, "%s", err.text);
+        cr_assert(has_note(r, "column 'code' alone predicts the target"), "task %d", task);
+        cr_assert_not(has_note(r, "column 'a' alone"), "task %d", task);
+        aml_run_free(r);
+        aml_frame_free(f);
+        free(copy);
+        free(lab);
+    }
+}
+
+Test(search, max_memory_refuses_with_what_it_needs)
+{
+    aml_frame *f = make_frame(600, false);
+    aml_search_options o = journal_opts(NULL, 2);
+    o.max_memory = 1024 * 1024;   /* less than the libraries alone */
+    aml_run *r = NULL;
+    aml_error err;
+    cr_assert_eq(aml_search_run(f, &o, &r, &err), AML_ENOMEM);
+    cr_assert_null(r);
+    cr_assert(strstr(err.text, "needs about") && strstr(err.text, "the limit is 1 MB"), "%s",
+              err.text);
+    o.max_memory = (size_t)4 << 30;
+    cr_assert_eq(aml_search_run(f, &o, &r, &err), 0, "%s", err.text);
+    aml_run_free(r);
+    aml_frame_free(f);
+}
+
+Test(search, multinomial_nb_never_runs_on_negative_features)
+{
+    /* a and b take negative values: multinomial naive Bayes cannot apply */
+    aml_frame *f = make_frame(400, false);
+    aml_search_options o = journal_opts(NULL, 12);
+    static const char *nb[] = {"nb"};
+    o.models = nb;
+    o.n_models = 1;
+    o.strategy = "grid";
+    o.features = false;
+    aml_run *r = NULL;
+    aml_error err;
+    cr_assert_eq(aml_search_run(f, &o, &r, &err), 0, "%s", err.text);
+    cr_assert_eq(aml_run_trials_failed(r), 0);
+    for (size_t i = 0; i < aml_run_n_trials(r); i++)
+        cr_assert_null(strstr(aml_run_trial(r, i)->params, "multinomial"), "%s",
+                       aml_run_trial(r, i)->params);
+    cr_assert(aml_run_n_trials(r) >= 2);
     aml_run_free(r);
     aml_frame_free(f);
 }
