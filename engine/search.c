@@ -947,7 +947,12 @@ static void *worker(void *arg)
         }
     }
     double best_score = r->trials[best].info.score;
-    const char *feat_note = c->feat_tried ? c->feat_note : "";
+    if (c->o.features && !c->feat_tried)
+        snprintf(c->feat_note, sizeof c->feat_note, "Feature engineering was not tried: %s.",
+                 c->interrupted ? "the run was interrupted first"
+                 : r->stop == AML_STOP_MAX_TRIALS ? "the trial limit came first"
+                                                  : "the budget ran out during the model search");
+    const char *feat_note = c->feat_note;
     /* the leaderboard: OK trials, best first */
     r->board = amlp_malloc(r->n_trials * sizeof *r->board);
     if (!r->board) {
