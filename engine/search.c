@@ -934,6 +934,11 @@ static void *worker(void *arg)
         if (c->rc == 0)
             c->rc = c->interrupted ? aml_error_set(&c->err, AML_ECANCELED, 0, 0, "",
                                                    "interrupted before any trial finished")
+                    : r->n_trials && r->trials[0].info.status == AML_TRIAL_CANCELED
+                        ? aml_error_set(&c->err, AML_ETIMEOUT, 0, 0, "",
+                                        "the budget of %.0f s ran out before the first trial "
+                                        "(%s) finished: give a larger budget, or fewer rows",
+                                        c->o.budget_seconds, r->trials[0].info.kind)
                                    : aml_error_set(&c->err, AML_EINVAL, 0, 0, "",
                                                    "no trial succeeded (first error: %s)",
                                                    r->n_trials ? r->trials[0].info.error : "none");

@@ -36,7 +36,8 @@ extern "C" {
     XX(EMPTY, -9, "no data")                                \
     XX(CANCELED, -10, "canceled")                           \
     XX(UNSUPPORTED, -11, "not supported")                   \
-    XX(INTERNAL, -12, "internal error")
+    XX(INTERNAL, -12, "internal error")                     \
+    XX(TIMEOUT, -13, "out of time")
 
 typedef enum aml_errno {
     AML_OK = 0,
