@@ -34,17 +34,17 @@ int aml_eval_plot_calibration(const aml_plot_opts *opts, const aml_evaluation *e
     static const double diag[2] = {0.0, 1.0};
     aml_plot_series s[2];
     s[0] = aml_plot_series_default();
-    s[0].x = diag;
-    s[0].y = diag;
-    s[0].n = 2;
-    s[0].dashed = true;
-    s[0].label = "Perfectly calibrated";
+    s[0].x = x;
+    s[0].y = y;
+    s[0].n = m;
+    s[0].markers = true;
+    s[0].label = "Model";
     s[1] = aml_plot_series_default();
-    s[1].x = x;
-    s[1].y = y;
-    s[1].n = m;
-    s[1].markers = true;
-    s[1].label = "Model";
+    s[1].x = diag;
+    s[1].y = diag;
+    s[1].n = 2;
+    s[1].dashed = true;
+    s[1].label = "Perfectly calibrated";
     aml_plot_opts o = opts ? *opts : aml_plot_opts_default();
     if (!o.x_title)
         o.x_title = ev->task == AML_TASK_BINARY ? "Mean predicted probability (positive class)"
@@ -60,7 +60,6 @@ int aml_eval_plot_calibration(const aml_plot_opts *opts, const aml_evaluation *e
         o.y_min = 0;
     if (isnan(o.y_max))
         o.y_max = 1;
-    /* the diagonal first, so the model's line is drawn over it */
     return aml_plot_line(&o, s, 2, out, err);
 }
 
