@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_NAMED_LABELS 5   /* unseen labels named in the note */
 
@@ -148,6 +149,14 @@ static void source_words(mg_ctx *ctx, const char *on, char *buf, size_t len)
         snprintf(buf, len, "%s", on);
 }
 
+/* True when both paths name one existing file. */
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 static int run_evaluate(mg_ctx *ctx, const mg_call *call)
 {
     mg_trained *t;
@@ -203,6 +212,9 @@ static int run_evaluate(mg_ctx *ctx, const mg_call *call)
         snprintf(source, sizeof source, "the test split of data set '%s'", d->name);
         snprintf(where, sizeof where, "data set '%s'", d->name);
     } else {
+        if (out_path && same_file(on, out_path))
+            return mg_fail(ctx, "UsageError", "out=%s is the file being evaluated: writing the "
+                           "rows there would replace your data — choose another name", out_path);
         if (mg_frame_arg(ctx, on, "on", &frame, &owned))
             return -1;
         n = aml_frame_nrows(frame);
@@ -336,9 +348,10 @@ const mg_magic mg_magic_evaluate = {
     .synopsis = "%evaluate [MODEL] [on=test|DATA|FILE.csv] [threshold=0.5] [out=FILE.csv]",
     .summary = "How good a model is on rows it never saw: metrics, confusion matrix, curves.",
     .help =
-        "Scores a model on held-out rows.  By default these are the test split that %train "
-        "set aside (10 % of the rows, never seen by the search); on= evaluates on another "
-        "data set of the session or a CSV file instead, which must have the target column.  "
+        "Scores a model on held-out rows.  By default (on=test) these are the test split that "
+        "%train set aside (10 % of the rows, never seen by the search); on= evaluates on "
+        "another data set of the session or a CSV file instead, which must have the target "
+        "column.  "
         "Rows whose target is missing, or is a class the model never saw in training, are "
         "left out with a note.\n\n"
         "Classifiers: AUC ROC, AUC PR (average precision), log loss, accuracy, balanced "

@@ -547,7 +547,7 @@ static int show_curves(mg_ctx *ctx, const mg_eval_view *v, bool pr)
             snprintf(title, sizeof title, "%s curves — each class against the rest",
                      pr ? "Precision-recall" : "ROC");
         o.title = title;
-        o.width = 560;
+        o.width = bin ? 560 : 760;   /* room for the legend of the classes */
         o.height = 480;
         if (!bin)
             o.legend = AML_PLOT_LEGEND_RIGHT;

@@ -21,6 +21,7 @@ from harness import REPO, SLOW, of_type
 
 DATA = REPO / "tests" / "data" / "sklearn"
 EVAL_MIME = "application/vnd.automl.evaluation+json"
+BUDGET = f"{5 * SLOW:.0f}s"   # tiny, but asan needs time for a first trial
 TIGHT = 1e-9      # metrics computed from counts: the same doubles up to rounding
 PROB = 1e-6       # log loss: scikit-learn renormalises the float32 probabilities
 
@@ -200,7 +201,7 @@ def check_thresholds(doc, df):
 def binary(kernel):
     reply, _ = kernel.execute("%import bank-marketing as bank", timeout=60 * SLOW)
     assert reply["content"]["status"] == "ok"
-    reply, iop = kernel.execute("%train bank target=y budget=5s as mb", timeout=90 * SLOW)
+    reply, iop = kernel.execute(f"%train bank target=y budget={BUDGET} as mb", timeout=90 * SLOW)
     assert reply["content"]["status"] == "ok", reply["content"]
     board = [m["content"]["data"]["application/vnd.automl.leaderboard+json"]
              for m in of_type(iop, "display_data")
@@ -211,14 +212,14 @@ def binary(kernel):
 @pytest.fixture(scope="module")
 def multiclass(kernel):
     kernel.execute(f"%import {DATA / 'wine.csv'} as wine target=cultivar")
-    reply, _ = kernel.execute("%train wine budget=5s as mw", timeout=90 * SLOW)
+    reply, _ = kernel.execute(f"%train wine budget={BUDGET} as mw", timeout=90 * SLOW)
     assert reply["content"]["status"] == "ok", reply["content"]
 
 
 @pytest.fixture(scope="module")
 def regression(kernel):
     kernel.execute(f"%import {DATA / 'diabetes.csv'} as diabetes target=progression")
-    reply, _ = kernel.execute("%train diabetes budget=5s as mr", timeout=90 * SLOW)
+    reply, _ = kernel.execute(f"%train diabetes budget={BUDGET} as mr", timeout=90 * SLOW)
     assert reply["content"]["status"] == "ok", reply["content"]
 
 
@@ -374,6 +375,12 @@ def test_errors(kernel, binary, multiclass, regression, tmp_path):
     assert "out=" in msg and "No such file" in msg, msg
     assert not (tmp_path / "missing").exists()
     ename, msg = failure(kernel, "%evaluate mb out=")
+    # out= must not overwrite the data being evaluated
+    copy = tmp_path / "wine_copy.csv"
+    copy.write_bytes((DATA / "wine.csv").read_bytes())
+    ename, msg = failure(kernel, f"%evaluate mw on={copy} out={copy}")
+    assert "replace your data" in msg, msg
+    assert copy.read_bytes() == (DATA / "wine.csv").read_bytes()
     # the help
     reply, _ = kernel.execute("%evaluate?")
     page = reply["content"]["payload"][0]["data"]["text/plain"]
