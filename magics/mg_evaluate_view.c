@@ -58,7 +58,6 @@
 #include <string.h>
 
 #define MAX_RESIDUAL_POINTS 2000
-#define MAX_CHART_CLASSES 10   /* one-vs-rest curves drawn on one chart */
 
 /* ---- JSON ---- */
 
@@ -497,79 +496,59 @@ static int show_confusion(mg_ctx *ctx, const mg_eval_view *v)
     return rc;
 }
 
-/* ROC or PR chart from the rows: binary one curve, multiclass one per class
- * present (at most MAX_CHART_CLASSES, the largest). */
+/* ROC or PR chart: binary one curve with the operating point, multiclass
+ * one per class present (the first 8). */
 static int show_curves(mg_ctx *ctx, const mg_eval_view *v, bool pr)
 {
     const aml_evaluation *ev = v->ev;
-    size_t k = ev->n_classes, n = ev->n;
     bool bin = ev->task == AML_TASK_BINARY;
-    size_t nc = bin ? 1 : k;
-    double *scores = malloc(n * nc * sizeof *scores);
-    int *labels = malloc(n * nc * sizeof *labels);
-    aml_plot_scored *curves = calloc(nc, sizeof *curves);
-    if (!scores || !labels || !curves) {
-        free(scores);
-        free(labels);
-        free(curves);
-        return mg_fail(ctx, "MemoryError", "out of memory");
-    }
-    size_t used = 0, skipped = 0;
-    for (size_t j = 0; j < nc; j++) {
-        size_t c = bin ? 1 : j;
-        const aml_eval_class *e = &ev->classes[c];
-        if (e->support == 0 || e->support == n)
-            continue;   /* a curve needs both sides */
-        if (used == MAX_CHART_CLASSES) {
-            skipped++;
-            continue;
+    size_t drawn = 0, present = 0;
+    for (size_t i = 0; i < ev->n_curves; i++)
+        if (ev->roc[i].n >= 2) {
+            present++;
+            drawn += drawn < 8;
         }
-        double *s = scores + used * n;
-        int *l = labels + used * n;
-        for (size_t i = 0; i < n; i++) {
-            s[i] = bin ? ev->pred[i] : ev->pred[i * k + c];
-            l[i] = (size_t)ev->truth[i] == c;
-        }
-        curves[used].scores = s;
-        curves[used].labels = l;
-        curves[used].n = n;
-        curves[used].name = v->classes[c];
-        used++;
-    }
+    if (!present)
+        return 0;   /* one class only: the summary says why there is no AUC */
+    aml_plot_opts o = aml_plot_opts_default();
+    char title[300];
+    if (bin)
+        snprintf(title, sizeof title, "%s curve — positive class '%s'",
+                 pr ? "Precision-recall" : "ROC", v->classes[1]);
+    else
+        snprintf(title, sizeof title, "%s curves — each class against the rest",
+                 pr ? "Precision-recall" : "ROC");
+    o.title = title;
+    o.width = bin ? 560 : 760;   /* room for the legend of the classes */
+    o.height = 480;
+    if (!bin)
+        o.legend = AML_PLOT_LEGEND_RIGHT;
+    aml_plot_image *img = NULL;
+    aml_error err = {0};
     int rc = 0;
-    if (used) {
-        aml_plot_opts o = aml_plot_opts_default();
-        char title[300];
-        if (bin)
-            snprintf(title, sizeof title, "%s curve — positive class '%s'",
-                     pr ? "Precision-recall" : "ROC", v->classes[1]);
-        else
-            snprintf(title, sizeof title, "%s curves — each class against the rest",
-                     pr ? "Precision-recall" : "ROC");
-        o.title = title;
-        o.width = bin ? 560 : 760;   /* room for the legend of the classes */
-        o.height = 480;
-        if (!bin)
-            o.legend = AML_PLOT_LEGEND_RIGHT;
-        aml_plot_image *img = NULL;
-        aml_error err = {0};
-        if ((pr ? aml_plot_pr(&o, curves, used, &img, &err)
-                : aml_plot_roc(&o, curves, used, &img, &err)) == 0) {
-            char alt[600];
-            if (bin)
-                snprintf(alt, sizeof alt, "%s: %s %.4f", title, pr ? "average precision" : "AUC",
-                         pr ? ev->auc_pr : ev->auc_roc);
+    if (aml_eval_plot_curves(&o, ev, pr, v->classes, &img, &err) == 0) {
+        char alt[700];
+        if (bin) {
+            const size_t *cm = ev->confusion;
+            snprintf(alt, sizeof alt, "%s: %s %.4f; at threshold %g %s", title,
+                     pr ? "average precision" : "AUC", pr ? ev->auc_pr : ev->auc_roc,
+                     ev->threshold, "");
+            size_t len = strlen(alt);
+            if (pr)
+                snprintf(alt + len, sizeof alt - len, "recall %.4f, precision %.4f",
+                         ev->recall, ev->precision);
             else
-                snprintf(alt, sizeof alt, "%s: macro %s %.4f%s", title,
-                         pr ? "average precision" : "AUC", pr ? ev->auc_pr : ev->auc_roc,
-                         skipped ? " (some classes left out of the chart)" : "");
-            rc = mg_display_png(ctx, img, alt);
+                snprintf(alt + len, sizeof alt - len, "true positive rate %.4f, false positive "
+                         "rate %.4f", ev->recall,
+                         cm[0] + cm[1] ? (double)cm[1] / (double)(cm[0] + cm[1]) : 0.0);
+        } else {
+            snprintf(alt, sizeof alt, "%s: macro %s %.4f%s", title,
+                     pr ? "average precision" : "AUC", pr ? ev->auc_pr : ev->auc_roc,
+                     drawn < present ? " (the first 8 classes are drawn)" : "");
         }
-        aml_plot_image_free(img);
+        rc = mg_display_png(ctx, img, alt);
     }
-    free(scores);
-    free(labels);
-    free(curves);
+    aml_plot_image_free(img);
     return rc;
 }
 

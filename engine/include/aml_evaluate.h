@@ -195,6 +195,15 @@ int aml_evaluation_write_csv(const aml_evaluation *ev, const char *path,
  * non-empty bin). */
 int aml_eval_plot_calibration(const aml_plot_opts *opts, const aml_evaluation *ev,
                               aml_plot_image **out, aml_error *err);
+/* ROC (pr false) or precision-recall (pr true) curves as the evaluation
+ * holds them: binary the positive class with the dashed chance line and a
+ * dot at the decision threshold in use; multiclass one curve per class
+ * present, one-vs-rest (at most 8, in class order).  `class_names` (n_classes,
+ * or NULL) name the legend entries, with each curve's AUC or AP.  AML_EINVAL
+ * for regression, AML_EEMPTY when no class has a curve. */
+int aml_eval_plot_curves(const aml_plot_opts *opts, const aml_evaluation *ev, bool pr,
+                         const char *const *class_names, aml_plot_image **out,
+                         aml_error *err);
 /* Regression: predicted against actual values (the dashed line y = x is a
  * perfect model), and residuals (actual - predicted) against predicted
  * values (dashed zero line).  At most 20,000 points are drawn, evenly

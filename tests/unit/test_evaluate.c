@@ -600,6 +600,26 @@ Test(evaluate, charts)
     aml_plot_image_free(img);
     cr_expect_eq(aml_eval_plot_residuals(NULL, ev, &img, &err), AML_EINVAL);
     cr_expect_null(img);
+    const char *names[] = {"no", "yes"};
+    for (int pr = 0; pr < 2; pr++) {
+        cr_assert_eq(aml_eval_plot_curves(NULL, ev, pr, names, &img, &err), 0, "%s", err.text);
+        expect_png(img, 640, 400);
+        aml_plot_image_free(img);
+    }
+    aml_evaluation_free(ev);
+    /* one class only: no curve to draw */
+    float y1[] = {1, 1}, p1[] = {0.3f, 0.6f};
+    ev = eval_ok(AML_TASK_BINARY, 2, y1, p1, 2, 0.5);
+    cr_expect_eq(aml_eval_plot_curves(NULL, ev, false, NULL, &img, &err), AML_EEMPTY);
+    cr_expect_null(img);
+    aml_evaluation_free(ev);
+    /* multiclass: one curve per class, unnamed classes are numbered */
+    float y3[] = {0, 1, 2, 2};
+    float p3[] = {0.7f, 0.2f, 0.1f, 0.3f, 0.4f, 0.3f, 0.2f, 0.2f, 0.6f, 0.5f, 0.3f, 0.2f};
+    ev = eval_ok(AML_TASK_MULTICLASS, 3, y3, p3, 4, 0.5);
+    cr_assert_eq(aml_eval_plot_curves(NULL, ev, true, NULL, &img, &err), 0, "%s", err.text);
+    expect_png(img, 640, 400);
+    aml_plot_image_free(img);
     aml_evaluation_free(ev);
 
     float yr[] = {1, 2, 3, 4, 10}, pr[] = {1.2f, 1.8f, 3.5f, 3.9f, 7};
@@ -619,6 +639,7 @@ Test(evaluate, charts)
     expect_png(img, 500, 420);
     aml_plot_image_free(img);
     cr_expect_eq(aml_eval_plot_calibration(NULL, ev, &img, &err), AML_EINVAL);
+    cr_expect_eq(aml_eval_plot_curves(NULL, ev, false, NULL, &img, &err), AML_EINVAL);
     o.x_scale = AML_PLOT_LOG;
     cr_expect_eq(aml_eval_plot_residuals(&o, ev, &img, &err), AML_ERANGE);
     aml_evaluation_free(ev);
