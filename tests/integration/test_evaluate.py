@@ -366,6 +366,11 @@ def test_errors(kernel, binary, multiclass, regression, tmp_path):
     src.to_csv(empty, index=False)
     ename, msg = failure(kernel, f"%evaluate mw on={empty}")
     assert "nothing to evaluate" in msg, msg
+    # a feature the model reads is missing
+    no_feature = tmp_path / "no_feature.csv"
+    pd.read_csv(DATA / "wine.csv").drop(columns=["proline"]).to_csv(no_feature, index=False)
+    ename, msg = failure(kernel, f"%evaluate mw on={no_feature}")
+    assert ename == "EvaluateError" and "proline" in msg, msg
     # the wrong kind of target: text where the regression model predicts numbers
     ename, msg = failure(kernel, f"%evaluate mr on={DATA / 'wine.csv'}")
     assert "progression" in msg, msg
@@ -385,6 +390,11 @@ def test_errors(kernel, binary, multiclass, regression, tmp_path):
     reply, _ = kernel.execute("%evaluate?")
     page = reply["content"]["payload"][0]["data"]["text/plain"]
     assert "on=" in page and "threshold" in page and "Examples" in page
+
+
+def test_no_model_yet(fresh_kernel):
+    ename, msg = failure(fresh_kernel, "%evaluate")
+    assert "%train" in msg or "model" in msg, msg
 
 
 def test_replaced_data_set_is_refused(kernel, multiclass, tmp_path):
