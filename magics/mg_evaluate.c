@@ -118,6 +118,10 @@ static int read_truth(mg_ctx *ctx, const aml_model *model, const aml_frame *f,
         free(truth);
         free(state);
         eval_rows_free(out);
+        if (rc == AML_EINVAL)   /* a column type that cannot hold the target */
+            return mg_fail(ctx, "EvaluateError", "%s: %s — give the column the type it had "
+                           "in training (%%schema NAME %s=TYPE, or %%import FILE types=%s:TYPE)",
+                           where, err.text[0] ? err.text : aml_strerror(rc), target, target);
         return mg_fail(ctx, "EvaluateError", "%s: %s", where,
                        err.text[0] ? err.text : aml_strerror(rc));
     }

@@ -374,6 +374,12 @@ def test_errors(kernel, binary, multiclass, regression, tmp_path):
     # the wrong kind of target: text where the regression model predicts numbers
     ename, msg = failure(kernel, f"%evaluate mr on={DATA / 'wine.csv'}")
     assert "progression" in msg, msg
+    text_target = tmp_path / "text_target.csv"
+    src = pd.read_csv(DATA / "diabetes.csv")
+    src["progression"] = ["low" if v < 140 else "high" for v in src["progression"]]
+    src.to_csv(text_target, index=False)
+    ename, msg = failure(kernel, f"%evaluate mr on={text_target}")
+    assert "predicts numbers" in msg and "types=progression:" in msg, msg
     # out= to a folder that does not exist: an error, and no file
     bad_out = tmp_path / "missing" / "x.csv"
     ename, msg = failure(kernel, f"%evaluate mb out={bad_out}")
