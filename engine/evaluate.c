@@ -216,8 +216,11 @@ static int areas(aml_evaluation *ev, const aml_eval_options *o, aml_error *err)
     }
     aml_error e2 = {0};
     double auc;
-    if (aml_metric_score(AML_METRIC_AUC, ev->task, k, ev->truth, ev->pred, NULL, ev->n, &auc,
-                         &e2) == 0) {
+    int rc = aml_metric_score(AML_METRIC_AUC, ev->task, k, ev->truth, ev->pred, NULL, ev->n,
+                              &auc, &e2);
+    if (rc == AML_ENOMEM)
+        return oom(err);
+    if (rc == 0) {
         ev->auc_roc = auc;
         ev->auc_pr = ev->task == AML_TASK_BINARY ? ev->classes[1].auc_pr
                                                  : ap_sum / (double)ap_used;

@@ -44,10 +44,11 @@ typedef enum aml_eval_row_state {
     AML_EVAL_ROW_UNSEEN     /* a class the model never saw in training */
 } aml_eval_row_state;
 
-/* The true value of rows `rows` (n of them; NULL = every row) of `frame` as
- * the model encodes its target: class index, or value (regression).
- * OUT: truth[i] (NAN unless state[i] is AML_EVAL_ROW_OK), state[i] (one
- * aml_eval_row_state per row); caller's arrays of n entries.
+/* The true value of rows `rows` (n of them; NULL = every row of the frame,
+ * n ignored) of `frame` as the model encodes its target: class index, or
+ * value (regression).  OUT: truth[i] (NAN unless state[i] is
+ * AML_EVAL_ROW_OK), state[i] (one aml_eval_row_state per row); the caller's
+ * arrays, one entry per row read.
  * Returns 0, AML_ENOENT (the frame has no column named as the model's
  * target; err->source names it), AML_EINVAL (the column's type cannot hold
  * the target: text for a regression model, numbers for a classifier),
