@@ -290,8 +290,8 @@ static int run_evaluate(mg_ctx *ctx, const mg_call *call)
     const char **classes = calloc(k + 1, sizeof *classes);
     for (size_t c = 0; classes && c < k; c++)
         classes[c] = aml_model_class_name(model, c);
-    char notes[5][900];
-    const char *note_p[5];
+    char notes[6][900];
+    const char *note_p[6];
     size_t nn = 0;
     if (rc == 0 && !classes)
         rc = mg_fail(ctx, "MemoryError", "out of memory");
@@ -306,6 +306,20 @@ static int run_evaluate(mg_ctx *ctx, const mg_call *call)
                  "model never saw in training, so it cannot predict it — %s.", er.unseen,
                  er.unseen == 1 ? "" : "s", aml_model_target(model), labels);
         nn++;
+    }
+    if (rc == 0 && !on_test && t->run) {
+        /* the training data again: its scores flatter the model */
+        mg_dataset *td = mg_session_dataset(ctx->session, t->dataset);
+        mg_dataset *od = mg_session_dataset(ctx->session, on);
+        const char *src = od ? od->source : on;
+        if (td && (td->frame == frame ||
+                   (td->source && src && (same_file(td->source, src) ||
+                                          strcmp(td->source, src) == 0)))) {
+            snprintf(notes[nn], sizeof notes[0], "These rows include the rows model '%s' was "
+                     "trained on (data set '%s'), so the scores are optimistic; %%evaluate %s "
+                     "(on=test) scores the held-out test split.", t->name, td->name, t->name);
+            nn++;
+        }
     }
     if (rc == 0 && v && task != AML_TASK_BINARY) {
         snprintf(notes[nn], sizeof notes[0], "threshold=%s is ignored: it applies to binary "

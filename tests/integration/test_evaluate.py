@@ -319,10 +319,12 @@ def test_on_path_and_on_data(kernel, multiclass, tmp_path):
     df = pd.read_csv(out, keep_default_na=False)
     assert df["row"].tolist() == list(range(178))
     check_classification(doc, df)
+    assert any("optimistic" in n for n in doc["notes"]), doc["notes"]   # the training file
     kernel.execute(f"%import {DATA / 'wine.csv'} as wine_again")
     doc2, _ = evaluate(kernel, "%evaluate mw on=wine_again")
     assert doc2["source"] == "data set 'wine_again'" and doc2["n_rows"] == 178
     assert doc2["metrics"] == doc["metrics"]
+    assert any("optimistic" in n for n in doc2["notes"]), doc2["notes"]   # the same file
 
 
 def test_rows_without_target_or_with_unseen_class_are_left_out(kernel, multiclass, tmp_path):
