@@ -530,9 +530,9 @@ static int show_curves(mg_ctx *ctx, const mg_eval_view *v, bool pr)
         char alt[700];
         if (bin) {
             const size_t *cm = ev->confusion;
-            snprintf(alt, sizeof alt, "%s: %s %.4f; at threshold %g %s", title,
+            snprintf(alt, sizeof alt, "%s: %s %.4f; at threshold %g ", title,
                      pr ? "average precision" : "AUC", pr ? ev->auc_pr : ev->auc_roc,
-                     ev->threshold, "");
+                     ev->threshold);
             size_t len = strlen(alt);
             if (pr)
                 snprintf(alt + len, sizeof alt - len, "recall %.4f, precision %.4f",
