@@ -95,5 +95,6 @@ void aml_allocator_set(const aml_allocator *alloc);
 #include "aml_learn.h"  /* preparation pipeline and learners */
 #include "aml_features.h" /* feature engineering on prepared matrices */
 #include "aml_search.h" /* metrics, the AutoML search, model bundles */
+#include "aml_explain.h" /* permutation importance, SHAP, partial dependence */
 
 #endif
