@@ -470,7 +470,8 @@ int aml_explain_run(const aml_model *m, const aml_frame *frame, const size_t *ro
     size_t pdp_n = c.n < o->pdp_rows ? c.n : o->pdp_rows;
     c.work_total = (double)c.n * (1 + (double)n_used * (double)R) +
                    (double)o->pdp_features * (double)o->pdp_grid * (double)pdp_n +
-                   (o->shap ? (double)c.n : 0) + (o->row >= 0 ? (double)c.n_in + 2 : 0);
+                   (o->shap ? AMLP_SHAP_WORK * (double)c.n : 0) +
+                   (o->row >= 0 ? (double)c.n_in + 2 : 0);
 
     c.pred = amlp_malloc(c.n * x->width * sizeof *c.pred);
     if (!c.pred) {

@@ -10,6 +10,8 @@
 #include "frame_internal.h"
 
 #define AMLP_ENGINEERED "(engineered features)"
+/* Progress: SHAP of a row costs about this many predictions of it. */
+#define AMLP_SHAP_WORK 30.0
 
 struct aml_explanation {
     aml_task task;

@@ -112,7 +112,7 @@ static int shap_frame(amlp_ex *c, const aml_frame *F, size_t n, double *phi, boo
             amlp_free(ct);
             aml_matrix_free(Xf);
             aml_matrix_free(X);
-            rc = rc ? rc : amlp_ex_tick(c, (double)cn / (double)trees);
+            rc = rc ? rc : amlp_ex_tick(c, AMLP_SHAP_WORK * (double)cn / (double)trees);
         }
         amlp_free(g);
     }
