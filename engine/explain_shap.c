@@ -264,6 +264,20 @@ int amlp_ex_shap_row(amlp_ex *c, const aml_frame *r1, size_t frame_row)
         }
         x->row->n = nc;
         x->row->prediction = sum;
+        size_t trees = 0;
+        for (size_t i = 0; i < aml_model_n_members(c->m); i++)
+            trees += is_tree(c->m, i);
+        double mp = x->row->model_prediction;
+        if (rc == 0 && trees > 1 && x->task == AML_TASK_BINARY && mp > 0 && mp < 1)
+            rc = amlp_ex_note(x, "Row %zu's SHAP values add up to the %zu tree members' "
+                                 "weighted log-odds (%.3f); the ensemble averages their "
+                                 "probabilities, so its own log-odds is %.3f.", frame_row,
+                              trees, sum, log(mp / (1 - mp)));
+        else if (rc == 0 && trees > 1 && x->task == AML_TASK_MULTICLASS)
+            rc = amlp_ex_note(x, "Row %zu's SHAP values add up to the %zu tree members' "
+                                 "weighted margin of class '%s'; the ensemble averages their "
+                                 "probabilities.", frame_row, trees,
+                              aml_model_class_name(c->m, k));
     }
     amlp_free(phi);
     amlp_free(p);

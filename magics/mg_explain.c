@@ -63,7 +63,9 @@ static json_t *progress_bundle(const live *lv, double fraction, const char *what
     snprintf(html, sizeof html, " <progress max=\"100\" value=\"%.0f\"></progress> %.0f %%</div>",
              100 * fraction, 100 * fraction);
     mg_buf_add(&h, html);
-    json_t *b = json_pack("{s:s, s:s}", "text/plain", text, "text/html", h.data ? h.data : "");
+    json_t *b = json_pack("{s:s, s:s, s:{s:s, s:s, s:f, s:s}}", "text/plain", text,
+                          "text/html", h.data ? h.data : "", EXPLAIN_MIME, "section", "progress",
+                          "model", lv->model, "fraction", fraction, "what", what);
     mg_buf_free(&h);
     return b;
 }
@@ -823,7 +825,9 @@ static int run_explain(mg_ctx *ctx, const mg_call *call)
         char done[200];
         snprintf(done, sizeof done, rc == 0 ? "Explained %s in %.1f s." : "Explaining %s stopped "
                  "after %.1f s.", t->name, secs);
-        json_t *b = json_pack("{s:s}", "text/plain", done);
+        json_t *b = json_pack("{s:s, s:s, s:{s:s, s:s, s:f, s:s}}", "text/plain", done,
+                              "text/html", done, EXPLAIN_MIME, "section", "progress", "model",
+                              t->name, "fraction", rc == 0 ? 1.0 : 0.0, "what", done);
         kn_update_display(ctx->req, b, NULL, lv.display_id);
         json_decref(b);
     }
@@ -851,6 +855,7 @@ static int run_explain(mg_ctx *ctx, const mg_call *call)
         json_object_set_new(doc, "classes", cls);
     }
     json_object_set_new(doc, "notes", notes);
+    json_object_set_new(doc, "pipeline", json_string(aml_model_describe(m)));
     json_object_set_new(doc, "importance", importance_json(e));
     json_object_set_new(doc, "shap", shap_json(e, m));
     json_object_set_new(doc, "pdp", pdp_json(e, m));
