@@ -367,3 +367,98 @@ Test(explain, errors_are_clear)
     aml_model_free(m);
     aml_frame_free(f);
 }
+
+/* A member with a feature-engineering step: engineered features form one
+ * group and the row's SHAP values still add up to the margin. */
+Test(explain, engineered_features_are_one_group)
+{
+    aml_frame *f = make_frame(600, T_REG, true);
+    aml_prep_options po = aml_prep_options_default();
+    po.target = "y";
+    aml_prep *prep = NULL;
+    cr_assert_eq(aml_prep_fit(f, NULL, 0, &po, &prep, NULL), 0);
+    aml_matrix *X = NULL, *Xf = NULL;
+    float *y = NULL;
+    cr_assert_eq(aml_prep_transform(prep, f, NULL, 0, &X, &y, NULL), 0);
+    aml_features_options fo = aml_features_options_default();
+    fo.steps = AML_FEATURES_CONSTRUCT;
+    aml_features *feat = NULL;
+    aml_error err = {0};
+    cr_assert_eq(aml_features_fit(X, y, AML_TASK_REGRESSION, 0, prep, NULL, &fo, &feat, &err), 0,
+                 "%s", err.text);
+    cr_assert_gt(aml_features_n_out(feat), X->cols);
+    cr_assert_eq(aml_features_apply(feat, X, &Xf, NULL), 0);
+    aml_learner *l = NULL;
+    cr_assert_eq(aml_learner_new("xgb", NULL, &l, NULL), 0);
+    aml_fit_data d = {.task = AML_TASK_REGRESSION, .X = Xf, .y = y};
+    aml_fit_ctl ctl = aml_fit_ctl_default();
+    ctl.threads = 2;
+    cr_assert_eq(aml_learner_fit(l, &d, &ctl, NULL), 0);
+    aml_model *m = amlp_model_new(AML_TASK_REGRESSION, 0, AML_METRIC_RMSE, "y");
+    const char *cols[] = {"a", "b", "c", "noise"};
+    cr_assert_eq(amlp_model_set_inputs(m, f, cols, 4), 0);
+    cr_assert_eq(amlp_model_add_prep(m, prep), 0);
+    cr_assert_eq(amlp_model_add_member(m, "xgb", "", 1.0, 0, l), 0);
+    cr_assert_eq(amlp_model_set_features(m, 0, feat), 0);
+    cr_assert_eq(amlp_model_finish(m, NULL), 0);
+    cr_assert_eq(aml_model_member_features(m, 0), feat);
+
+    aml_explanation *e = explain(m, f, 3);
+    size_t n;
+    const aml_explain_shap *s = aml_explanation_shap(e, &n);
+    bool eng = false;
+    for (size_t i = 0; i < n; i++)
+        eng |= strcmp(s[i].column, "(engineered features)") == 0;
+    cr_assert(eng, "no engineered group");
+    cr_assert(strcmp(s[0].column, "noise") != 0 && strcmp(s[0].column, "b") != 0, "%s",
+              s[0].column);
+    const aml_explain_row *row = aml_explanation_row(e);
+    cr_assert(row && row->shap);
+    float p;
+    size_t r = 3;
+    cr_assert_eq(aml_model_predict(m, f, &r, 1, &p, NULL), 0);
+    cr_assert_float_eq(row->prediction, p, 1e-3 * fmax(1, fabs(p)));
+    aml_explanation_free(e);
+    aml_matrix_free(X);
+    aml_matrix_free(Xf);
+    aml_free(y);
+    aml_model_free(m);
+    aml_frame_free(f);
+}
+
+Test(explain, waterfall_chart)
+{
+    const char *labels[] = {"a = 1", "b = red", "c = 3"};
+    double deltas[] = {0.8, -0.3, 0.05};
+    aml_plot_waterfall_data d = aml_plot_waterfall_data_default();
+    d.labels = labels;
+    d.deltas = deltas;
+    d.n = 3;
+    d.base = -1.2;
+    aml_plot_opts o = aml_plot_opts_default();
+    o.width = 500;
+    o.height = 300;
+    aml_plot_image *img = NULL;
+    cr_assert_eq(aml_plot_waterfall(&o, &d, &img, NULL), 0);
+    cr_assert_eq(img->width, 500);
+    cr_assert_eq(img->pixel_height, 600);
+    cr_assert_gt(img->png_size, 1000);
+    cr_assert_eq(memcmp(img->png, "\x89PNG", 4), 0);
+    aml_plot_image *again = NULL;   /* deterministic */
+    cr_assert_eq(aml_plot_waterfall(&o, &d, &again, NULL), 0);
+    cr_assert_eq(again->png_size, img->png_size);
+    cr_assert_eq(memcmp(again->png, img->png, img->png_size), 0);
+    aml_plot_image_free(again);
+    aml_plot_image_free(img);
+    aml_error err = {0};
+    deltas[1] = NAN;
+    cr_assert_eq(aml_plot_waterfall(&o, &d, &img, &err), AML_EINVAL);
+    cr_assert_null(img);
+    deltas[1] = 0;
+    d.n = 0;
+    cr_assert_eq(aml_plot_waterfall(&o, &d, &img, &err), AML_EEMPTY);
+    d.n = 3;
+    o.x_scale = AML_PLOT_LOG;
+    cr_assert_eq(aml_plot_waterfall(&o, &d, &img, &err), AML_ERANGE);
+    cr_assert_eq(aml_plot_waterfall(NULL, NULL, &img, &err), AML_EINVAL);
+}
