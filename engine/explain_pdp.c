@@ -15,6 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A numeric grid spans these quantiles (the tails are thin: a line drawn to
+ * the maximum mostly shows a few extreme rows). */
+#define PDP_QLO 0.05
+#define PDP_QHI 0.95
+
 typedef struct vrow {
     double v;
     size_t row;
@@ -85,10 +90,13 @@ static level *levels_of(const vrow *v, size_t nv, size_t *n)
 
 /* The rows of E whose cell of `col` gives each grid value.  OUT: rows (cap
  * grid entries), *n.  Numbers: every distinct value when there are at most
- * `grid`, else `grid` quantiles (ranks spread evenly), repeats dropped;
+ * `grid`, else `grid` quantiles from the 5th to the 95th percentile (ranks
+ * spread evenly), repeats dropped;
  * levels: the `grid` most frequent (booleans in order). */
-static int grid_rows(const amlp_ex *c, size_t col, size_t grid, size_t *rows, size_t *n)
+static int grid_rows(const amlp_ex *c, size_t col, size_t grid, size_t *rows, size_t *n,
+                     bool *percentiles)
 {
+    *percentiles = false;
     size_t nv = 0, nl = 0;
     *n = 0;
     vrow *v = sorted_cells(c, col, &nv);
@@ -100,8 +108,10 @@ static int grid_rows(const amlp_ex *c, size_t col, size_t grid, size_t *rows, si
     }
     aml_type t = aml_frame_col_type(c->E, col);
     if (numeric(t) && nl > grid) {
+        *percentiles = true;
         for (size_t g = 0; g < grid; g++) {
-            size_t pos = (size_t)llround((double)g * (double)(nv - 1) / (double)(grid - 1));
+            double q = PDP_QLO + (PDP_QHI - PDP_QLO) * (double)g / (double)(grid - 1);
+            size_t pos = (size_t)llround(q * (double)(nv - 1));
             if (*n && aml_frame_get_number(c->E, col, rows[*n - 1]) == v[pos].v)
                 continue;
             rows[(*n)++] = v[pos].row;
@@ -142,7 +152,8 @@ int amlp_ex_pdp(amlp_ex *c)
         if (!c->used[col] || t == AML_TYPE_TEXT)
             continue;
         size_t ng = 0;
-        if ((rc = grid_rows(c, col, grid, gr, &ng))) {
+        bool pct = false;
+        if ((rc = grid_rows(c, col, grid, gr, &ng, &pct))) {
             rc = aml_error_set(c->err, rc, 0, 0, "explain", "out of memory");
             break;
         }
@@ -152,6 +163,7 @@ int amlp_ex_pdp(amlp_ex *c)
         d->column = amlp_strdup(aml_frame_col_name(c->E, col));
         d->type = t;
         d->categorical = !numeric(t);
+        d->percentiles = pct;
         d->width = x->width;
         d->n = ng;
         double *xs = amlp_malloc(ng * sizeof *xs);

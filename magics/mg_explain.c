@@ -248,7 +248,9 @@ static void show_importance(mg_ctx *ctx, const char *model, const aml_explanatio
         if (!imp[i].used)
             continue;
         labels[nb] = imp[i].column;
-        values[nb++] = imp[i].mean;
+        /* a tiny negative drop is noise: drawn as 0 (the table has the number) */
+        values[nb++] = imp[i].mean < 0 && -imp[i].mean < 0.02 * fabs(imp[0].mean) ? 0
+                                                                                   : imp[i].mean;
         char v[32], s[32];
         fmt_num(imp[i].mean, v, sizeof v);
         fmt_num(imp[i].std, s, sizeof s);
@@ -439,8 +441,9 @@ static json_t *pdp_json(const aml_explanation *e, const aml_model *m)
                 json_array_append_new(row, json_real(p[i].y[g * p[i].width + k]));
             json_array_append_new(ys, row);
         }
-        json_t *o = json_pack("{s:s, s:s, s:b, s:o, s:o, s:o}", "column", p[i].column, "type",
-                              aml_type_name(p[i].type), "categorical", p[i].categorical, "x", xs,
+        json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:o}", "column", p[i].column,
+                              "type", aml_type_name(p[i].type), "categorical", p[i].categorical,
+                              "percentiles", p[i].percentiles, "x", xs,
                               "labels", ls, "y", ys);
         if (p[i].width > 1) {
             json_t *cls = json_array();
@@ -494,7 +497,10 @@ static void show_pdp(mg_ctx *ctx, const char *model, const aml_explanation *e,
         aml_plot_opts o = aml_plot_opts_default();
         o.title = title;
         o.y_title = yt;
-        o.x_title = d->column;
+        char xt[300];
+        bool spread = d->percentiles;
+        snprintf(xt, sizeof xt, "%s%s", d->column, spread ? " (5th to 95th percentile)" : "");
+        o.x_title = xt;
         aml_plot_image *img = NULL;
         double *col = malloc((d->n + 1) * d->width * sizeof *col);
         if (!col) {

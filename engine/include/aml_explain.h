@@ -16,8 +16,10 @@
  *    the softmax (multiclass: toward each row's predicted class), the
  *    target's units (regression);
  *  - partial dependence of the most important columns: the mean prediction
- *    over the rows with the column set to each grid value (numbers: up to
- *    pdp_grid quantiles; categories: the pdp_grid most frequent levels);
+ *    over the rows with the column set to each grid value (numbers: every
+ *    value when there are at most pdp_grid, else pdp_grid quantiles from the
+ *    5th to the 95th percentile; categories: the pdp_grid most frequent
+ *    levels);
  *  - optionally one row's contributions from a base value to its prediction:
  *    SHAP when every weighted member is a tree model, else a model-agnostic
  *    replacement: starting from a typical row (medians, most frequent
@@ -118,6 +120,8 @@ typedef struct aml_explain_pdp {
     const char *column;
     aml_type type;
     bool categorical;            /* levels (categorical, boolean), else a numeric grid */
+    bool percentiles;            /* numbers: the grid spans the 5th to 95th percentile
+                                    (false: it is every value) */
     size_t n;                    /* grid values */
     const double *x;             /* n values (numbers; datetimes in seconds; levels:
                                     0, 1, ...) */
