@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PREDICT_CHUNK 256   /* rows per prediction call: the cancel flag is checked between */
 
@@ -29,6 +30,8 @@ aml_explain_options aml_explain_options_default(void)
     o.pdp_features = 3;
     o.pdp_grid = 20;
     o.pdp_rows = 500;
+    o.budget_seconds = 30;
+    o.shap_rows = 1000;
     o.shap = true;
     o.row = -1;
     o.seed = 42;
@@ -55,6 +58,17 @@ static void shuffle(size_t *v, size_t n, uint64_t seed)
         v[i - 1] = v[j];
         v[j] = t;
     }
+}
+
+size_t *amlp_ex_shuffled(const amlp_ex *c, size_t n, uint64_t salt)
+{
+    size_t *v = amlp_malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        v[i] = i;
+    shuffle(v, n, c->o->seed ^ salt);
+    return v;
 }
 
 static int cmp_size(const void *a, const void *b)
@@ -106,15 +120,34 @@ size_t amlp_ex_class_of(const amlp_ex *c, const float *p)
     return b;
 }
 
+double amlp_ex_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Chunks take about 0.05 to 0.2 s: big enough that the per-call cost
+ * (preparation, XGBoost's matrix) does not dominate, small enough for the
+ * cancel flag.  Predictions do not depend on the chunking. */
 int amlp_ex_predict(amlp_ex *c, const aml_frame *f, size_t n, float *out)
 {
-    for (size_t r0 = 0; r0 < n; r0 += PREDICT_CHUNK) {
-        size_t m = n - r0 < PREDICT_CHUNK ? n - r0 : PREDICT_CHUNK;
+    if (c->chunk == 0)
+        c->chunk = PREDICT_CHUNK;
+    for (size_t r0 = 0; r0 < n;) {
+        size_t m = n - r0 < c->chunk ? n - r0 : c->chunk;
+        double t0 = amlp_ex_now();
         int rc = amlp_ex_tick(c, 0);
         rc = rc ? rc : aml_model_predict(c->m, f, c->iota + r0, m, out + r0 * c->x->width, c->err);
         rc = rc ? rc : amlp_ex_tick(c, (double)m);
         if (rc)
             return rc;
+        double dt = amlp_ex_now() - t0;
+        if (m == c->chunk && dt < 0.05 && c->chunk < 8192)
+            c->chunk *= 2;
+        else if (dt > 0.2 && c->chunk > 32)
+            c->chunk /= 2;
+        r0 += m;
     }
     return 0;
 }
@@ -219,7 +252,7 @@ static double drop_of(aml_metric metric, double base, double score)
 static int importance(amlp_ex *c)
 {
     aml_explanation *x = c->x;
-    size_t n = c->n, R = c->o->repeats ? c->o->repeats : 1;
+    size_t n = c->n, R = c->repeats;
     x->imp = amlp_calloc(c->n_in ? c->n_in : 1, sizeof *x->imp);
     float *pred = amlp_malloc(n * x->width * sizeof *pred);
     size_t *perm = amlp_malloc(n * sizeof *perm);
@@ -300,6 +333,63 @@ static int importance(amlp_ex *c)
 }
 
 /* ---- the driver ---- */
+
+/* Fewer repeats, rows and partial-dependence rows when a prediction pass
+ * over the n rows takes `per_pass` seconds and the importance would exceed
+ * the budget.  Shrinks E, y and pred (rows spread evenly). */
+static int fit_budget(amlp_ex *c, size_t n_used, double per_pass)
+{
+    /* the importance gets half the budget, partial dependence and SHAP a
+     * quarter each */
+    double B = c->o->budget_seconds / 2;
+    if (!(B > 0) || n_used == 0 || !(per_pass > 0) || c->n == 0)
+        return 0;
+    aml_explanation *x = c->x;
+    double per_row = per_pass / (double)c->n;
+    double pdp_cost = (double)c->o->pdp_features * (double)c->o->pdp_grid * per_row;
+    if (pdp_cost * (double)c->pdp_rows > B / 2) {
+        double k = B / 2 / pdp_cost;
+        c->pdp_rows = k < 50 ? 50 : (size_t)k;
+    }
+    size_t R = c->repeats;
+    if (per_pass * (double)n_used * (double)R <= B)
+        return 0;
+    double r2 = B / (per_pass * (double)n_used);
+    size_t R2 = r2 < 2 ? (R < 2 ? R : 2) : (size_t)r2;
+    c->repeats = R2 < R ? R2 : R;
+    size_t n2 = c->n;
+    if (per_pass * (double)n_used * (double)c->repeats > B) {
+        double k = (double)c->n * B / (per_pass * (double)n_used * (double)c->repeats);
+        n2 = k < 200 ? 200 : (size_t)k;
+    }
+    int rc = 0;
+    if (n2 < c->n) {
+        size_t *idx = amlp_malloc(n2 * sizeof *idx);
+        aml_frame *E2 = NULL;
+        rc = idx ? 0 : AML_ENOMEM;
+        for (size_t i = 0; rc == 0 && i < n2; i++)
+            idx[i] = (size_t)((double)i * (double)c->n / (double)n2);
+        rc = rc ? rc : amlp_ex_take_frame(c->E, NULL, c->n_ecols, idx, n2, &E2);
+        if (rc == 0) {
+            for (size_t i = 0; i < n2; i++) {
+                c->y[i] = c->y[idx[i]];
+                memmove(c->pred + i * x->width, c->pred + idx[i] * x->width,
+                        x->width * sizeof *c->pred);
+            }
+            aml_frame_free(c->E);
+            c->E = E2;
+            c->n = n2;
+            x->rows_used = n2;
+        }
+        amlp_free(idx);
+        if (rc)
+            return aml_error_set(c->err, rc, 0, 0, "explain", "out of memory");
+    }
+    return amlp_ex_note(x, "The model predicts slowly (%.2f s per 1,000 rows): to stay within "
+                           "about %.0f s, the importance used %zu shuffle%s per column on %zu "
+                           "rows.", per_row * 1000, c->o->budget_seconds, c->repeats,
+                        c->repeats == 1 ? "" : "s", c->n);
+}
 
 /* Which inputs some weighted member reads. */
 static int find_used(amlp_ex *c)
@@ -466,11 +556,14 @@ int aml_explain_run(const aml_model *m, const aml_frame *frame, const size_t *ro
     size_t n_used = 0;
     for (size_t i = 0; i < c.n_in; i++)
         n_used += c.used[i];
-    size_t R = o->repeats ? o->repeats : 1;
-    size_t pdp_n = c.n < o->pdp_rows ? c.n : o->pdp_rows;
-    c.work_total = (double)c.n * (1 + (double)n_used * (double)R) +
-                   (double)o->pdp_features * (double)o->pdp_grid * (double)pdp_n +
-                   (o->shap ? AMLP_SHAP_WORK * (double)c.n : 0) +
+    c.repeats = o->repeats ? o->repeats : 1;
+    c.pdp_rows = o->pdp_rows;
+    c.shap_rows = o->shap_rows ? o->shap_rows : c.n;
+    c.rows_before_budget = c.n;
+    c.work_total = (double)c.n * (1 + (double)n_used * (double)c.repeats) +
+                   (double)o->pdp_features * (double)o->pdp_grid *
+                       (double)(c.n < c.pdp_rows ? c.n : c.pdp_rows) +
+                   (o->shap ? AMLP_SHAP_WORK * (double)(c.n < c.shap_rows ? c.n : c.shap_rows) : 0) +
                    (o->row >= 0 ? (double)c.n_in + 2 : 0);
 
     c.pred = amlp_malloc(c.n * x->width * sizeof *c.pred);
@@ -479,8 +572,16 @@ int aml_explain_run(const aml_model *m, const aml_frame *frame, const size_t *ro
         goto done;
     }
     c.what = "predicting";
-    if ((rc = amlp_ex_predict(&c, c.E, c.n, c.pred)))
+    double t0 = amlp_ex_now();
+    if ((rc = amlp_ex_predict(&c, c.E, c.n, c.pred)) ||
+        (rc = fit_budget(&c, n_used, amlp_ex_now() - t0)))
         goto done;
+    /* the work left, after the budget */
+    c.work_total = c.work_done + (double)c.n * (double)n_used * (double)c.repeats +
+                   (double)o->pdp_features * (double)o->pdp_grid *
+                       (double)(c.n < c.pdp_rows ? c.n : c.pdp_rows) +
+                   (o->shap ? AMLP_SHAP_WORK * (double)(c.n < c.shap_rows ? c.n : c.shap_rows) : 0) +
+                   (o->row >= 0 ? (double)c.n_in + 2 : 0);
     rc = aml_metric_score(x->metric, x->task, x->n_classes, c.y, c.pred, NULL, c.n, &x->score, err);
     if (rc) {
         char why[AML_ERROR_TEXT_LEN];

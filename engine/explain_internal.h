@@ -58,11 +58,20 @@ typedef struct amlp_ex {
     bool *used;                 /* n_in: some member reads the input */
     size_t *rank;               /* n_in input indexes, most important first */
     size_t *iota;               /* 0, 1, ... (max rows) */
+    size_t repeats;             /* shuffles per column (after the time budget) */
+    size_t pdp_rows;            /* rows averaged per grid value (idem) */
+    size_t rows_before_budget;
+    size_t chunk;               /* rows per prediction call (adapted to the speed) */
+    size_t shap_rows;           /* rows of the SHAP summary */
     double work_done, work_total;
     const char *what;
 } amlp_ex;
 
 /* ---- explain.c ---- */
+/* Monotonic clock, seconds. */
+double amlp_ex_now(void);
+/* 0..n-1 in a seeded random order (amlp_free), or NULL (no memory). */
+size_t *amlp_ex_shuffled(const amlp_ex *c, size_t n, uint64_t salt);
 /* AML_ECANCELED (err filled) once the cancel flag is set, else 0; reports
  * progress. */
 int amlp_ex_tick(amlp_ex *c, double work);

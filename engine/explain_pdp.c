@@ -134,7 +134,7 @@ int amlp_ex_pdp(amlp_ex *c)
     if (want == 0)
         return 0;
     x->pdp = amlp_calloc(want, sizeof *x->pdp);
-    size_t ns = c->n < c->o->pdp_rows ? c->n : c->o->pdp_rows;
+    size_t ns = c->n < c->pdp_rows ? c->n : c->pdp_rows;
     size_t *sub = amlp_malloc((ns + 1) * sizeof *sub);
     size_t *gr = amlp_malloc(grid * sizeof *gr);
     size_t *same = amlp_malloc((ns + 1) * sizeof *same);

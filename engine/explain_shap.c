@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHAP_CHUNK 256
+#define SHAP_CHUNK0 16
+#define SHAP_MIN_ROWS 100
 
 static bool is_tree(const aml_model *m, size_t i)
 {
@@ -59,43 +60,57 @@ static void member_groups(const amlp_ex *c, size_t mi, size_t cols, size_t *g, b
     }
 }
 
-/* SHAP of the n rows of F (columns as E), weighted over the tree members.
- * OUT: phi (n * K * (G + 1), zeroed here), *engineered. */
-static int shap_frame(amlp_ex *c, const aml_frame *F, size_t n, double *phi, bool *engineered)
+/* SHAP of rows rows[0..n) of F (columns as E), weighted over the tree
+ * members, chunk by chunk (each chunk through every member, so the rows
+ * done are always complete).  Stops once now > deadline (0: never) with at
+ * least SHAP_MIN_ROWS done.  OUT: phi (position p = rows[p]: K * (G + 1)
+ * values each, zeroed here), *engineered, *done (rows finished). */
+static int shap_frame(amlp_ex *c, const aml_frame *F, const size_t *rows, size_t n, double *phi,
+                      bool *engineered, double deadline, size_t *done)
 {
     const aml_model *m = c->m;
-    size_t K = c->x->width, G = c->n_in + 1, stride = G + 1;
+    size_t K = c->x->width, G = c->n_in + 1, stride = G + 1, nm = aml_model_n_members(m);
     memset(phi, 0, n * K * stride * sizeof *phi);
+    *done = 0;
     double wsum = 0;
     size_t trees = 0;
-    for (size_t i = 0; i < aml_model_n_members(m); i++)
+    for (size_t i = 0; i < nm; i++)
         if (is_tree(m, i)) {
             wsum += aml_model_member_weight(m, i);
             trees++;
         }
-    int rc = 0;
-    for (size_t mi = 0; rc == 0 && mi < aml_model_n_members(m); mi++) {
-        if (!is_tree(m, mi))
-            continue;
-        double w = aml_model_member_weight(m, mi) / wsum;
-        const aml_prep *prep = aml_model_member_prep(m, mi);
-        const aml_features *f = aml_model_member_features(m, mi);
-        size_t *g = NULL;
-        for (size_t r0 = 0; rc == 0 && r0 < n; r0 += SHAP_CHUNK) {
-            size_t cn = n - r0 < SHAP_CHUNK ? n - r0 : SHAP_CHUNK;
+    size_t **groups = amlp_calloc(nm + 1, sizeof *groups);
+    int rc = groups ? 0 : aml_error_set(c->err, AML_ENOMEM, 0, 0, "explain", "out of memory");
+    /* chunks sized to take about 0.1 to 0.4 s: TreeSHAP of a large
+     * ensemble can cost tens of milliseconds a row, and the cancel flag is
+     * checked between chunks */
+    size_t chunk = SHAP_CHUNK0;
+    for (size_t r0 = 0, cn = 0; rc == 0 && r0 < n; r0 += cn) {
+        if (deadline > 0 && *done >= SHAP_MIN_ROWS && amlp_ex_now() > deadline)
+            break;
+        cn = n - r0 < chunk ? n - r0 : chunk;
+        double t0 = amlp_ex_now();
+        for (size_t mi = 0; rc == 0 && mi < nm; mi++) {
+            if (!is_tree(m, mi))
+                continue;
+            double w = aml_model_member_weight(m, mi) / wsum;
+            const aml_features *f = aml_model_member_features(m, mi);
             aml_matrix *X = NULL, *Xf = NULL;
             float *ct = NULL;
             rc = amlp_ex_tick(c, 0);
-            rc = rc ? rc : aml_prep_transform(prep, F, c->iota + r0, cn, &X, NULL, c->err);
+            rc = rc ? rc
+                    : aml_prep_transform(aml_model_member_prep(m, mi), F, rows + r0, cn, &X, NULL,
+                                         c->err);
             if (rc == 0 && f)
                 rc = aml_features_apply(f, X, &Xf, c->err);
             const aml_matrix *L = Xf ? Xf : X;
             size_t cols = L ? L->cols : 0;
-            if (rc == 0 && !g) {
-                g = amlp_malloc((cols + 1) * sizeof *g);
-                if (g)
-                    member_groups(c, mi, cols, g, engineered);
+            if (rc == 0 && !groups[mi]) {
+                groups[mi] = amlp_malloc((cols + 1) * sizeof **groups);
+                if (groups[mi])
+                    member_groups(c, mi, cols, groups[mi], engineered);
             }
+            const size_t *g = groups[mi];
             if (rc == 0)
                 ct = amlp_malloc((cn * K * (cols + 1) + 1) * sizeof *ct);
             if (rc == 0 && (!g || !ct))
@@ -103,19 +118,28 @@ static int shap_frame(amlp_ex *c, const aml_frame *F, size_t n, double *phi, boo
             rc = rc ? rc : aml_learner_contributions(aml_model_member_learner(m, mi), L, ct, c->err);
             for (size_t r = 0; rc == 0 && r < cn; r++)
                 for (size_t k = 0; k < K; k++) {
-                    const float *s = ct + (r * K + k) * (cols + 1);
+                    const float *sv = ct + (r * K + k) * (cols + 1);
                     double *d = phi + ((r0 + r) * K + k) * stride;
                     for (size_t j = 0; j < cols; j++)
-                        d[g[j]] += w * s[j];
-                    d[G] += w * s[cols];
+                        d[g[j]] += w * sv[j];
+                    d[G] += w * sv[cols];
                 }
             amlp_free(ct);
             aml_matrix_free(Xf);
             aml_matrix_free(X);
             rc = rc ? rc : amlp_ex_tick(c, AMLP_SHAP_WORK * (double)cn / (double)trees);
         }
-        amlp_free(g);
+        if (rc == 0)
+            *done += cn;
+        double dt = amlp_ex_now() - t0;
+        if (cn == chunk && dt < 0.1 && chunk < 1024)
+            chunk *= 2;
+        else if (dt > 0.4 && chunk > 1)
+            chunk /= 2;
     }
+    for (size_t i = 0; groups && i < nm; i++)
+        amlp_free(groups[i]);
+    amlp_free(groups);
     return rc;
 }
 
@@ -160,12 +184,20 @@ int amlp_ex_shap_summary(amlp_ex *c)
     if (rc)
         rc = aml_error_set(c->err, rc, 0, 0, "explain", "out of memory");
     c->what = "SHAP values";
-    rc = rc ? rc : shap_frame(c, c->E, n, phi, &engineered);
-    for (size_t r = 0; rc == 0 && r < n; r++) {
+    /* the rows in a seeded random order, so a summary cut short by time
+     * (or by shap_rows) is a random subset */
+    size_t want = c->shap_rows < n ? c->shap_rows : n, done = 0;
+    size_t *order = amlp_ex_shuffled(c, n, 0x5ba9);
+    if (!order && rc == 0)
+        rc = aml_error_set(c->err, AML_ENOMEM, 0, 0, "explain", "out of memory");
+    double deadline = c->o->budget_seconds > 0 ? amlp_ex_now() + c->o->budget_seconds / 4 : 0;
+    rc = rc ? rc : shap_frame(c, c->E, order, want, phi, &engineered, deadline, &done);
+    for (size_t p = 0; rc == 0 && p < done; p++) {
+        size_t r = order[p];
         size_t kp = x->task == AML_TASK_MULTICLASS ? amlp_ex_class_of(c, c->pred + r * K) : 0;
         for (size_t k = 0; k < K; k++)
             for (size_t gi = 0; gi < G; gi++) {
-                double a = fabs(phi[(r * K + k) * stride + gi]) / (double)n;
+                double a = fabs(phi[(p * K + k) * stride + gi]) / (double)done;
                 x->shap_per_class[gi * K + k] += a;
                 if (k == kp)
                     mean[gi] += a;
@@ -208,6 +240,9 @@ int amlp_ex_shap_summary(amlp_ex *c)
                                  "predicted class.");
         else if (rc == 0)
             rc = amlp_ex_note(x, "SHAP values are in the units of %s.", aml_model_target(m));
+        if (rc == 0 && done < n)
+            rc = amlp_ex_note(x, "The SHAP summary uses %zu of the %zu rows (a random subset), "
+                                 "for speed.", done, n);
         if (rc == 0 && engineered)
             rc = amlp_ex_note(x, "Features built by feature engineering (pairs, group "
                                  "statistics, PCA, clusters) are grouped as '%s'.",
@@ -215,6 +250,7 @@ int amlp_ex_shap_summary(amlp_ex *c)
     }
     amlp_free(phi);
     amlp_free(mean);
+    amlp_free(order);
     return rc;
 }
 
@@ -239,7 +275,8 @@ int amlp_ex_shap_row(amlp_ex *c, const aml_frame *r1, size_t frame_row)
     x->row->shap = true;
     x->row->units = x->units ? x->units : units_of(c);
     rc = amlp_ex_predict(c, r1, 1, p);
-    rc = rc ? rc : shap_frame(c, r1, 1, phi, &engineered);
+    size_t zero = 0, done = 0;
+    rc = rc ? rc : shap_frame(c, r1, &zero, 1, phi, &engineered, 0, &done);
     if (rc == 0) {
         size_t k = amlp_ex_class_of(c, p);
         x->row->klass = k;

@@ -53,7 +53,18 @@ typedef struct aml_explain_options {
     size_t pdp_features;    /* columns with partial dependence (default 3) */
     size_t pdp_grid;        /* grid values or levels per column (default 20) */
     size_t pdp_rows;        /* rows averaged per grid value (default 500) */
+    double budget_seconds;  /* rough time for the whole (default 30; 0: no limit):
+                               half for the importance, a quarter each for
+                               partial dependence and SHAP.  When predictions
+                               are slow: fewer repeats (down to 2), then fewer
+                               rows (down to 200), fewer partial-dependence rows
+                               (down to 50), a smaller SHAP subset (down to 100
+                               rows) — each said in a note; results then depend
+                               on the speed */
     bool shap;              /* compute SHAP contributions where possible (default true) */
+    size_t shap_rows;       /* rows of the SHAP summary: a random subset of at most
+                               this many (default 1000; 0: all), fewer past
+                               budget_seconds / 4 */
     long row;               /* a frame row to explain on its own, or -1 (default) */
     uint64_t seed;          /* sampling and shuffles (default 42) */
     const volatile int *cancel;        /* nonzero: stop within ~1 s with AML_ECANCELED */

@@ -462,3 +462,26 @@ Test(explain, waterfall_chart)
     cr_assert_eq(aml_plot_waterfall(&o, &d, &img, &err), AML_ERANGE);
     cr_assert_eq(aml_plot_waterfall(NULL, NULL, &img, &err), AML_EINVAL);
 }
+
+Test(explain, time_budget_cuts_repeats_and_rows_and_says_so)
+{
+    aml_frame *f = make_frame(1500, T_BINARY, false);
+    aml_model *m = fit_model(f, XGB, 1);
+    aml_explain_options o = aml_explain_options_default();
+    o.budget_seconds = 1e-6;   /* any model is "slow" */
+    aml_explanation *e = NULL;
+    aml_error err = {0};
+    cr_assert_eq(aml_explain_run(m, f, NULL, 0, &o, &e, &err), 0, "%s", err.text);
+    cr_assert_eq(aml_explanation_rows_used(e), 200);
+    bool said = false, shap_said = false;
+    for (size_t i = 0; i < aml_explanation_n_notes(e); i++) {
+        said |= strstr(aml_explanation_note(e, i), "2 shuffles per column on 200 rows") != NULL;
+        shap_said |= strstr(aml_explanation_note(e, i), "SHAP summary uses") != NULL;
+    }
+    cr_assert(said);
+    cr_assert(shap_said);
+    cr_assert_str_eq(aml_explanation_importance(e, &(size_t){0})[0].column, "a");
+    aml_explanation_free(e);
+    aml_model_free(m);
+    aml_frame_free(f);
+}
