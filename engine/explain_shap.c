@@ -147,7 +147,7 @@ static const char *units_of(const amlp_ex *c)
 {
     switch (c->x->task) {
     case AML_TASK_BINARY: return "log-odds";
-    case AML_TASK_MULTICLASS: return "class margin (log-odds scale)";
+    case AML_TASK_MULTICLASS: return "class margin, log-odds scale";
     default: return "target units";
     }
 }

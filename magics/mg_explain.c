@@ -542,6 +542,8 @@ static void show_pdp(mg_ctx *ctx, const char *model, const aml_explanation *e,
             o.x_title = "class";
             o.y_title = d->column;
             o.height = chart_height(d->n);
+            o.width = 300 + 80 * (int)w;
+            o.width = o.width > 900 ? 900 : o.width;
             aml_plot_heatmap(&o, &h, &img, NULL);
         } else {
             aml_plot_series s[16];
@@ -602,12 +604,20 @@ static void show_row(mg_ctx *ctx, const char *model, const aml_explanation *e,
         steps++;
     if (steps == 0 && r->n)
         steps = 1;
+    if (steps + 1 == r->n)   /* one left: show it rather than "1 other column" */
+        steps = r->n;
     char lab[MAX_STEPS][160];
     const char *labels[MAX_STEPS];
     double deltas[MAX_STEPS];
     for (size_t i = 0; i < steps; i++) {
         const aml_explain_contrib *c = &r->contribs[i];
-        snprintf(lab[i], sizeof lab[i], "%s = %s", c->column, *c->value ? c->value : "(missing)");
+        char *end = NULL;
+        double num = *c->value ? strtod(c->value, &end) : NAN;
+        if (end && !*end && isfinite(num) && strlen(c->value) > 8)
+            snprintf(lab[i], sizeof lab[i], "%s = %.4g", c->column, num);
+        else
+            snprintf(lab[i], sizeof lab[i], "%s = %s", c->column,
+                     *c->value ? c->value : "(missing)");
         labels[i] = lab[i];
         deltas[i] = c->contribution;
     }
