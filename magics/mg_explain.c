@@ -508,7 +508,9 @@ static void show_pdp(mg_ctx *ctx, const char *model, const aml_explanation *e,
             json_decref(sec);
             continue;
         }
-        if (d->categorical && d->width == 1) {
+        /* dates read best as labelled bars, in order */
+        bool levels = d->categorical || d->type == AML_TYPE_DATETIME;
+        if (levels && d->width == 1) {
             for (size_t g = 0; g < d->n; g++)
                 col[g] = d->y[g];
             aml_plot_bar_data b = aml_plot_bar_data_default();
@@ -522,7 +524,7 @@ static void show_pdp(mg_ctx *ctx, const char *model, const aml_explanation *e,
             o.y_title = d->column;
             o.height = chart_height(d->n);
             aml_plot_bar(&o, &b, &img, NULL);
-        } else if (d->categorical) {
+        } else if (levels) {
             /* levels x classes as a heatmap */
             const char *cls[64];
             size_t w = d->width < 64 ? d->width : 64;
