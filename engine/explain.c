@@ -270,7 +270,9 @@ static int importance(amlp_ex *c)
         x->n_imp++;
         if (!e->used)
             continue;
-        c->what = e->column;
+        char what[200];
+        snprintf(what, sizeof what, "permutation importance: %s", e->column);
+        c->what = what;
         amlp_col *col = &c->E->cols[i];
         for (size_t r = 0; rc == 0 && r < R; r++) {
             for (size_t k = 0; k < n; k++)
@@ -303,7 +305,9 @@ static int importance(amlp_ex *c)
             var += (drops[r] - mean) * (drops[r] - mean);
         e->mean = mean;
         e->std = R > 1 ? sqrt(var / (double)(R - 1)) : 0;
+        c->what = NULL;
     }
+    c->what = NULL;
     amlp_free(pred);
     amlp_free(perm);
     amlp_free(drops);

@@ -175,7 +175,8 @@ int amlp_ex_shap_summary(amlp_ex *c)
                                "and this model has none (%s); the permutation importance "
                                "covers it.", others);
     size_t n = c->n, K = x->width, G = c->n_in + 1, stride = G + 1;
-    double *phi = amlp_malloc((n * K * stride + 1) * sizeof *phi);
+    size_t want = c->shap_rows < n ? c->shap_rows : n, done = 0;
+    double *phi = amlp_malloc((want * K * stride + 1) * sizeof *phi);
     x->shap = amlp_calloc(G, sizeof *x->shap);
     x->shap_per_class = amlp_calloc(G * K, sizeof *x->shap_per_class);
     double *mean = amlp_calloc(G, sizeof *mean);
@@ -186,7 +187,6 @@ int amlp_ex_shap_summary(amlp_ex *c)
     c->what = "SHAP values";
     /* the rows in a seeded random order, so a summary cut short by time
      * (or by shap_rows) is a random subset */
-    size_t want = c->shap_rows < n ? c->shap_rows : n, done = 0;
     size_t *order = amlp_ex_shuffled(c, n, 0x5ba9);
     if (!order && rc == 0)
         rc = aml_error_set(c->err, AML_ENOMEM, 0, 0, "explain", "out of memory");
