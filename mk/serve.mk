@@ -71,3 +71,6 @@ bench-serve: $(SERVE_BIN) $(SERVE_MODEL_TOOL)
 	$(PYTHON) tests/bench/serve --serve $(abspath $(SERVE_BIN)) \
 	  --trainer $(abspath $(SERVE_MODEL_TOOL))
 bench: bench-serve
+
+# libmg's %deploy needs libsrv: the magics' unit suites link it too.
+$(filter $(O)/tests/test_mg_%,$(UNIT_BINS)): $(LIBSRV)
