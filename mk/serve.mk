@@ -52,12 +52,12 @@ uninstall-serve:
 	rm -f $(BINDIR)/automl-serve
 
 # ---- fuzzing the body parser (the data subsystem's sources, as fuzz-csv) ----
-$(FUZZ_DIR)/fuzz_rest_body: tests/fuzz/fuzz_rest_body.c serve/srv_body.c serve/srv.h \
+$(FUZZ_DIR)/fuzz_rest_body: tests/fuzz/fuzz_rest_body.c serve/srv_body.c serve/srv_auth.c serve/srv.h \
     $(DATA_ENGINE_SRC) $(wildcard engine/*.h engine/include/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -Iengine/include -Iengine -Iserve \
-	  tests/fuzz/fuzz_rest_body.c serve/srv_body.c $(DATA_ENGINE_SRC) \
+	  tests/fuzz/fuzz_rest_body.c serve/srv_body.c serve/srv_auth.c $(DATA_ENGINE_SRC) \
 	  $(shell pkg-config --cflags --libs jansson) -lz -lm -pthread -o $@
 
 fuzz-rest: $(FUZZ_DIR)/fuzz_rest_body

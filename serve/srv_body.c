@@ -68,23 +68,6 @@ int srv_schema_new(const char *const *names, const aml_type *types, size_t n,
     return 0;
 }
 
-int srv_schema_from_model(const aml_model *model, srv_schema **out)
-{
-    size_t n = aml_model_n_inputs(model);
-    const char **names = calloc(n ? n : 1, sizeof *names);
-    aml_type *types = calloc(n ? n : 1, sizeof *types);
-    int rc = names && types ? 0 : AML_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        names[i] = aml_model_input_name(model, i);
-        types[i] = aml_model_input_type(model, i);
-    }
-    if (rc == 0)
-        rc = srv_schema_new(names, types, n, aml_model_target(model), out);
-    free(names);
-    free(types);
-    return rc;
-}
-
 size_t srv_schema_size(const srv_schema *s) { return s->n; }
 const char *srv_schema_name(const srv_schema *s, size_t i) { return i < s->n ? s->names[i] : NULL; }
 aml_type srv_schema_type(const srv_schema *s, size_t i)
@@ -110,6 +93,9 @@ __attribute__((format(printf, 6, 7))) static int fail(srv_error *err, int code, 
     va_start(ap, fmt);
     vsnprintf(err->text, sizeof err->text, fmt, ap);
     va_end(ap);
+    for (char *p = err->text; *p; p++)   /* one line, whatever the input held */
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
     return code;
 }
 
@@ -176,17 +162,21 @@ static const char *json_kind(const json_t *v)
     return "a value";
 }
 
-/* Cuts `s` for an error message (at most 40 bytes, on a UTF-8 boundary). */
+/* `s` for a one-line error message: at most 40 bytes (cut on a UTF-8
+ * boundary, "..." added), control characters shown as '?'. */
 static void excerpt(const char *s, char *buf, size_t cap)
 {
     size_t n = strlen(s), max = cap - 4 < 40 ? cap - 4 : 40;
-    if (n <= max) {
-        snprintf(buf, cap, "%s", s);
-        return;
-    }
-    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-        max--;
-    snprintf(buf, cap, "%.*s...", (int)max, s);
+    bool cut = n > max;
+    if (cut)
+        while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+            max--;
+    else
+        max = n;
+    snprintf(buf, cap, "%.*s%s", (int)max, s, cut ? "..." : "");
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
 }
 
 /* ---- the parser ---- */

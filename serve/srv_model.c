@@ -22,6 +22,23 @@ struct srv_model {
     pthread_mutex_t lock;   /* serialises aml_model_predict */
 };
 
+int srv_schema_from_model(const aml_model *model, srv_schema **out)
+{
+    size_t n = aml_model_n_inputs(model);
+    const char **names = calloc(n ? n : 1, sizeof *names);
+    aml_type *types = calloc(n ? n : 1, sizeof *types);
+    int rc = names && types ? 0 : AML_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        names[i] = aml_model_input_name(model, i);
+        types[i] = aml_model_input_type(model, i);
+    }
+    if (rc == 0)
+        rc = srv_schema_new(names, types, n, aml_model_target(model), out);
+    free(names);
+    free(types);
+    return rc;
+}
+
 static int wrap(aml_model *copy, const char *metrics_json, srv_model **out, aml_error *err)
 {
     srv_model *m = calloc(1, sizeof *m);
