@@ -15,6 +15,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,11 +467,17 @@ int srv_server_start(const srv_options *opts, srv_server **out, aml_error *err)
              s->host, s->port);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
                      (family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    /* the server's threads take none of the process's signals (SIGINT is
+     * the kernel's interrupt): they inherit a mask that blocks them */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_THREAD_POOL_SIZE, o.threads, MHD_OPTION_CONNECTION_LIMIT,
         o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, o.timeout_seconds,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!s->daemon) {
         close(fd);
         srv_server_free(s);
