@@ -204,6 +204,10 @@ int main(int argc, char **argv)
     printf("  health:  GET  %s/healthz\n", srv_server_url(server));
     printf("  token:   %s\n", token && *token ? "required (Authorization: Bearer ...)" : "none");
     printf("Ctrl-C or SIGTERM stops it.\n");
+    if (!(token && *token) && strcmp(o.host, "127.0.0.1") != 0 && strcmp(o.host, "localhost") != 0 &&
+        strcmp(o.host, "::1") != 0)
+        fprintf(stderr, "automl-serve: warning: no token and --host %s: anyone who can reach "
+                        "this machine can call the model (set --token)\n", o.host);
     fflush(stdout);
     srv_model_unref(model);   /* the server holds its own reference */
     int sig = 0;

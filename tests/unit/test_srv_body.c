@@ -113,6 +113,9 @@ static const bad_case bad_cases[] = {
     {"{\"instances\": [{\"job\": {\"a\": 1}}]}", AML_EINVAL, 400, 0, "job",
      "an object is not a categorical"},
     {"{\"instances\": [{\"note\": [1]}]}", AML_EINVAL, 400, 0, "note", "an array is not a text"},
+    /* control characters never break the one-line message */
+    {"{\"instances\": [{\"a\\nb\": 1}]}", AML_EINVAL, 400, 0, "a\nb", "unknown field 'a?b'"},
+    {"{\"instances\": [\"x\ny\"]}", AML_EPARSE, 400, -1, "", "malformed JSON"},
     /* the first bad instance is named, whichever column it is in */
     {"{\"instances\": [{}, {\"income\": \"x\"}, {\"age\": \"y\"}]}", AML_EINVAL, 400, 1, "income",
      "instances[1].income"},
@@ -133,6 +136,7 @@ Test(srv_body, bad_bodies_name_status_instance_and_field)
         cr_expect_str_eq(e.field, c->field, "case %zu: field '%s'", i, e.field);
         cr_expect(strstr(e.text, c->words) != NULL, "case %zu: '%s' lacks '%s'", i, e.text,
                   c->words);
+        cr_expect(strchr(e.text, '\n') == NULL, "case %zu: a newline in '%s'", i, e.text);
     }
     srv_schema_free(s);
 }
