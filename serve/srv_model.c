@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,13 +216,15 @@ int srv_model_describe_json(const srv_model *m, const char *name, char **json)
                                                  aml_model_member_kind(model, i), "params",
                                                  aml_model_member_params(model, i), "weight",
                                                  aml_model_member_weight(model, i)));
+    char usage[400];
+    snprintf(usage, sizeof usage,
+             "POST /v1/models/%.200s:predict {\"instances\": [{column: value, ...}]}", name);
     json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:O, s:o, s:s, s:s}", "name", name,
                             "task", aml_task_name(aml_model_task(model)), "target",
                             aml_model_target(model), "classes", classes, "inputs", inputs,
                             "metric", aml_metric_name(aml_model_metric(model)), "metrics",
                             m->metrics, "members", members, "pipeline",
-                            aml_model_describe(model), "predict",
-                            "POST /v1/models/NAME:predict {\"instances\": [{column: value, ...}]}");
+                            aml_model_describe(model), "predict", usage);
     /* MODEL-INFO: when the engine's aml_model_info() (a JSON text of metrics and
      * training metadata) lands, merge it here:
      *     json_t *info = json_loads(aml_model_info(model), 0, NULL);

@@ -50,6 +50,7 @@ typedef struct request {
     char *body;
     size_t len, cap;
     bool too_big;
+    bool deferred;      /* not a POST: answered once the request is read */
 } request;
 
 srv_options srv_options_default(void)
@@ -310,8 +311,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     srv_server *s = cls;
     request *rq = *state;
-    if (!rq)
+    if (!rq && !is(method, MHD_HTTP_METHOD_POST)) {
+        /* answered on the next call: a response queued on the first call
+         * makes libmicrohttpd close the connection (no keep-alive) */
+        rq = calloc(1, sizeof *rq);
+        if (!rq)
+            return MHD_NO;
+        rq->deferred = true;
+        *state = rq;
+        return MHD_YES;
+    }
+    if (!rq)   /* POST: early answers (404, 401, 405, 413) close the connection */
         return begin(s, c, url, method, state);
+    if (rq->deferred) {
+        if (*upload_size) {
+            *upload_size = 0;   /* a body where none belongs is read and dropped */
+            return MHD_YES;
+        }
+        void *none = NULL;
+        return begin(s, c, url, method, &none);
+    }
     if (*upload_size) {
         size_t add = *upload_size;
         *upload_size = 0;

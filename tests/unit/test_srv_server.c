@@ -287,7 +287,10 @@ Test(srv_server, free_with_open_keepalive_connections, .timeout = 30)
     srv_server *s = start(0, &e);
     int fd = dial(srv_server_port(s));
     char body[256];
+    /* GETs keep the connection open, errors included */
     cr_assert_eq(exchange(fd, "GET", "/healthz", NULL, NULL, body, sizeof body), 200);
+    cr_assert_eq(exchange(fd, "GET", "/v1/models/none", NULL, NULL, body, sizeof body), 404);
+    cr_assert_eq(exchange(fd, "GET", "/v1/models", NULL, NULL, body, sizeof body), 200);
     srv_server_free(s);   /* must not wait for the idle connection's timeout */
     char c;
     cr_assert_leq(read(fd, &c, 1), 0);
