@@ -46,11 +46,9 @@ struct srv_server {
 
 /* One request's state, from its first call to its completion. */
 typedef struct request {
-    srv_model *model;   /* a reference, for POST :predict */
     char *body;
     size_t len, cap;
     bool too_big;
-    bool deferred;      /* not a POST: answered once the request is read */
 } request;
 
 srv_options srv_options_default(void)
@@ -234,10 +232,11 @@ static srv_model *lookup(srv_server *s, struct MHD_Connection *c, const char *na
     return m;
 }
 
-/* First call of a request: route it; answers at once (GETs, errors) or sets
- * up *state for a POST body. */
-static enum MHD_Result begin(srv_server *s, struct MHD_Connection *c, const char *url,
-                             const char *method, void **state)
+/* Answers a request once it has been read in full (`rq` holds its body):
+ * routes it, checks the model and token, predicts.  Answering after the
+ * body keeps the connection alive. */
+static enum MHD_Result answer(srv_server *s, struct MHD_Connection *c, const char *url,
+                              const char *method, const request *rq)
 {
     bool get = is(method, MHD_HTTP_METHOD_GET) || is(method, MHD_HTTP_METHOD_HEAD);
     if (strcmp(url, "/healthz") == 0) {
@@ -250,19 +249,14 @@ static enum MHD_Result begin(srv_server *s, struct MHD_Connection *c, const char
             return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET " PREFIX, NULL, -1, "GET, HEAD");
         return list_models(s, c);
     }
-    if (strncmp(url, PREFIX "/", sizeof PREFIX) != 0) {
-        char text[300];
-        snprintf(text, sizeof text, "no such path '%.200s' (try POST /v1/models/NAME:predict)",
-                 url);
-        return send_error(c, MHD_HTTP_NOT_FOUND, text, NULL, -1, NULL);
-    }
     char name[160];
     const char *rest = url + sizeof PREFIX;
-    size_t n = strlen(rest), sl = strlen(PREDICT_SUFFIX);
+    size_t n = strncmp(url, PREFIX "/", sizeof PREFIX) == 0 ? strlen(rest) : 0;
+    size_t sl = strlen(PREDICT_SUFFIX);
     bool predict = n > sl && strcmp(rest + n - sl, PREDICT_SUFFIX) == 0;
     if (predict)
         n -= sl;
-    if (n >= sizeof name || memchr(rest, '/', n) || (!predict && memchr(rest, ':', n))) {
+    if (n == 0 || n >= sizeof name || memchr(rest, '/', n) || memchr(rest, ':', n)) {
         char text[300];
         snprintf(text, sizeof text, "no such path '%.200s' (try POST /v1/models/NAME:predict)",
                  url);
@@ -279,29 +273,29 @@ static enum MHD_Result begin(srv_server *s, struct MHD_Connection *c, const char
     srv_model *m = lookup(s, c, name, &ret);
     if (!m)
         return ret;
+    char *json = NULL;
     if (!predict) {
-        char *json = NULL;
         srv_model_describe_json(m, name, &json);
         srv_model_unref(m);
         return send_json(c, MHD_HTTP_OK, json, NULL);
     }
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > s->opts.max_body) {
+    if (rq->too_big) {
         srv_model_unref(m);
-        char text[200];
-        snprintf(text, sizeof text, "the body is %.30s bytes, over the limit of %zu bytes: split "
-                 "the batch", cl, s->opts.max_body);
+        char text[160];
+        snprintf(text, sizeof text, "the body is over the limit of %zu bytes: split the batch",
+                 s->opts.max_body);
         return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, text, NULL, -1, NULL);
     }
-    request *rq = calloc(1, sizeof *rq);
-    if (!rq) {
-        srv_model_unref(m);
-        return MHD_NO;
-    }
-    rq->model = m;
-    *state = rq;
-    return MHD_YES;
+    size_t len = 0;
+    srv_error err = {0};
+    int rc = srv_model_predict_json(m, rq->body ? rq->body : "", rq->len, &s->limits, &json,
+                                    &len, &err);
+    srv_model_unref(m);
+    if (rc)
+        return send_error(c, err.status ? (unsigned)err.status : 500,
+                          err.text[0] ? err.text : aml_strerror(rc), err.field, err.instance,
+                          NULL);
+    return send_json(c, MHD_HTTP_OK, json, NULL);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -311,25 +305,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     srv_server *s = cls;
     request *rq = *state;
-    if (!rq && !is(method, MHD_HTTP_METHOD_POST)) {
-        /* answered on the next call: a response queued on the first call
-         * makes libmicrohttpd close the connection (no keep-alive) */
+    if (!rq) {
+        /* first call, headers only: a declared body over the limit is refused
+         * before it is read (which closes the connection); everything else
+         * is answered once the request is in */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > s->opts.max_body) {
+            char text[200];
+            snprintf(text, sizeof text, "the body is %.30s bytes, over the limit of %zu bytes: "
+                     "split the batch", cl, s->opts.max_body);
+            return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, text, NULL, -1, NULL);
+        }
         rq = calloc(1, sizeof *rq);
         if (!rq)
             return MHD_NO;
-        rq->deferred = true;
         *state = rq;
         return MHD_YES;
-    }
-    if (!rq)   /* POST: early answers (404, 401, 405, 413) close the connection */
-        return begin(s, c, url, method, state);
-    if (rq->deferred) {
-        if (*upload_size) {
-            *upload_size = 0;   /* a body where none belongs is read and dropped */
-            return MHD_YES;
-        }
-        void *none = NULL;
-        return begin(s, c, url, method, &none);
     }
     if (*upload_size) {
         size_t add = *upload_size;
@@ -355,22 +347,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rq->len += add;
         return MHD_YES;
     }
-    if (rq->too_big) {
-        char text[160];
-        snprintf(text, sizeof text, "the body is over the limit of %zu bytes: split the batch",
-                 s->opts.max_body);
-        return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, text, NULL, -1, NULL);
-    }
-    char *json = NULL;
-    size_t len = 0;
-    srv_error err = {0};
-    int rc = srv_model_predict_json(rq->model, rq->body ? rq->body : "", rq->len, &s->limits,
-                                    &json, &len, &err);
-    if (rc)
-        return send_error(c, err.status ? (unsigned)err.status : 500,
-                          err.text[0] ? err.text : aml_strerror(rc), err.field, err.instance,
-                          NULL);
-    return send_json(c, MHD_HTTP_OK, json, NULL);
+    return answer(s, c, url, method, rq);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **state,
@@ -382,7 +359,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
     request *rq = *state;
     if (!rq)
         return;
-    srv_model_unref(rq->model);
     free(rq->body);
     free(rq);
     *state = NULL;
