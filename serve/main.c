@@ -98,6 +98,15 @@ static bool parse_size(const char *s, unsigned long long max, unsigned long long
 
 int main(int argc, char **argv)
 {
+    /* first of all: every thread started later (the server's, and the
+     * engine's: OpenMP in XGBoost while a model loads) inherits a mask that
+     * blocks the stop signals; this thread waits for them with sigwait */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
     const char *path = NULL, *name_arg = NULL, *token = getenv("AUTOML_SERVE_TOKEN");
     srv_options o = srv_options_default();
     for (int i = 1; i < argc; i++) {
@@ -178,14 +187,6 @@ int main(int argc, char **argv)
                 err.text[0] ? err.text : aml_strerror(rc));
         return 1;
     }
-    /* the server's threads inherit a mask that blocks the stop signals;
-     * this thread waits for them */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
     srv_server *server = NULL;
     rc = srv_server_start(&o, &server, &err);
     if (rc == 0)

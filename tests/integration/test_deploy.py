@@ -20,6 +20,7 @@ import pytest
 from harness import REPO, SLOW, BUILD, of_type, stream_text
 
 DATA = REPO / "tests" / "data" / "sklearn"
+# Training budgets are tiny; the sanitizer build is ~3x slower (SLOW), so they scale.
 SERVE_BIN = REPO / "build" / BUILD / "automl-serve"
 MODEL_TOOL = REPO / "build" / BUILD / "bench" / "serve_model"
 
@@ -89,7 +90,7 @@ def refused(url):
 def bank(kernel):
     reply, _ = kernel.execute("%import bank-marketing sample=3000 as bank", timeout=60 * SLOW)
     assert reply["content"]["status"] == "ok", reply["content"]
-    reply, _ = kernel.execute("%train bank target=y budget=5s as m1", timeout=90 * SLOW)
+    reply, _ = kernel.execute(f"%train bank target=y budget={5 * SLOW:g}s as m1", timeout=90 * SLOW)
     assert reply["content"]["status"] == "ok", reply["content"]
     reply, iop = kernel.execute("%deploy m1 port=0")
     assert reply["content"]["status"] == "ok", reply["content"]
@@ -239,7 +240,7 @@ def test_token(kernel, bank):
 
 def test_regression_and_own_copy(kernel, bank):
     kernel.execute(f"%import {DATA / 'diabetes.csv'} as diabetes target=progression")
-    reply, _ = kernel.execute("%train diabetes budget=3s as r1", timeout=60 * SLOW)
+    reply, _ = kernel.execute(f"%train diabetes budget={3 * SLOW:g}s as r1", timeout=60 * SLOW)
     assert reply["content"]["status"] == "ok", reply["content"]
     reply, iop = kernel.execute("%deploy r1 port=0")
     assert reply["content"]["status"] == "ok", reply["content"]
@@ -250,7 +251,7 @@ def test_regression_and_own_copy(kernel, bank):
     (p,) = out["predictions"]
     assert set(p) == {"value"} and isinstance(p["value"], float) and 0 < p["value"] < 400
     # retraining r1 replaces the session's model; the deployment keeps its own copy
-    reply, _ = kernel.execute("%train diabetes budget=2s as r1 models=linear", timeout=60 * SLOW)
+    reply, _ = kernel.execute(f"%train diabetes budget={2 * SLOW:g}s as r1 models=linear", timeout=60 * SLOW)
     assert reply["content"]["status"] == "ok"
     status, out2, _ = call(doc["predict"], doc["example"])
     assert status == 200 and out2 == out
@@ -296,7 +297,7 @@ def test_undeploy_then_refused(kernel, bank):
 def test_shutdown_stops_servers(fresh_kernel):
     k = fresh_kernel
     k.execute(f"%import {DATA / 'diabetes.csv'} as d target=progression")
-    reply, _ = k.execute("%train d budget=2s models=linear", timeout=60 * SLOW)
+    reply, _ = k.execute(f"%train d budget={2 * SLOW:g}s models=linear", timeout=60 * SLOW)
     assert reply["content"]["status"] == "ok", reply["content"]
     reply, iop = k.execute("%deploy port=0")
     assert reply["content"]["status"] == "ok", reply["content"]
@@ -312,7 +313,7 @@ def test_shutdown_stops_servers(fresh_kernel):
 @pytest.fixture(scope="module")
 def wine_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("serve") / "wine.aml"
-    out = subprocess.run([str(MODEL_TOOL), str(DATA / "wine.csv"), "cultivar", str(path), "3"],
+    out = subprocess.run([str(MODEL_TOOL), str(DATA / "wine.csv"), "cultivar", str(path), str(3 * SLOW)],
                          capture_output=True, text=True, timeout=60 * SLOW)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["task"] == "multiclass"
