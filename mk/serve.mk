@@ -8,7 +8,8 @@
 #   make install                also installs automl-serve beside automl-kernel
 #   make fuzz-rest [FUZZ_SECONDS=600]   libFuzzer + ASan/UBSan on srv_parse_body
 #   make bench-serve            single-row latency p50/p99 over a keep-alive
-#                               connection and batch rows/s (tests/bench/serve)
+#                               connection and batch rows/s (tests/bench/serve),
+#                               beside a Python http.server + xgboost peer
 #
 # Layers: serve/ depends on the engine only; magics (%deploy) depend on it.
 
@@ -67,7 +68,11 @@ fuzz-rest: $(FUZZ_DIR)/fuzz_rest_body
 	  -dict=tests/fuzz/fuzz_rest_body.dict $(FUZZ_DIR)/corpus-rest tests/fuzz/corpus/rest
 
 # ---- benchmark: automl-serve on a bank-marketing model ----
+# The peer (tests/bench/serve_peer.py: Python's http.server + xgboost) needs these;
+# installed by bench-serve itself, never by `make deps`.
+SERVE_BENCH_PACKAGES := python3-pandas python3-xgboost python3-numpy
 bench-serve: $(SERVE_BIN) $(SERVE_MODEL_TOOL)
+	@sh tools/deps.sh $(SERVE_BENCH_PACKAGES)
 	$(PYTHON) tests/bench/serve --serve $(abspath $(SERVE_BIN)) \
 	  --trainer $(abspath $(SERVE_MODEL_TOOL))
 bench: bench-serve
