@@ -172,6 +172,10 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
                                   const char *field, long instance, const char *allow)
 {
     json_t *doc = json_pack("{s:s}", "error", text);
+    if (!doc)   /* the text quotes a URL or field that is not UTF-8 */
+        doc = json_pack("{s:s}", "error", status == MHD_HTTP_NOT_FOUND
+                                              ? "no such path or model (the URL is not UTF-8)"
+                                              : "bad request (a name that is not UTF-8)");
     if (doc && field && *field)
         json_object_set_new(doc, "field", json_string(field));
     if (doc && instance >= 0)

@@ -200,6 +200,9 @@ Test(srv_server, routes_statuses_and_own_copy, .timeout = 60)
     cr_assert_eq(request(port, "GET", "/v1/models/zz", NULL, NULL, body, sizeof body), 404);
     cr_assert_eq(request(port, "GET", "/v1/models/a/b", NULL, NULL, body, sizeof body), 404);
     cr_assert_eq(request(port, "GET", "/", NULL, NULL, body, sizeof body), 404);
+    cr_assert_eq(request(port, "GET", "/v1/models/%ff", NULL, NULL, body, sizeof body), 404,
+                 "a URL that is not UTF-8 still gets a JSON 404");
+    cr_assert(strstr(body, "not UTF-8"), "%s", body);
     cr_assert_eq(request(port, "GET", "/v1/models", NULL, NULL, body, sizeof body), 200);
     cr_assert_str_eq(body, "{\"models\":[\"m\"]}");
     cr_assert_eq(srv_server_undeploy(s, "m"), 0);
