@@ -9,6 +9,7 @@
 #include "mg.h"
 #include "srv.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,11 +179,15 @@ static json_t *metrics_of(const mg_trained *t)
 {
     if (!t->run)
         return json_pack("{s:s}", "source", t->source ? t->source : "");
-    return json_pack("{s:s, s:f, s:f, s:I, s:s}", "metric",
-                     aml_metric_name(aml_run_metric(t->run)), "validation",
-                     aml_run_validation_score(t->run), "test", aml_run_test_score(t->run),
-                     "trials", (json_int_t)aml_run_trials_done(t->run), "dataset",
-                     t->dataset ? t->dataset : "");
+    json_t *o = json_pack("{s:s, s:I, s:s}", "metric", aml_metric_name(aml_run_metric(t->run)),
+                          "trials", (json_int_t)aml_run_trials_done(t->run), "dataset",
+                          t->dataset ? t->dataset : "");
+    double val = aml_run_validation_score(t->run), test = aml_run_test_score(t->run);
+    if (o && isfinite(val))   /* NaN (no test split) is left out: JSON has no NaN */
+        json_object_set_new(o, "validation", json_real(val));
+    if (o && isfinite(test))
+        json_object_set_new(o, "test", json_real(test));
+    return o;
 }
 
 static server_slot *find_slot(const char *host, int port)
