@@ -15,7 +15,11 @@
  * Errors are JSON too: {"error": "...", "field": F, "instance": I} (field and
  * instance when they apply); unknown path or model 404, wrong method 405
  * (with Allow), bad body 400, body over the limit 413, missing or wrong
- * bearer token 401.
+ * bearer token 401.  A body over the limit is never buffered: announced
+ * with "Expect: 100-continue" or far over the limit it is refused on its
+ * Content-Length; otherwise it is read and dropped and then answered 413
+ * (clients that send before reading see the 413, not a broken pipe).
+ * Connections are kept alive across requests, errors included.
  *
  * Common rules: functions return 0 or a negative AML_E* code and fill the
  * caller's error record (may be NULL).  The library never prints.

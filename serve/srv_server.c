@@ -25,6 +25,10 @@
 
 #define PREFIX "/v1/models"
 #define PREDICT_SUFFIX ":predict"
+/* A body over the limit is read and dropped up to this many times the limit
+ * (to answer 413 to clients that send before they read); beyond, the
+ * connection is closed. */
+#define DRAIN_FACTOR 8
 
 typedef struct entry {
     char *name;
@@ -48,6 +52,7 @@ struct srv_server {
 typedef struct request {
     char *body;
     size_t len, cap;
+    size_t seen;        /* body bytes received, kept or not */
     bool too_big;
 } request;
 
@@ -236,6 +241,14 @@ static srv_model *lookup(srv_server *s, struct MHD_Connection *c, const char *na
     return m;
 }
 
+static enum MHD_Result too_large(srv_server *s, struct MHD_Connection *c)
+{
+    char text[160];
+    snprintf(text, sizeof text, "the body is over the limit of %zu bytes: split the batch",
+             s->opts.max_body);
+    return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, text, NULL, -1, NULL);
+}
+
 /* Answers a request once it has been read in full (`rq` holds its body):
  * routes it, checks the model and token, predicts.  Answering after the
  * body keeps the connection alive. */
@@ -285,10 +298,7 @@ static enum MHD_Result answer(srv_server *s, struct MHD_Connection *c, const cha
     }
     if (rq->too_big) {
         srv_model_unref(m);
-        char text[160];
-        snprintf(text, sizeof text, "the body is over the limit of %zu bytes: split the batch",
-                 s->opts.max_body);
-        return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, text, NULL, -1, NULL);
+        return too_large(s, c);
     }
     size_t len = 0;
     srv_error err = {0};
@@ -310,32 +320,38 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     srv_server *s = cls;
     request *rq = *state;
     if (!rq) {
-        /* first call, headers only: a declared body over the limit is refused
-         * before it is read (which closes the connection); everything else
-         * is answered once the request is in */
+        /* first call, headers only.  A declared body over the limit is never
+         * buffered: a client that waits for "100 Continue", or one that
+         * announces more than DRAIN_FACTOR times the limit, gets its 413 now
+         * (libmicrohttpd then closes the connection); any other is answered
+         * as soon as its body has been read and dropped, so that clients
+         * which send the body before reading (most HTTP libraries) see the
+         * 413 instead of a broken pipe. */
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > s->opts.max_body) {
-            char text[200];
-            snprintf(text, sizeof text, "the body is %.30s bytes, over the limit of %zu bytes: "
-                     "split the batch", cl, s->opts.max_body);
-            return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, text, NULL, -1, NULL);
-        }
+        unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+        bool over = declared > s->opts.max_body;
+        if (over && (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT) ||
+                     declared / DRAIN_FACTOR > s->opts.max_body))
+            return too_large(s, c);
         rq = calloc(1, sizeof *rq);
         if (!rq)
             return MHD_NO;
+        rq->too_big = over;
         *state = rq;
         return MHD_YES;
     }
     if (*upload_size) {
         size_t add = *upload_size;
         *upload_size = 0;
+        rq->seen += add;
         if (rq->too_big || rq->len + add > s->opts.max_body) {
-            rq->too_big = true;   /* the rest is read and dropped; 413 at the end */
+            /* the rest is read and dropped (413 at the end), up to a point */
+            rq->too_big = true;
             free(rq->body);
             rq->body = NULL;
             rq->len = rq->cap = 0;
-            return MHD_YES;
+            return rq->seen / DRAIN_FACTOR > s->opts.max_body ? MHD_NO : MHD_YES;
         }
         if (rq->len + add + 1 > rq->cap) {
             size_t cap = rq->cap ? rq->cap : 4096;

@@ -172,11 +172,19 @@ def test_bad_bodies_are_400(bank, body, words):
 def test_oversize_body_is_413(bank):
     port = bank["doc"]["port"]
     path = "/v1/models/m1:predict"
-    # rejected on Content-Length, before any of the body is read
-    out = raw_exchange(port, f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: "
-                             f"application/json\r\nContent-Length: 2000000\r\n\r\n".encode())
+    head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    # refused on Content-Length, before any of the body is sent: a client that waits
+    # for "100 Continue", or a body announced far over the limit
+    out = raw_exchange(port, (head + "Content-Length: 2000000\r\nExpect: 100-continue\r\n\r\n")
+                       .encode())
     assert out.startswith(b"HTTP/1.1 413"), out[:200]
-    assert b"over the limit" in out
+    assert b"over the limit" in out and b"100 Continue" not in out
+    out = raw_exchange(port, (head + "Content-Length: 100000000\r\n\r\n").encode())
+    assert out.startswith(b"HTTP/1.1 413"), out[:200]
+    # a client that sends the whole body before reading (urllib) gets the 413 too:
+    # the body is read and dropped, never kept
+    status, doc, _ = call(bank["predict"], raw=b" " * 2_000_000, method="POST")
+    assert status == 413 and "over the limit of 1048576 bytes" in doc["error"]
     # chunked (no Content-Length): counted while it streams in
     chunk = b"x" * 65536
     body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20)) + b"0\r\n\r\n"
