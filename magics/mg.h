@@ -310,6 +310,9 @@ json_t *mg_complete(mg_session *s, const char *code, long cursor_pos);
 /* ---- deployments (mg_deploy.c) ---- */
 /* Stops every REST server %deploy started (called when the session ends). */
 void mg_deploy_stop_all(void);
+/* The base URL (http://host:port) of the most recent deployment's server, or
+ * NULL when nothing is deployed (for %http paths). */
+const char *mg_deploy_url(void);
 
 /* ---- the interpreter (mg_interp.c) ---- */
 /* Fills `interp` with the magics interpreter over `session` (borrowed). */

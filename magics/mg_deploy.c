@@ -73,6 +73,11 @@ static bool remove_deployment(size_t i)
     return release_slot(d.slot);
 }
 
+const char *mg_deploy_url(void)
+{
+    return n_deps ? srv_server_url(deps[n_deps - 1].slot->server) : NULL;
+}
+
 void mg_deploy_stop_all(void)
 {
     while (n_deps)
@@ -268,7 +273,10 @@ static void show(mg_ctx *ctx, const mg_trained *t, const aml_model *m, const ser
                 schema, url, t->name);
     mg_buf_add(&text, "Try it:\n");
     mg_buf_add(&text, curl.data);
-    mg_buf_addf(&text, "\n%s\n", note);
+    mg_buf_addf(&text, "\nOr from this notebook (a path alone goes to this server):\n"
+                "%%%%http POST /v1/models/%s:predict%s%s\n%s\n", t->name, token ? " token=" : "",
+                token ? token : "", body_text ? body_text : "{}");
+    mg_buf_addf(&text, "%s\n", note);
     mg_buf_add(&html, "<div class=\"automl-deploy\"><p>Serving model <b>");
     mg_buf_add_html(&html, t->name);
     mg_buf_add(&html, "</b> at <code>");
@@ -277,6 +285,16 @@ static void show(mg_ctx *ctx, const mg_trained *t, const aml_model *m, const ser
     mg_buf_add_html(&html, schema);
     mg_buf_add(&html, "</code></p><pre>");
     mg_buf_add_html(&html, curl.data);
+    mg_buf_add(&html, "</pre><p>Or from this notebook:</p><pre>");
+    mg_buf_addf(&html, "%%%%http POST /v1/models/");
+    mg_buf_add_html(&html, t->name);
+    mg_buf_add(&html, ":predict");
+    if (token) {
+        mg_buf_add(&html, " token=");
+        mg_buf_add_html(&html, token);
+    }
+    mg_buf_add(&html, "\n");
+    mg_buf_add_html(&html, body_text ? body_text : "{}");
     mg_buf_add(&html, "</pre><p>");
     mg_buf_add_html(&html, note);
     mg_buf_add(&html, "</p></div>");

@@ -40,12 +40,12 @@ typedef struct url {
 static int parse_url(const char *s, url *u, char *why, size_t len)
 {
     if (strncasecmp(s, "https://", 8) == 0) {
-        snprintf(why, len, "%s: https is not supported — %%http talks to local services over "
+        snprintf(why, len, "%.200s: https is not supported — %%http talks to local services over "
                  "http://", s);
         return -1;
     }
     if (strncasecmp(s, "http://", 7) != 0) {
-        snprintf(why, len, "%s: give a URL starting with http://, e.g. "
+        snprintf(why, len, "%.200s: give a URL starting with http://, e.g. "
                  "http://127.0.0.1:8080/healthz", s);
         return -1;
     }
@@ -53,7 +53,7 @@ static int parse_url(const char *s, url *u, char *why, size_t len)
     const char *colon = memchr(h, ':', (size_t)(end - h));
     const char *hend = colon ? colon : end;
     if (hend == h || (size_t)(hend - h) >= sizeof u->host) {
-        snprintf(why, len, "%s: no host in the URL", s);
+        snprintf(why, len, "%.200s: no host in the URL", s);
         return -1;
     }
     memcpy(u->host, h, (size_t)(hend - h));
@@ -61,7 +61,7 @@ static int parse_url(const char *s, url *u, char *why, size_t len)
     if (colon) {
         size_t pl = (size_t)(end - colon - 1);
         if (pl == 0 || pl >= sizeof u->port || strspn(colon + 1, "0123456789") < pl) {
-            snprintf(why, len, "%s: the port must be a number", s);
+            snprintf(why, len, "%.200s: the port must be a number", s);
             return -1;
         }
         memcpy(u->port, colon + 1, pl);
@@ -185,8 +185,17 @@ static int run_http(mg_ctx *ctx, const mg_call *call)
         return mg_fail(ctx, "UsageError", "%%http %s: the method is one of GET, POST, PUT, "
                        "DELETE, HEAD, PATCH", method);
     method = methods[mi];
-    char why[512];
+    char why[512], full[2600];
     url u;
+    if (target[0] == '/') {   /* a path alone: the server %deploy started */
+        const char *base = mg_deploy_url();
+        if (!base)
+            return mg_fail(ctx, "UsageError", "%%http %s: a path alone goes to the server "
+                           "%%deploy started, and nothing is deployed — give a full URL",
+                           target);
+        snprintf(full, sizeof full, "%s%s", base, target);
+        target = full;
+    }
     if (parse_url(target, &u, why, sizeof why))
         return mg_fail(ctx, "UsageError", "%s", why);
     double timeout = mg_opt(call, "timeout") ? mg_parse_duration(mg_opt(call, "timeout")) : 10;
@@ -300,15 +309,16 @@ static int run_http(mg_ctx *ctx, const mg_call *call)
 
 const mg_magic mg_magic_http = {
     .name = "http",
-    .synopsis = "%http [METHOD] URL [token=] [timeout=10s]   or   %%http [METHOD] URL + body",
+    .synopsis = "%http [METHOD] URL|/PATH [token=] [timeout=10s]   or   %%http [METHOD] URL|/PATH + body",
     .summary = "Send an HTTP request (e.g. to a %deploy'ed model) and show the answer.",
     .help = "Sends one request to an http:// URL and shows the status, the time it took and "
             "the answer (JSON pretty-printed). In the cell form, the rest of the cell is the "
             "request body (sent as JSON when it parses as JSON); the method is POST when a "
-            "body is given, else GET. An HTTP error status is shown, not raised.\n\n"
+            "body is given, else GET. An HTTP error status is shown, not raised. A path alone "
+            "(/v1/models/NAME:predict) goes to the server %deploy started last.\n\n"
             "Examples:\n"
             "  %http GET http://127.0.0.1:8080/healthz\n"
-            "  %%http POST http://127.0.0.1:8080/v1/models/calls:predict\n"
+            "  %%http POST /v1/models/calls:predict\n"
             "  {\"instances\": [{\"age\": 41, \"job\": \"technician\"}]}",
     .options = http_options,
     .min_args = 1,

@@ -133,6 +133,21 @@ def test_predict_example_row_and_batch(bank):
     assert status == 200 and doc2["predictions"][0] == p
 
 
+def test_http_magic_queries_the_deployment(kernel, bank):
+    """The notebook calls its own deployment as an application would: %%http with a path."""
+    assert "%%http POST /v1/models/m1:predict" in bank["text"]
+    body = json.dumps(bank["doc"]["example"])
+    reply, iop = kernel.execute(f"%%http POST /v1/models/m1:predict\n{body}")
+    assert reply["content"]["status"] == "ok", reply["content"]
+    (shown,) = [m["content"]["data"] for m in of_type(iop, "display_data")]
+    assert shown["text/plain"].startswith("HTTP 200 OK")
+    (p,) = shown["application/json"]["predictions"]
+    assert p["label"] in ("no", "yes")
+    reply, iop = kernel.execute("%http GET /healthz")
+    assert of_type(iop, "display_data")[0]["content"]["data"]["application/json"] == \
+        {"status": "ok"}
+
+
 def test_unknown_field_is_400_naming_it(bank):
     row = bank["doc"]["example"]["instances"][0]
     status, doc, _ = call(bank["predict"], {"instances": [row, {**row, "agee": 40}]})

@@ -91,6 +91,7 @@ def test_error_status_is_shown_not_raised(kernel, server):
     ("%http http://127.0.0.1:notaport/", "the port must be a number"),
     ("%http http://127.0.0.1:1/", "Connection refused"),
     ("%%echo hi", "%%echo is not a cell magic"),
+    ("%http /healthz", "nothing is deployed"),
 ])
 def test_errors(kernel, cell, words):
     reply, iop = kernel.execute(cell)
