@@ -287,6 +287,8 @@ static int add_curve(aml_run *r, double t, double s)
 
 /* Refits a configuration on all training rows (a tenth kept aside for early
  * stopping where the kind does it) into model m.  Returns 0 or a code. */
+static void features_text(unsigned steps, char *text, size_t cap);
+
 static int refit(amlp_ctx *c, aml_model *m, const amlp_config *cfg, double weight,
                  int prep_idx[2], unsigned feat_steps, aml_error *err)
 {
@@ -354,8 +356,9 @@ static int refit(amlp_ctx *c, aml_model *m, const amlp_config *cfg, double weigh
         rc = aml_error_set(err, AML_ECANCELED, 0, 0, "", "refit canceled at the deadline");
     }
     if (rc == 0) {
-        char text[512];
+        char text[768];
         amlp_config_text(cfg, text, sizeof text);
+        features_text(feat_steps, text, sizeof text);
         int idx = amlp_model_add_member(m, cfg->kind, text, weight, (size_t)prep_idx[v], l);
         rc = idx < 0 ? idx : fe ? amlp_model_set_features(m, (size_t)idx, fe) : 0;
         fe = NULL;
