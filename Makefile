@@ -130,9 +130,16 @@ install: all
 	cp share/jupyter/kernels/automl/*.png share/jupyter/kernels/automl/*.js $(O)/spec/automl/ 2>/dev/null || true
 	sed 's|@KERNEL@|$(abspath $(BINDIR))/automl-kernel|' share/jupyter/kernels/automl/kernel.json.in > $(O)/spec/automl/kernel.json
 	$(PYTHON) -m jupyter_client.kernelspecapp install $(SPEC_TARGET) --replace --name automl $(O)/spec/automl
+# The kernelspec this install wrote (by path: `kernelspec remove` takes the first one
+# of that name on the search path, which may be another install's).
+ifdef PREFIX
+SPEC_DIR = $(PREFIX)/share/jupyter/kernels/automl
+else
+SPEC_DIR = $(shell $(PYTHON) -c 'import jupyter_core.paths as p; print(p.jupyter_data_dir())')/kernels/automl
+endif
 uninstall:
 	rm -f $(BINDIR)/automl-kernel
-	-$(PYTHON) -m jupyter_client.kernelspecapp remove -f automl
+	rm -rf $(SPEC_DIR)
 
 # ---- tests ----
 # Sanitizer reports go to files (Criterion counts a leaking test as passed);
@@ -163,7 +170,11 @@ integration: all
 DEMO_NOTEBOOKS := notebooks/00-hello.ipynb notebooks/gallery.ipynb notebooks/01-bank-marketing.ipynb
 demo: deps
 	$(MAKE) install
-	@for nb in $(DEMO_NOTEBOOKS); do $(PYTHON) tools/run_notebook.py $$nb $(O)/demo || exit 1; done
+	@for nb in $(DEMO_NOTEBOOKS); do $(PYTHON) tools/run_notebook.py $$nb $(O)/demo >$(O)/demo.log 2>&1 \
+	  || { cat $(O)/demo.log; exit 1; }; echo "  ran $$nb"; done
+	@echo
+	@echo "The report:  $(abspath $(O)/demo/01-bank-marketing.html)"
+	@echo "Open Jupyter with the kernel:  jupyter notebook notebooks/01-bank-marketing.ipynb"
 
 # ---- benchmarks (never in CI) ----
 bench: deps all
