@@ -81,10 +81,14 @@ static int run_help(mg_ctx *ctx, const mg_call *call)
     mg_buf_add(&h, "<div class=\"automl-help\"><p>AutoML Kernel magics — type "
                    "<code>%name?</code> or <code>%help name</code> for details.</p><table>"
                    "<thead><tr><th>magic</th><th>does</th></tr></thead><tbody>");
+    int width = 0;
+    for (size_t i = 0; mg_magics[i]; i++)
+        if ((int)strlen(mg_magics[i]->name) > width)
+            width = (int)strlen(mg_magics[i]->name);
     for (size_t i = 0; mg_magics[i]; i++) {
         const mg_magic *m = mg_magics[i];
         /* text: the name and the summary (synopses are too long to align) */
-        mg_buf_addf(&t, "  %%%-10s %s\n", m->name, m->summary);
+        mg_buf_addf(&t, "  %%%-*s  %s\n", width, m->name, m->summary);
         mg_buf_add(&h, "<tr><td><code>");
         mg_buf_add_html(&h, m->synopsis);
         mg_buf_add(&h, "</code></td><td>");
