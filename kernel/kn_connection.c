@@ -1,6 +1,8 @@
 /* kn_connection.c — reads the Jupyter connection file (ports, transport, key). */
 #include "kn_internal.h"
 
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,10 +113,16 @@ int kn_connection_load(const char *path, kn_connection *out, char *why, size_t w
         if (got < 4096)
             break;
     }
+    struct stat st;
+    unsigned mode = fstat(fileno(f), &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0;
     fclose(f);
     buf[len] = 0;
     int rc = kn_connection_parse(buf, out, why, why_len);
     free(buf);
+    if (rc == 0) {
+        out->file_mode = mode;
+        out->exposed = out->key_len > 0 && (mode & (S_IRWXG | S_IRWXO)) != 0;
+    }
     return rc;
 }
 

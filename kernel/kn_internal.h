@@ -18,12 +18,15 @@ typedef struct kn_connection {
     unsigned char *key;         /* raw bytes of the "key" string; owned */
     size_t key_len;
     char signature_scheme[32];
+    unsigned file_mode;         /* permission bits of the file read (kn_connection_load) */
+    bool exposed;               /* the file holds a key and others may read or write it */
 } kn_connection;
 
 /* Parses connection-file JSON text.  Returns 0, or -1 with a one-line reason
  * in `why`.  On success `out` owns its key (kn_connection_clear frees it). */
 int kn_connection_parse(const char *text, kn_connection *out, char *why, size_t why_len);
-/* Reads and parses the file at `path`; like kn_connection_parse. */
+/* Reads and parses the file at `path`; like kn_connection_parse.  Also
+ * records the file's permissions (`exposed`: a key others can read). */
 int kn_connection_load(const char *path, kn_connection *out, char *why, size_t why_len);
 void kn_connection_clear(kn_connection *c);
 /* Writes the ZeroMQ endpoint of `port` ("tcp://ip:port" or "ipc://ip-port"). */

@@ -302,6 +302,10 @@ int kn_run(const kn_options *opts, kn_interpreter *interp)
         kn_log("%s", why);
         goto out;
     }
+    if (srv->conn.exposed)
+        kn_log("warning: other users may read the connection file %s (mode %04o), and with it "
+               "the key that lets anyone run code in this kernel: chmod 600 it",
+               opts->connection_file, srv->conn.file_mode);
     srv->signer = kn_signer_new(srv->conn.key, srv->conn.key_len);
     srv->comms = json_object();
     kn_uuid4(srv->session);

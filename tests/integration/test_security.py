@@ -127,3 +127,22 @@ def test_empty_key_means_unsigned(raw_kernel_factory):
     assert not k.bad_signatures
     reply, iopub = k.execute("%echo unsigned")
     assert harness.stream_text(iopub) == "unsigned\n"
+
+
+def test_key_is_never_logged(jupyter_dirs):
+    """With every log line on (AUTOML_KERNEL_DEBUG), forged and good traffic alike, the
+    key never reaches stderr."""
+    env = dict(os.environ, AUTOML_KERNEL_DEBUG="1")
+    k = harness.RawKernel(env=env)
+    try:
+        k.wait_ready()
+        for name, frames in bad_messages(k):
+            k.send_frames("shell", frames)
+        reply, _ = k.execute("%echo hello")
+        assert reply["content"]["status"] == "ok"
+        k.collect(QUIET)
+        log = k.stderr()
+        assert "dropped a message" in log, log[-2000:]
+        assert k.key.decode() not in log
+    finally:
+        k.close()

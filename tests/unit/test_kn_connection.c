@@ -3,6 +3,8 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "kn_internal.h"
 
@@ -71,4 +73,30 @@ Test(connection, load_reports_missing_file)
     char why[256] = "";
     cr_assert_eq(kn_connection_load("/nonexistent/kernel.json", &c, why, sizeof why), -1);
     cr_assert(strstr(why, "/nonexistent/kernel.json") != NULL);
+}
+
+Test(connection, a_file_others_can_read_is_exposed)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/aml-conn-%d.json", (int)getpid());
+    const char *text = "{\"transport\": \"tcp\", \"ip\": \"127.0.0.1\", \"shell_port\": 1, "
+                       "\"iopub_port\": 2, \"stdin_port\": 3, \"control_port\": 4, "
+                       "\"hb_port\": 5, \"key\": \"secret\", \"signature_scheme\": "
+                       "\"hmac-sha256\"}";
+    const unsigned modes[] = {0600, 0644, 0640, 0400};
+    const bool exposed[] = {false, true, true, false};
+    for (size_t i = 0; i < 4; i++) {
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f);
+        fputs(text, f);
+        fclose(f);
+        cr_assert_eq(chmod(path, modes[i]), 0);
+        kn_connection c;
+        char why[256];
+        cr_assert_eq(kn_connection_load(path, &c, why, sizeof why), 0, "%s", why);
+        cr_assert_eq(c.file_mode, modes[i]);
+        cr_assert_eq(c.exposed, exposed[i], "mode %o", modes[i]);
+        kn_connection_clear(&c);
+        unlink(path);
+    }
 }
