@@ -134,6 +134,7 @@ void mg_view_schema(const mg_dataset *d, const aml_analysis *a, mg_buf *text, mg
                                    flag_list(aml_frame_col_flags(f, c)));
             if (ac)
                 json_object_set_new(cj, "distinct", json_integer((json_int_t)ac->distinct));
+            json_object_set_new(cj, "examples", json_string(ex));
             json_array_append_new(columns_json, cj);
         }
     }

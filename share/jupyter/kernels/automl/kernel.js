@@ -26,7 +26,7 @@ function (module, $, Jupyter, events, CodeMirror, outputarea) {
 
     var MIME = 'application/vnd.automl.';
     var OutputArea = outputarea.OutputArea;
-    var loaded = false;
+    var loaded = false, patched = false;
 
     function isOurs(data) {
         if (!data)
@@ -92,14 +92,15 @@ function (module, $, Jupyter, events, CodeMirror, outputarea) {
      * metadata) may fail late and fall back to 'null': that is turned back. */
     function applyMode() {
         var nb = Jupyter.notebook;
-        if (!nb._automlDispatch) {
-            var dispatch = nb._dispatch_mode;
-            nb._dispatch_mode = function (spec, newmode) {
+        if (!patched) {
+            // the notebook object is sealed: patch its prototype, for this page only
+            var proto = Object.getPrototypeOf(nb), dispatch = proto._dispatch_mode;
+            proto._dispatch_mode = function (spec, newmode) {
                 if (spec === 'null' && isAutoml() && CodeMirror.modes.automl)
                     spec = newmode = 'automl';
                 return dispatch.call(this, spec, newmode);
             };
-            nb._automlDispatch = true;
+            patched = true;
         }
         nb.codemirror_mode = null;
         nb.set_codemirror_mode('automl');

@@ -123,7 +123,8 @@ define(['automl-ext/util'], function (u) {
 
         var top = (doc.top || []).slice(0, 5);
         var topBox = el('div', {'class': 'automl-dash-top'},
-                        el('div', {'class': 'automl-caption', text: 'Top ' + top.length}));
+                        top.length ? el('div', {'class': 'automl-caption',
+                                                text: 'Top ' + top.length}) : null);
         if (top.length)
             topBox.appendChild(u.sortableTable([
                 {label: '#', get: function (r) { return r.rank; }, numeric: true},

@@ -6,7 +6,7 @@
  *
  * frame:       {"name", "rows", "target"?, "summary"?, "notes"?,
  *               "columns": [{"name", "type", "missing"?, "invalid"?, "distinct"?,
- *                            "flags"?}], "preview": [[cell | null, ...], ...]}
+ *                            "examples"?, "flags"?}], "preview": [[cell | null, ...], ...]}
  * leaderboard: {"model", "task", "metric", "stop", "trials", "seconds"?,
  *               "validation_score"?, "test_score"?, "pipeline"?, "notes"?,
  *               "leaderboard": [{"rank", "model", "params", "score", "std",
@@ -41,7 +41,7 @@ define(['automl-ext/util'], function (u) {
                                       cols.length + ' columns' +
                                       (doc.target ? ', target ' + doc.target : ''));
         root.appendChild(el('p', {'class': 'automl-summary'}, el('b', {text: summary})));
-        root.appendChild(notesList(doc.notes));
+        u.append(root, notesList(doc.notes));
 
         var withStats = cols.some(function (c) { return c.missing !== undefined; });
         if (withStats) {
@@ -64,6 +64,8 @@ define(['automl-ext/util'], function (u) {
                  cellTitle: function (v) { return u.isNum(v) ? u.fmtCount(v) + ' missing' : null; }},
                 {label: 'distinct', key: 'distinct', numeric: true,
                  format: function (v) { return u.fmtCount(v); }},
+                {label: 'examples', key: 'examples', cls: 'automl-examples',
+                 format: function (v) { return v === undefined || v === null ? '' : v; }},
                 {label: 'invalid', key: 'invalid', numeric: true,
                  format: function (v) { return u.isNum(v) ? u.fmtCount(v) : '\u2014'; }},
                 {label: 'notes', get: function (c) {
@@ -138,7 +140,7 @@ define(['automl-ext/util'], function (u) {
         if (doc.pipeline)
             root.appendChild(el('p', null, [el('b', {text: 'The chosen pipeline: '}),
                                             doc.pipeline]));
-        root.appendChild(notesList(doc.notes));
+        u.append(root, notesList(doc.notes));
         return root;
     }
 

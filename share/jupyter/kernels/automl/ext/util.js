@@ -435,7 +435,11 @@ define([], function () {
             tip.setAttribute('text-anchor', right ? 'end' : 'start');
             tip.setAttribute('x', right ? -9 : 9);
             tip.setAttribute('y', below ? 20 : -10);
-            var w = 6.4 * text.length + 8;
+            var w = 6.4 * text.length;
+            try {
+                w = tip.getComputedTextLength() || w;
+            } catch (e) { /* not laid out: the estimate */ }
+            w += 8;
             bg.setAttribute('x', right ? -13 - w + 8 : 5);
             bg.setAttribute('y', below ? 6 : -24);
             bg.setAttribute('width', w);
