@@ -459,18 +459,23 @@ def test_stop_button_interrupts_training(notebooks):
     wait_for("the Stop button of a running %train", lambda: [
         b for b in p.d.find_elements(By.CSS_SELECTOR, stop_sel) if b.is_displayed()], 60 * SLOW)
     time.sleep(2)  # let a trial or two finish
+    p.js("$('.cell.running .automl-dashboard')[0].scrollIntoView({block: 'center'})")
     p.shot("before-stop")
     wait_for("a click on Stop", lambda: _click(p, stop_sel), 10)
     t0 = time.monotonic()
     wait_for("the kernel to go idle after Stop", p.idle, 15 * SLOW, 0.1)
     took = time.monotonic() - t0
     p.wait_finished(10 * SLOW)
+    p.js("$('#notebook-container > .cell').eq(1).find('.output_area').last()[0]"
+         ".scrollIntoView({block: 'end'})")
     p.shot("after-stop")
     assert took < 8 * SLOW, f"the kernel took {took:.1f}s to stop"
     text = p.cell(1).find_element(By.CSS_SELECTOR, ".output").text
     assert "interrupted" in text, text[-2000:]
-    # the dashboard shows Stop no more
+    # the dashboard shows Stop no more, and says it was stopped
     assert not [b for b in p.d.find_elements(By.CSS_SELECTOR, ".automl-stop") if b.is_displayed()]
+    phase = p.cell(1).find_element(By.CSS_SELECTOR, ".automl-dashboard .automl-phase").text
+    assert phase.startswith("stopped"), phase
 
 
 def _click(p, sel):

@@ -19,6 +19,7 @@ define(['automl-ext/util'], function (u) {
     'use strict';
 
     var histories = {};
+    var stopped = {};  // model name -> Stop was pressed during its run (this page)
 
     function history(doc) {
         var key = String(doc.model);
@@ -44,10 +45,11 @@ define(['automl-ext/util'], function (u) {
         return pts;
     }
 
-    function interrupt(button) {
+    function interrupt(button, model) {
         var J = window.Jupyter;
         if (!J || !J.notebook || !J.notebook.kernel)
             return;
+        stopped[model] = true;
         button.disabled = true;
         button.textContent = 'Stopping\u2026';
         J.notebook.kernel.interrupt();
@@ -62,6 +64,10 @@ define(['automl-ext/util'], function (u) {
         var frac = budget > 0 ? Math.min(1, elapsed / budget) : 0;
         if (done)
             frac = 1;
+        var key = String(doc.model);
+        if (!done && u.isNum(doc.elapsed) && doc.elapsed < 1 && !doc.trials)
+            delete stopped[key];  // a new run of the same name
+        var halted = done && stopped[key];
         var points;
         if (doc.curve instanceof Array)
             points = doc.curve.map(function (c) { return {x: c[0], y: c[1]}; });
@@ -69,7 +75,8 @@ define(['automl-ext/util'], function (u) {
             points = history(doc);
 
         var root = el('div', {'class': 'automl-ext automl-dashboard' +
-                                       (done ? ' automl-done' : ' automl-live'),
+                                       (done ? ' automl-done' : ' automl-live') +
+                                       (halted ? ' automl-stopped' : ''),
                               'data-model': doc.model});
         var stop = el('button', {'class': 'btn btn-default btn-xs automl-stop', type: 'button',
                                  title: 'Interrupt the kernel: the search stops and keeps the ' +
@@ -78,11 +85,13 @@ define(['automl-ext/util'], function (u) {
         stop.addEventListener('click', function (ev) {
             ev.preventDefault();
             ev.stopPropagation();
-            interrupt(stop);
+            interrupt(stop, String(doc.model));
         });
         root.appendChild(el('div', {'class': 'automl-dash-head'}, [
             el('span', {'class': 'automl-dash-title'}, ['Training ', el('b', {text: doc.model})]),
-            el('span', {'class': 'automl-phase', text: done ? 'finished' : (doc.phase || '')}),
+            el('span', {'class': 'automl-phase',
+                        text: halted ? 'stopped \u2014 the best model so far is kept'
+                                     : done ? 'finished' : (doc.phase || '')}),
             done ? null : stop
         ]));
 
