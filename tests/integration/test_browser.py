@@ -568,3 +568,66 @@ def test_saved_evaluation_slider_and_hover(notebooks):
     # the saved output keeps every form (nbconvert, JupyterLab, VS Code show the fallbacks)
     data = p.js("return Object.keys(Jupyter.notebook.get_cell(0).output_area.toJSON()[0].data)")
     assert set(data) == {"text/plain", "text/html", MIME + "evaluation+json"}
+
+
+# The mode's tokens: (text, CodeMirror style) for each non-blank token of a cell.
+TOKENIZE_JS = """
+var CM = requirejs('codemirror/lib/codemirror'), mode = CM.getMode({}, 'automl');
+var state = CM.startState(mode), out = [];
+arguments[0].split('\\n').forEach(function (line) {
+    if (!line.length && mode.blankLine) mode.blankLine(state);
+    var s = new CM.StringStream(line, 4);
+    while (!s.eol()) {
+        var style = mode.token(s, state);
+        if (s.current().trim()) out.push([s.current(), style]);
+        s.start = s.pos;
+    }
+});
+return out;
+"""
+
+MODE_CASES = [
+    ('%import data.csv as bank sep=";" target=y',
+     [("%import", "keyword automl-magic"), ("data.csv", "variable-2"),
+      ("as", "keyword automl-as"), ("bank", "def automl-name"),
+      ("sep", "attribute automl-key"), ("=", "operator"), ('";"', "string"),
+      ("target", "attribute automl-key"), ("=", "operator"), ("y", "variable-3")]),
+    ("%train target=y budget=90s max_memory=4G seed=-3 models=xgb,linear --verbose",
+     [("%train", "keyword automl-magic"), ("target", "attribute automl-key"), ("=", "operator"),
+      ("y", "variable-3"), ("budget", "attribute automl-key"), ("=", "operator"),
+      ("90s", "number"), ("max_memory", "attribute automl-key"), ("=", "operator"),
+      ("4G", "number"), ("seed", "attribute automl-key"), ("=", "operator"), ("-3", "number"),
+      ("models", "attribute automl-key"), ("=", "operator"), ("xgb", "variable-3"),
+      (",", "punctuation"), ("linear", "variable-3"), ("--verbose", "attribute automl-key")]),
+    ("  # a comment %train\n%nosuch x\n%train?\nhello there\nexit",
+     [("# a comment %train", "comment"),
+      ("%nosuch", "keyword automl-magic automl-magic-unknown"), ("x", "variable-2"),
+      ("%train", "keyword automl-magic"), ("?", "operator"),
+      ("hello there", "error"), ("exit", "keyword")]),
+    ('%echo "two\nlines" done\n%plot x=age \\\n    kind=hist',
+     [("%echo", "keyword automl-magic"), ('"two', "string"), ('lines"', "string"),
+      ("done", "variable-2"), ("%plot", "keyword automl-magic"),
+      ("x", "attribute automl-key"), ("=", "operator"), ("age", "variable-3"),
+      ("\\", "meta"), ("kind", "attribute automl-key"), ("=", "operator"),
+      ("hist", "variable-3")]),
+    ("%%echo --stderr\n%body is text\n%%echo",
+     [("%%echo", "keyword automl-magic"), ("--stderr", "attribute automl-key"),
+      ("%body is text", None), ("%%echo", None)]),
+    ("%show\n%%echo",
+     [("%show", "keyword automl-magic"), ("%%echo", "error")]),
+]
+
+
+@pytest.mark.timeout(120)
+def test_codemirror_mode_tokens(notebooks):
+    notebooks.write("mode.ipynb", ["%version"])
+    p = notebooks.open("mode.ipynb")
+    for text, expected in MODE_CASES:
+        got = [tuple(t) for t in p.js(TOKENIZE_JS, text)]
+        assert got == expected, f"{text!r}:\n got      {got}\n expected {expected}"
+    # the kernel's list replaces the built-in one: a name it does not have is unknown
+    wait_for("the magic names from the comm", lambda: p.js(
+        "return +document.body.getAttribute('data-automl-magics') > 5"), 20 * SLOW)
+    kernel_magics = p.js("return requirejs('automl-ext/mode').isKnown('train') && "
+                         "!requirejs('automl-ext/mode').isKnown('nosuch')")
+    assert kernel_magics
