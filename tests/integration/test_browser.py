@@ -11,7 +11,7 @@ from the Cell menu and check what the extension draws:
 * %show draws a sortable table (a header click sorts it), %train a live dashboard
   updated in place and a sortable leaderboard;
 * Stop on the dashboard interrupts a %train budget=60s within seconds;
-* a saved %evaluate output (tests/data/notebook/evaluate-output.json, the real output
+* a saved %evaluate output (tests/data/notebook/evaluate-output-*.json, the real output
   of %evaluate: the evaluation+json document plus its HTML and text fallbacks) is
   drawn by the evaluation renderer when the notebook is opened: the threshold slider
   changes the confusion matrix and the metrics, the ROC curve shows hover values.
@@ -47,7 +47,7 @@ pytestmark = pytest.mark.browser
 SHOTS = harness.REPO / "build" / harness.BUILD / "screenshots"
 SPEC_DIR = harness.REPO / "build" / harness.BUILD / "jupyter" / "kernels" / "automl"
 SHARE_DIR = harness.REPO / "share" / "jupyter" / "kernels" / "automl"
-EVAL_OUTPUT = harness.REPO / "tests" / "data" / "notebook" / "evaluate-output.json"
+EVAL_OUTPUT = harness.REPO / "tests" / "data" / "notebook" / "evaluate-output-binary.json"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SLOW = harness.SLOW
@@ -393,8 +393,10 @@ def test_run_all_dashboard_tables_and_mode(notebooks):
     p.js(f"var d = {live}[0]; if (d) d.scrollIntoView({{block: 'center'}})")
     p.shot("training")
     assert p.js(f"return {live}.find('.automl-stop').is(':visible')"), "no Stop while training"
+    in_cell = "$('#notebook-container > .cell').eq(2).find('.automl-dashboard')"
     wait_for("the dashboard to update in place", lambda: p.js(
-        f"return {live}.length == 1 && {elapsed} != {json.dumps(first)}"), 30 * SLOW)
+        f"return {in_cell}.length == 1 && {in_cell}.find('.automl-stat-value').first().text()"
+        f" != {json.dumps(first)}"), 30 * SLOW)
     p.js(f"var d = {live}[0]; if (d) d.scrollIntoView({{block: 'center'}})")
     p.shot("training-later")
     p.wait_finished(120 * SLOW)
@@ -461,7 +463,8 @@ def test_stop_button_interrupts_training(notebooks):
     time.sleep(2)  # let a trial or two finish
     p.js("$('.cell.running .automl-dashboard')[0].scrollIntoView({block: 'center'})")
     p.shot("before-stop")
-    wait_for("a click on Stop", lambda: _click(p, stop_sel), 10)
+    wait_for("a click on Stop to reach the button", lambda: _click(p, stop_sel) and p.js(
+        "return document.body.hasAttribute('data-automl-stop')"), 10, 0.5)
     t0 = time.monotonic()
     wait_for("the kernel to go idle after Stop", p.idle, 15 * SLOW, 0.1)
     took = time.monotonic() - t0
@@ -568,6 +571,61 @@ def test_saved_evaluation_slider_and_hover(notebooks):
     # the saved output keeps every form (nbconvert, JupyterLab, VS Code show the fallbacks)
     data = p.js("return Object.keys(Jupyter.notebook.get_cell(0).output_area.toJSON()[0].data)")
     assert set(data) == {"text/plain", "text/html", MIME + "evaluation+json"}
+
+
+@pytest.mark.timeout(120)
+def test_saved_evaluation_multiclass_and_regression(notebooks):
+    cells = []
+    for kind in ("multiclass", "regression"):
+        out = nbformat.from_dict(json.loads(
+            (EVAL_OUTPUT.parent / f"evaluate-output-{kind}.json").read_text()))
+        cells.append(nbformat.v4.new_code_cell(f"%evaluate {kind}", execution_count=len(cells) + 1,
+                                               outputs=[out]))
+    notebooks.write("evaluations.ipynb", cells)
+    p = notebooks.open("evaluations.ipynb")
+    views = wait_for("the evaluation renderers", lambda: (lambda v: len(v) == 2 and v)(
+        p.d.find_elements(By.CSS_SELECTOR, ".automl-evaluation-view")), 20 * SLOW)
+    mc, rg = views
+    doc = json.loads((EVAL_OUTPUT.parent / "evaluate-output-multiclass.json").read_text())[
+        "data"][MIME + "evaluation+json"]
+    k = len(doc["classes"])
+
+    # multiclass: no slider; the k x k confusion matrix as counted; a sortable per-class
+    # table; one ROC curve per class, with hover values
+    assert not mc.find_elements(By.CSS_SELECTOR, "input.automl-threshold")
+    cells_ = [int(td.text.replace(",", "")) for td in
+              mc.find_elements(By.CSS_SELECTOR, "table.automl-confusion td.automl-cm-cell")]
+    assert cells_ == [v for r in doc["confusion_matrix"]["counts"] for v in r]
+    table = mc.find_element(By.CSS_SELECTOR, "table.automl-per-class")
+    header(table, "F1").click()
+    f1 = [float(v) for v in column_values(table, 4)]
+    assert f1 == sorted(f1, reverse=True) and len(f1) == k
+    roc = mc.find_element(By.CSS_SELECTOR, "svg.automl-roc")
+    assert len(roc.find_elements(By.CSS_SELECTOR, "path.automl-line")) == k
+    p.js("arguments[0].scrollIntoView({block: 'center'})", roc)
+    overlay = roc.find_element(By.CSS_SELECTOR, ".automl-overlay")
+    ActionChains(p.d).move_to_element_with_offset(overlay, -overlay.size["width"] // 3,
+                                                  0).perform()
+    tip = wait_for("a hover value on the ROC curves", lambda: roc.get_attribute("data-hover"), 5)
+    assert any(tip.startswith(c + ":") for c in doc["classes"]) and "TPR" in tip, tip
+    p.shot("multiclass")
+
+    # regression: the metrics and predicted against actual, with the row under the pointer
+    cards = {e.find_element(By.CSS_SELECTOR, ".automl-card-label").text:
+             e.find_element(By.CSS_SELECTOR, ".automl-card-value").text
+             for e in rg.find_elements(By.CSS_SELECTOR, ".automl-card")}
+    rdoc = json.loads((EVAL_OUTPUT.parent / "evaluate-output-regression.json").read_text())[
+        "data"][MIME + "evaluation+json"]
+    assert cards["RMSE"] == f"{rdoc['metrics']['rmse']:.4f}"
+    scatter = rg.find_element(By.CSS_SELECTOR, "svg.automl-scatter")
+    assert len(scatter.find_elements(By.CSS_SELECTOR, "circle.automl-dot")) == \
+        len(rdoc["residuals"]["actual"])
+    p.js("arguments[0].scrollIntoView({block: 'center'})", scatter)
+    overlay = scatter.find_element(By.CSS_SELECTOR, ".automl-overlay")
+    ActionChains(p.d).move_to_element(overlay).perform()
+    tip = wait_for("a hover value on the scatter", lambda: scatter.get_attribute("data-hover"), 5)
+    assert tip.startswith("row ") and "actual" in tip and "predicted" in tip, tip
+    p.shot("regression")
 
 
 # The mode's tokens: (text, CodeMirror style) for each non-blank token of a cell.

@@ -144,7 +144,7 @@ define(['automl-ext/util'], function (u) {
                                       ? ', AUC ' + u.fmt(roc[0].auc, 3) : ''),
                 xTitle: 'false positive rate',
                 yTitle: 'true positive rate', xDomain: [0, 1], yDomain: [0, 1], diagonal: true,
-                cls: 'automl-roc', legend: roc.length > 1,
+                cls: 'automl-roc', legend: roc.length > 1, legendAt: 'bottom-right',
                 series: roc.slice(0, 10).map(function (c) {
                     return {name: c['class'] + (u.isNum(c.auc) ? ' (AUC ' + u.fmt(c.auc, 3) + ')'
                                                                : ''),
@@ -164,7 +164,7 @@ define(['automl-ext/util'], function (u) {
                                              ? ', AP ' + u.fmt(pr[0].average_precision, 3) : ''),
                 xTitle: 'recall',
                 yTitle: 'precision', xDomain: [0, 1], yDomain: [0, 1], cls: 'automl-pr',
-                legend: pr.length > 1,
+                legend: pr.length > 1, legendAt: 'bottom-left',
                 series: pr.slice(0, 10).map(function (c) {
                     return {name: c['class'] + (u.isNum(c.average_precision)
                                                 ? ' (AP ' + u.fmt(c.average_precision, 3) + ')'

@@ -52,6 +52,7 @@ define(['automl-ext/util'], function (u) {
         stopped[model] = true;
         button.disabled = true;
         button.textContent = 'Stopping\u2026';
+        document.body.setAttribute('data-automl-stop', String(Date.now()));
         J.notebook.kernel.interrupt();
     }
 
@@ -82,6 +83,10 @@ define(['automl-ext/util'], function (u) {
                                  title: 'Interrupt the kernel: the search stops and keeps the ' +
                                         'best model so far'},
                       [el('i', {'class': 'fa fa-stop'}), ' Stop']);
+        if (stopped[key]) {  // redrawn after a click: still stopping
+            stop.disabled = true;
+            stop.textContent = 'Stopping\u2026';
+        }
         stop.addEventListener('click', function (ev) {
             ev.preventDefault();
             ev.stopPropagation();

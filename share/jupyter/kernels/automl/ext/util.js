@@ -347,14 +347,27 @@ define([], function () {
                 });
         });
         if (opts.series.length > 1 || opts.legend) {
-            var lg = svg('g', {'class': 'automl-legend'}), ly = M.t + 8;
+            // where the curves are not: opts.legendAt 'top-right' (default),
+            // 'bottom-right', 'bottom-left' or 'top-left'
+            var at = opts.legendAt || 'top-right', named = opts.series.filter(function (s) {
+                return s.name;
+            });
+            var lw = 0;
+            named.forEach(function (s) { lw = Math.max(lw, 6.2 * s.name.length); });
+            lw += 34;
+            var lh = 15 * named.length + 6;
+            var lx = at.indexOf('left') >= 0 ? M.l + 6 : M.l + pw - lw - 6;
+            var ly0 = at.indexOf('bottom') >= 0 ? M.t + ph - lh - 6 : M.t + 6;
+            var lg = svg('g', {'class': 'automl-legend'}, svg('rect', {
+                x: lx, y: ly0, width: lw, height: lh, rx: 3, 'class': 'automl-legend-bg'}));
+            var ly = ly0 + 11;
             opts.series.forEach(function (s, si) {
                 if (!s.name)
                     return;
                 var color = s.color || PALETTE[si % PALETTE.length];
-                lg.appendChild(svg('line', {x1: M.l + pw - 118, x2: M.l + pw - 100, y1: ly,
-                                            y2: ly, stroke: color, 'class': 'automl-line'}));
-                lg.appendChild(svg('text', {x: M.l + pw - 95, y: ly + 4, text: s.name}));
+                lg.appendChild(svg('line', {x1: lx + 6, x2: lx + 24, y1: ly - 4, y2: ly - 4,
+                                            stroke: color, 'class': 'automl-line'}));
+                lg.appendChild(svg('text', {x: lx + 29, y: ly, text: s.name}));
                 ly += 15;
             });
             root.appendChild(lg);
@@ -431,18 +444,21 @@ define([], function () {
             rule.setAttribute('y1', 0);
             rule.setAttribute('y2', M.t + ph - Y(best.y));
             tip.textContent = text;
-            var right = X(best.x) > M.l + pw / 2, below = Y(best.y) < M.t + 30;
-            tip.setAttribute('text-anchor', right ? 'end' : 'start');
-            tip.setAttribute('x', right ? -9 : 9);
-            tip.setAttribute('y', below ? 20 : -10);
             var w = 6.4 * text.length;
             try {
                 w = tip.getComputedTextLength() || w;
             } catch (e) { /* not laid out: the estimate */ }
-            w += 8;
-            bg.setAttribute('x', right ? -13 - w + 8 : 5);
+            // the tip beside the point, kept inside the chart
+            var px = X(best.x), below = Y(best.y) < M.t + 30;
+            var left = px + 9 + w + 4 > W ? Math.max(2, W - w - 6) : px + 9;
+            if (px - 9 - w > M.l && px + 9 + w + 4 > W)
+                left = px - 9 - w;
+            tip.setAttribute('text-anchor', 'start');
+            tip.setAttribute('x', left - px);
+            tip.setAttribute('y', below ? 20 : -10);
+            bg.setAttribute('x', left - px - 4);
             bg.setAttribute('y', below ? 6 : -24);
-            bg.setAttribute('width', w);
+            bg.setAttribute('width', w + 8);
             bg.setAttribute('height', 19);
             root.setAttribute('data-hover', text);
         }
