@@ -353,6 +353,21 @@ def test_extension_files_installed_and_served(server):
 
 
 @pytest.mark.timeout(300)
+def test_make_install_copies_the_extension(tmp_path):
+    """`make install PREFIX=...` puts the extension beside kernel.json."""
+    r = subprocess.run(["make", "-C", str(harness.REPO), "install", f"BUILD={harness.BUILD}",
+                        f"PREFIX={tmp_path}"], capture_output=True, text=True, timeout=280)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    spec = tmp_path / "share" / "jupyter" / "kernels" / "automl"
+    assert json.loads((spec / "kernel.json").read_text())["argv"][0] == \
+        str(tmp_path / "bin" / "automl-kernel")
+    for src in [SHARE_DIR / "kernel.js", SHARE_DIR / "kernel.css",
+                *sorted((SHARE_DIR / "ext").glob("*.js"))]:
+        rel = src.relative_to(SHARE_DIR)
+        assert (spec / rel).read_bytes() == src.read_bytes(), f"{rel} not installed"
+
+
+@pytest.mark.timeout(300)
 def test_run_all_dashboard_tables_and_mode(notebooks):
     notebooks.write("train.ipynb", [
         "%import bank-marketing sample=3000",
