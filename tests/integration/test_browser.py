@@ -232,6 +232,18 @@ class Page:
         except WebDriverException:
             return ""
 
+    def assert_no_extension_errors(self):
+        """Nothing the extension ran threw, and no renderer fell back to the HTML."""
+        try:
+            log = self.d.get_log("browser")
+        except WebDriverException:
+            return
+        bad = [e["message"] for e in log if e["level"] == "SEVERE" and (
+            "kernelspecs/automl" in e["message"] or "automl-ext" in e["message"])
+            or ("Failed to render mimetype" in e["message"] and "vnd.automl" in e["message"])
+            or "automl: the notebook extension did not load" in e["message"]]
+        assert not bad, "errors in the browser console:\n" + "\n".join(bad)
+
     def wait_ready(self):
         try:
             wait_for("the notebook to load, the kernel to connect and the extension to load",
@@ -462,6 +474,7 @@ def test_run_all_dashboard_tables_and_mode(notebooks):
     assert [int(v) for v in column_values(board, 1)] == list(range(n, 0, -1))
     p.js("arguments[0].scrollIntoView({block: 'start'})", dashes[0])
     p.shot("dashboard-and-leaderboard")
+    p.assert_no_extension_errors()
 
 
 @pytest.mark.timeout(240)
@@ -494,6 +507,7 @@ def test_stop_button_interrupts_training(notebooks):
     assert not [b for b in p.d.find_elements(By.CSS_SELECTOR, ".automl-stop") if b.is_displayed()]
     phase = p.cell(1).find_element(By.CSS_SELECTOR, ".automl-dashboard .automl-phase").text
     assert phase.startswith("stopped"), phase
+    p.assert_no_extension_errors()
 
 
 def _click(p, sel):
@@ -586,6 +600,7 @@ def test_saved_evaluation_slider_and_hover(notebooks):
     # the saved output keeps every form (nbconvert, JupyterLab, VS Code show the fallbacks)
     data = p.js("return Object.keys(Jupyter.notebook.get_cell(0).output_area.toJSON()[0].data)")
     assert set(data) == {"text/plain", "text/html", MIME + "evaluation+json"}
+    p.assert_no_extension_errors()
 
 
 @pytest.mark.timeout(120)
@@ -641,6 +656,7 @@ def test_saved_evaluation_multiclass_and_regression(notebooks):
     tip = wait_for("a hover value on the scatter", lambda: scatter.get_attribute("data-hover"), 5)
     assert tip.startswith("row ") and "actual" in tip and "predicted" in tip, tip
     p.shot("regression")
+    p.assert_no_extension_errors()
 
 
 # The mode's tokens: (text, CodeMirror style) for each non-blank token of a cell.
@@ -704,3 +720,4 @@ def test_codemirror_mode_tokens(notebooks):
     kernel_magics = p.js("return requirejs('automl-ext/mode').isKnown('train') && "
                          "!requirejs('automl-ext/mode').isKnown('nosuch')")
     assert kernel_magics
+    p.assert_no_extension_errors()
