@@ -148,7 +148,8 @@ int amlp_csv_load_gzip_buffer(const void *data, size_t len, const char *name, am
 int amlp_csv_load_file(const char *path, amlp_input *in, aml_error *err)
 {
     memset(in, 0, sizeof *in);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return aml_error_set(err, errno == ENOENT ? AML_ENOENT : AML_EIO, 0, 0, path,
                              "cannot open: %s", strerror(errno));
@@ -156,6 +157,12 @@ int amlp_csv_load_file(const char *path, amlp_input *in, aml_error *err)
     if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
         close(fd);
         return aml_error_set(err, AML_EIO, 0, 0, path, "not a readable file");
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return aml_error_set(err, AML_EIO, 0, 0, path,
+                             "not a regular file (a device, pipe or socket): copy the data to "
+                             "a file first");
     }
     unsigned char magic[2] = {0, 0};
     ssize_t m = pread(fd, magic, 2, 0);

@@ -934,6 +934,11 @@ static void *worker(void *arg)
         if (c->rc == 0)
             c->rc = c->interrupted ? aml_error_set(&c->err, AML_ECANCELED, 0, 0, "",
                                                    "interrupted before any trial finished")
+                    : r->n_trials && r->trials[0].info.status == AML_TRIAL_CANCELED
+                        ? aml_error_set(&c->err, AML_ETIMEOUT, 0, 0, "",
+                                        "the budget of %.0f s ran out before the first trial "
+                                        "(%s) finished: give a larger budget, or fewer rows",
+                                        c->o.budget_seconds, r->trials[0].info.kind)
                                    : aml_error_set(&c->err, AML_EINVAL, 0, 0, "",
                                                    "no trial succeeded (first error: %s)",
                                                    r->n_trials ? r->trials[0].info.error : "none");
@@ -947,7 +952,12 @@ static void *worker(void *arg)
         }
     }
     double best_score = r->trials[best].info.score;
-    const char *feat_note = c->feat_tried ? c->feat_note : "";
+    if (c->o.features && !c->feat_tried)
+        snprintf(c->feat_note, sizeof c->feat_note, "Feature engineering was not tried: %s.",
+                 c->interrupted ? "the run was interrupted first"
+                 : r->stop == AML_STOP_MAX_TRIALS ? "the trial limit came first"
+                                                  : "the budget ran out during the model search");
+    const char *feat_note = c->feat_note;
     /* the leaderboard: OK trials, best first */
     r->board = amlp_malloc(r->n_trials * sizeof *r->board);
     if (!r->board) {

@@ -152,6 +152,10 @@ aml_prep_options amlp_prep_variant(const amlp_ctx *c, int variant)
     po.n_exclude = c->n_exclude;
     po.seed = c->o.seed;
     po.scaling = variant ? AML_SCALE_STANDARD : AML_SCALE_NONE;
+    /* trees split one feature at a time: a quarter of the hashed text
+     * dimensions serve them as well and cost a quarter of the time */
+    if (variant == 0)
+        po.text_features = 256;
     return po;
 }
 

@@ -15,8 +15,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Entries kept in memory (and answerable); older ones stay in the file. */
+/* Entries kept in memory (and answerable); older ones stay in the file.
+ * Bounded in count and in bytes, so a session of huge cells keeps a bounded
+ * footprint. */
 #define KN_HISTORY_KEEP 20000
+#define KN_HISTORY_BYTES (1u << 20)
 
 typedef struct entry {
     int session, line;
@@ -26,9 +29,15 @@ typedef struct entry {
 struct kn_history {
     entry *v;
     size_t n, cap;
+    size_t bytes;   /* text held by the entries */
     int session;
     FILE *file;  /* NULL: memory only */
 };
+
+static size_t entry_bytes(const entry *e)
+{
+    return strlen(e->input) + (e->output ? strlen(e->output) : 0);
+}
 
 static void entry_free(entry *e)
 {
@@ -36,13 +45,19 @@ static void entry_free(entry *e)
     free(e->output);
 }
 
+static void drop_oldest(kn_history *h)
+{
+    h->bytes -= entry_bytes(&h->v[0]);
+    entry_free(&h->v[0]);
+    memmove(h->v, h->v + 1, (h->n - 1) * sizeof *h->v);
+    h->n--;
+}
+
 static void push(kn_history *h, int session, int line, const char *input, const char *output)
 {
-    if (h->n == KN_HISTORY_KEEP) {
-        entry_free(&h->v[0]);
-        memmove(h->v, h->v + 1, (h->n - 1) * sizeof *h->v);
-        h->n--;
-    }
+    size_t add = strlen(input ? input : "") + (output ? strlen(output) : 0);
+    while (h->n && (h->n == KN_HISTORY_KEEP || h->bytes + add > KN_HISTORY_BYTES))
+        drop_oldest(h);
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 256;
         entry *v = realloc(h->v, cap * sizeof *v);
@@ -60,6 +75,7 @@ static void push(kn_history *h, int session, int line, const char *input, const 
         free(e->output);
         return;
     }
+    h->bytes += entry_bytes(e);
     h->n++;
 }
 

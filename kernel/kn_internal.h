@@ -61,7 +61,8 @@ typedef struct kn_frames {
     size_t n, cap;
 } kn_frames;
 
-void kn_frames_push(kn_frames *f, const void *data, size_t size);
+/* Appends a copy of the bytes.  Returns 0, or -1 when out of memory (f unchanged). */
+int kn_frames_push(kn_frames *f, const void *data, size_t size);
 void kn_frames_clear(kn_frames *f);
 
 typedef struct kn_msg {

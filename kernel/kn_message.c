@@ -18,24 +18,25 @@
 #define DELIM "<IDS|MSG>"
 #define DELIM_LEN 9
 
-void kn_frames_push(kn_frames *f, const void *data, size_t size)
+int kn_frames_push(kn_frames *f, const void *data, size_t size)
 {
     if (f->n == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 8;
         kn_frame *v = realloc(f->v, cap * sizeof *v);
         if (!v)
-            abort();  /* out of memory in the protocol layer: nothing sane to do */
+            return -1;
         f->v = v;
         f->cap = cap;
     }
     unsigned char *copy = malloc(size ? size : 1);
     if (!copy)
-        abort();
+        return -1;
     if (size)
         memcpy(copy, data, size);
     f->v[f->n].data = copy;
     f->v[f->n].size = size;
     f->n++;
+    return 0;
 }
 
 void kn_frames_clear(kn_frames *f)
@@ -112,11 +113,16 @@ int kn_msg_decode(const kn_frames *frames, kn_signer *signer, kn_msg *out, const
         kn_msg_clear(out);
         return -1;
     }
-    for (size_t i = 0; i < d; i++)
-        kn_frames_push(&out->ids, frames->v[i].data, frames->v[i].size);
-    for (size_t i = d + 6; i < frames->n; i++)
-        kn_frames_push(&out->buffers, frames->v[i].data, frames->v[i].size);
-    return 0;
+    int rc = 0;
+    for (size_t i = 0; i < d && rc == 0; i++)
+        rc = kn_frames_push(&out->ids, frames->v[i].data, frames->v[i].size);
+    for (size_t i = d + 6; i < frames->n && rc == 0; i++)
+        rc = kn_frames_push(&out->buffers, frames->v[i].data, frames->v[i].size);
+    if (rc) {
+        *why = "out of memory";
+        kn_msg_clear(out);
+    }
+    return rc;
 }
 
 void kn_format_date(char buf[40])
@@ -174,13 +180,12 @@ int kn_msg_encode(const kn_signer *signer, const kn_frames *ids, json_t *header,
         }
         char sig[65];
         kn_signer_sign(signer, parts, sig);
-        if (ids)
-            for (size_t i = 0; i < ids->n; i++)
-                kn_frames_push(out, ids->v[i].data, ids->v[i].size);
-        kn_frames_push(out, DELIM, DELIM_LEN);
-        kn_frames_push(out, sig, strlen(sig));
-        for (int i = 0; i < 4; i++)
-            kn_frames_push(out, parts[i].data, parts[i].size);
+        for (size_t i = 0; ids && i < ids->n && rc == 0; i++)
+            rc = kn_frames_push(out, ids->v[i].data, ids->v[i].size);
+        rc = rc ? rc : kn_frames_push(out, DELIM, DELIM_LEN);
+        rc = rc ? rc : kn_frames_push(out, sig, strlen(sig));
+        for (int i = 0; i < 4 && rc == 0; i++)
+            rc = kn_frames_push(out, parts[i].data, parts[i].size);
     }
     for (int i = 0; i < 4; i++)
         free(text[i]);

@@ -44,8 +44,7 @@ void kn_publish(kn_server *srv, void *pub, const kn_msg *parent, const char *msg
     char topic[128];
     snprintf(topic, sizeof topic, "kernel.%s.%s", srv->session, msg_type);
     kn_frames ids = {0}, f = {0};
-    kn_frames_push(&ids, topic, strlen(topic));
-    if (header && content &&
+    if (kn_frames_push(&ids, topic, strlen(topic)) == 0 && header && content &&
         kn_msg_encode(srv->signer, &ids, header, parent ? parent->header : NULL, NULL, content,
                       &f) == 0)
         if (kn_send_frames(pub, &f))

@@ -48,7 +48,7 @@ void kn_log(const char *fmt, ...)
 
 int kn_recv_frames(void *sock, kn_frames *f)
 {
-    int more = 1;
+    int more = 1, lost = 0;
     while (more) {
         zmq_msg_t part;
         zmq_msg_init(&part);
@@ -59,11 +59,13 @@ int kn_recv_frames(void *sock, kn_frames *f)
             zmq_msg_close(&part);
             return -1;
         }
-        kn_frames_push(f, zmq_msg_data(&part), zmq_msg_size(&part));
+        /* out of memory: the rest of the message is still read (and dropped),
+         * so the next receive starts at a message boundary */
+        lost |= kn_frames_push(f, zmq_msg_data(&part), zmq_msg_size(&part));
         more = zmq_msg_more(&part);
         zmq_msg_close(&part);
     }
-    return 0;
+    return lost ? -1 : 0;
 }
 
 int kn_recv_msg(kn_server *srv, void *sock, kn_msg *out, const char *channel)

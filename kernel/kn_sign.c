@@ -7,7 +7,10 @@
  * Replays are detected by remembering every accepted signature; memory stays
  * bounded by keeping two generations of a hash set and dropping the older one
  * when the newer fills (so at least the last KN_REPLAY_GENERATION signatures
- * are always remembered).
+ * are always remembered).  The sets hold the first 16 bytes of each digest
+ * (a chance collision is 2^-128) and stay small: 1.1 MB when full, and pages
+ * are touched as signatures arrive, so a large set shows as RSS growing with
+ * every request.
  */
 #include "kn_internal.h"
 
@@ -17,11 +20,12 @@
 #include <string.h>
 
 #define KN_DIGEST_LEN 32
-#define KN_REPLAY_GENERATION 65536
+#define KN_KEPT_LEN 16
+#define KN_REPLAY_GENERATION 16384
 #define KN_REPLAY_SLOTS (2 * KN_REPLAY_GENERATION)  /* load factor <= 0.5 */
 
 typedef struct digest_set {
-    unsigned char (*slot)[KN_DIGEST_LEN];
+    unsigned char (*slot)[KN_KEPT_LEN];
     unsigned char *used;
     size_t count;
 } digest_set;
@@ -36,7 +40,7 @@ struct kn_signer {
 
 static int set_init(digest_set *s)
 {
-    s->slot = calloc(KN_REPLAY_SLOTS, KN_DIGEST_LEN);
+    s->slot = calloc(KN_REPLAY_SLOTS, KN_KEPT_LEN);
     s->used = calloc(KN_REPLAY_SLOTS, 1);
     s->count = 0;
     return s->slot && s->used ? 0 : -1;
@@ -57,7 +61,7 @@ static size_t set_find(const digest_set *s, const unsigned char *d, bool *found)
     memcpy(&h, d, sizeof h);
     h %= KN_REPLAY_SLOTS;
     while (s->used[h]) {
-        if (memcmp(s->slot[h], d, KN_DIGEST_LEN) == 0) {
+        if (memcmp(s->slot[h], d, KN_KEPT_LEN) == 0) {
             *found = true;
             return h;
         }
@@ -184,7 +188,7 @@ int kn_signer_verify(kn_signer *s, const kn_bytes parts[4], const void *sig, siz
             s->gen[0] = older;
             at = set_find(&s->gen[0], want, &found0);
         }
-        memcpy(s->gen[0].slot[at], want, KN_DIGEST_LEN);
+        memcpy(s->gen[0].slot[at], want, KN_KEPT_LEN);
         s->gen[0].used[at] = 1;
         s->gen[0].count++;
         rc = KN_SIG_OK;

@@ -92,6 +92,8 @@ typedef struct mg_magic {
     int min_args, max_args;    /* positional words (max -1: any) */
     bool free_text;            /* the words are free text (%echo) */
     bool takes_as;             /* accepts `as NAME` */
+    bool cell_body;            /* may be a cell magic (%%name): the rest of the cell is
+                                  call->line->body */
     bool any_options;          /* key=value pairs not in `options` go to call->extra */
     mg_arg_kind first_arg;     /* what the first positional word names */
     int (*run)(mg_ctx *ctx, const mg_call *call);
@@ -163,6 +165,8 @@ typedef struct mg_buf {
     size_t len, cap;
 } mg_buf;
 void mg_buf_add(mg_buf *b, const char *s);
+/* Appends `n` bytes (which may hold NULs); the buffer stays NUL-terminated. */
+void mg_buf_add_n(mg_buf *b, const char *s, size_t n);
 void mg_buf_addf(mg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mg_buf_add_html(mg_buf *b, const char *s);
 void mg_buf_free(mg_buf *b);

@@ -87,7 +87,7 @@ static int check_line(mg_ctx *ctx, const mg_line *l, const mg_magic **m, mg_call
             snprintf(why, sizeof why, "unknown magic %%%s (type %%help for the list)", l->name);
         return usage_error(ctx, l, why);
     }
-    if (l->cell) {
+    if (l->cell && !(*m)->cell_body) {
         char why[256];
         snprintf(why, sizeof why, "%%%%%s is not a cell magic; write %%%s", l->name, l->name);
         return usage_error(ctx, l, why);

@@ -21,6 +21,14 @@ static void reserve(mg_buf *b, size_t more)
     b->cap = cap;
 }
 
+void mg_buf_add_n(mg_buf *b, const char *s, size_t n)
+{
+    reserve(b, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = 0;
+}
+
 void mg_buf_add(mg_buf *b, const char *s)
 {
     size_t n = strlen(s);

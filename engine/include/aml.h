@@ -36,7 +36,8 @@ extern "C" {
     XX(EMPTY, -9, "no data")                                \
     XX(CANCELED, -10, "canceled")                           \
     XX(UNSUPPORTED, -11, "not supported")                   \
-    XX(INTERNAL, -12, "internal error")
+    XX(INTERNAL, -12, "internal error")                     \
+    XX(TIMEOUT, -13, "out of time")
 
 typedef enum aml_errno {
     AML_OK = 0,
@@ -95,5 +96,6 @@ void aml_allocator_set(const aml_allocator *alloc);
 #include "aml_learn.h"  /* preparation pipeline and learners */
 #include "aml_features.h" /* feature engineering on prepared matrices */
 #include "aml_search.h" /* metrics, the AutoML search, model bundles */
+#include "aml_evaluate.h" /* evaluating predictions: metrics, curves, charts, CSV */
 
 #endif

@@ -140,6 +140,15 @@ def test_train_errors(kernel, bank):
     assert "did you mean 'budget'" in reply["content"]["evalue"]
     reply, iop = kernel.execute("%leaderboard nope")
     assert reply["content"]["status"] == "error"
+    # memory: estimated before anything large is allocated
+    reply, iop = kernel.execute("%train bank target=y max_memory=1M budget=5s")
+    assert reply["content"]["status"] == "error", reply["content"]
+    assert "needs about" in reply["content"]["evalue"] and "the limit is 1 MB" in \
+        reply["content"]["evalue"], reply["content"]["evalue"]
+    reply, iop = kernel.execute("%train bank target=y max_memory=lots")
+    assert "needs a size such as 512M or 4G" in reply["content"]["evalue"]
+    reply, iop = kernel.execute("%version")
+    assert reply["content"]["status"] == "ok"
 
 
 def test_resume_after_kill_repeats_no_trial(jupyter_dirs):

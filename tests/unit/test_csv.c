@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define SHARED "../shared/data/"
@@ -532,4 +534,22 @@ Test(csv, every_allocation_failure_is_clean)
         }
     }
     cr_expect(ok);
+}
+
+Test(csv, devices_and_pipes_are_refused_without_waiting)
+{
+    /* a FIFO with no writer would block a plain open(); /dev/zero never ends */
+    char fifo[64];
+    snprintf(fifo, sizeof fifo, "/tmp/aml-test-fifo-%d", (int)getpid());
+    unlink(fifo);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const char *paths[] = {fifo, "/dev/zero", "/dev/null"};
+    for (size_t i = 0; i < 3; i++) {
+        aml_frame *f = NULL;
+        aml_error err;
+        cr_assert_eq(aml_csv_read(paths[i], NULL, &f, NULL, &err), AML_EIO, "%s", paths[i]);
+        cr_assert_null(f);
+        cr_assert(strstr(err.text, "not a regular file"), "%s: %s", paths[i], err.text);
+    }
+    unlink(fifo);
 }

@@ -1,0 +1,175 @@
+/*
+ * test_chaos.c — allocation-failure injection: the engine's pluggable
+ * allocator fails the Nth allocation, for every N, across the CSV reader,
+ * the search's setup and first trial, and the model loader.  Each run must
+ * end with an error (or, when the failure hit something optional, success),
+ * never a crash, and leave no engine allocation behind.
+ */
+#include <criterion/criterion.h>
+
+#include "aml.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The failing allocator: counts allocations, fails number `fail_at`
+ * (1-based; 0 never), and keeps the number of live blocks. */
+static size_t n_allocs, fail_at;
+static long live;
+
+static void *chaos_malloc(size_t size, void *user)
+{
+    (void)user;
+    if (__atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED) == fail_at)
+        return NULL;
+    void *p = malloc(size);
+    if (p)
+        __atomic_add_fetch(&live, 1, __ATOMIC_RELAXED);
+    return p;
+}
+
+static void *chaos_realloc(void *ptr, size_t size, void *user)
+{
+    (void)user;
+    if (__atomic_add_fetch(&n_allocs, 1, __ATOMIC_RELAXED) == fail_at)
+        return NULL;
+    void *p = realloc(ptr, size);
+    if (p && !ptr)
+        __atomic_add_fetch(&live, 1, __ATOMIC_RELAXED);
+    return p;
+}
+
+static void chaos_free(void *ptr, void *user)
+{
+    (void)user;
+    __atomic_sub_fetch(&live, 1, __ATOMIC_RELAXED);
+    free(ptr);
+}
+
+static void chaos_on(size_t n)
+{
+    n_allocs = 0;
+    fail_at = n;
+    live = 0;
+    aml_allocator a = {chaos_malloc, chaos_realloc, chaos_free, NULL};
+    aml_allocator_set(&a);
+}
+
+static void chaos_off(void)
+{
+    aml_allocator_set(NULL);
+}
+
+/* Runs `op` with the Nth allocation failing, for N = 1, 2, ... until a run
+ * makes no more than N - 1 allocations (nothing left to fail).  `op` returns
+ * the engine's code and frees whatever it got.  Returns how many runs. */
+static size_t every_n(int (*op)(void *), void *arg, const char *what)
+{
+    size_t n = 1;
+    for (;; n++) {
+        chaos_on(n);
+        int rc = op(arg);
+        size_t made = n_allocs;
+        long left = live;
+        chaos_off();
+        cr_assert(rc <= 0, "%s: allocation %zu failing gave %d", what, n, rc);
+        cr_assert_eq(left, 0, "%s: allocation %zu failing left %ld blocks (rc %d)", what, n,
+                     left, rc);
+        if (made < n) {
+            cr_assert_eq(rc, 0, "%s: no allocation failed, yet rc %d", what, rc);
+            return n;
+        }
+    }
+}
+
+/* ---- the CSV reader ---- */
+
+static const char CSV[] =
+    "id,age,job,balance,when,y\n"
+    "1,58,management,2143,2024-01-05,no\n"
+    "2,44,\"tech, nician\",29,2024-02-11,no\n"
+    "3,,entrepreneur,2,,yes\n"
+    "4,47,blue-collar,1506,2024-03-01,no\n"
+    "5,33,unknown,1,2024-03-02,yes\n"
+    "6,35,management,231,2024-04-09,no\n";
+
+static int read_csv(void *arg)
+{
+    (void)arg;
+    aml_frame *f = NULL;
+    aml_csv_report *rep = NULL;
+    aml_error err;
+    int rc = aml_csv_read_buffer(CSV, sizeof CSV - 1, "t.csv", NULL, &f, &rep, &err);
+    if (rc == 0)
+        cr_assert_eq(aml_frame_nrows(f), 6);
+    else
+        cr_assert_null(f);
+    aml_frame_free(f);
+    aml_csv_report_free(rep);
+    return rc;
+}
+
+Test(chaos, csv_reader_every_allocation)
+{
+    size_t runs = every_n(read_csv, NULL, "csv");
+    cr_assert(runs > 20, "only %zu allocations", runs);
+    fprintf(stderr, "csv: %zu runs\n", runs);
+}
+
+/* ---- the search: setup, a trial, the refit and the test score ---- */
+
+static aml_frame *small_frame(void)
+{
+    aml_frame *f = NULL;
+    cr_assert_eq(aml_frame_new(&f), 0);
+    size_t n = 80;
+    double a[80], b[80];
+    const char *c[80], *y[80];
+    static const char *lv[3] = {"r", "g", "b"};
+    for (size_t i = 0; i < n; i++) {
+        a[i] = (double)((i * 37) % 23) - 11;
+        b[i] = (double)((i * 11) % 17);
+        c[i] = lv[i % 3];
+        y[i] = a[i] + 0.3 * b[i] > 0 ? "yes" : "no";
+    }
+    cr_assert_eq(aml_frame_add_numbers(f, "a", a, n, NULL), 0);
+    cr_assert_eq(aml_frame_add_numbers(f, "b", b, n, NULL), 0);
+    cr_assert_eq(aml_frame_add_strings(f, "c", AML_TYPE_CATEGORICAL, c, n, NULL, NULL), 0);
+    cr_assert_eq(aml_frame_add_strings(f, "y", AML_TYPE_CATEGORICAL, y, n, NULL, NULL), 0);
+    return f;
+}
+
+static int search(void *arg)
+{
+    const aml_frame *f = arg;
+    aml_search_options o = aml_search_options_default();
+    static const char *models[] = {"nb"};
+    o.target = "y";
+    o.models = models;
+    o.n_models = 1;
+    o.max_trials = 1;
+    o.cv_folds = 2;
+    o.features = false;
+    o.ensemble = false;
+    o.threads = 1;
+    o.event_interval = 100;
+    aml_run *r = NULL;
+    aml_error err;
+    int rc = aml_search_run(f, &o, &r, &err);
+    if (rc == 0)
+        cr_assert_not_null(r);
+    else
+        cr_assert_null(r);
+    aml_run_free(r);
+    return rc;
+}
+
+Test(chaos, search_every_allocation, .timeout = 600)
+{
+    aml_frame *f = small_frame();   /* made before the failing allocator */
+    size_t runs = every_n(search, f, "search");
+    cr_assert(runs > 50, "only %zu allocations", runs);
+    fprintf(stderr, "search: %zu runs\n", runs);
+    aml_frame_free(f);
+}
