@@ -6,10 +6,11 @@ kernel.css and ext/) and the isolated Jupyter dirs of conftest.py; headless Chro
 drives it through chromedriver (Selenium). The tests write their notebooks, run them
 from the Cell menu and check what the extension draws:
 
-* the kernel "AutoML" is selected and idle, Run All finishes;
+* the kernel "AutoML" is selected and idle, Run All finishes (%import, %show, %train,
+  %evaluate);
 * the CodeMirror mode "automl" colours the cells (cm-automl-magic on a magic name);
 * %show draws a sortable table (a header click sorts it), %train a live dashboard
-  updated in place and a sortable leaderboard;
+  updated in place and a sortable leaderboard, %evaluate its interactive view;
 * Stop on the dashboard interrupts a %train budget=60s within seconds;
 * a saved %evaluate output (tests/data/notebook/evaluate-output-*.json, the real output
   of %evaluate: the evaluation+json document plus its HTML and text fallbacks) is
@@ -385,6 +386,7 @@ def test_run_all_dashboard_tables_and_mode(notebooks):
         "%import bank-marketing sample=3000",
         "%show rows=12",
         "# a short search\n%train target=y budget=8s as m1",
+        "%evaluate m1",
     ])
     p = notebooks.open("train.ipynb")
     p.shot("opened")
@@ -428,7 +430,7 @@ def test_run_all_dashboard_tables_and_mode(notebooks):
     p.shot("training-later")
     p.wait_finished(120 * SLOW)
     p.shot("finished")
-    assert p.prompts() == [1, 2, 3]
+    assert p.prompts() == [1, 2, 3, 4]
 
     # %show: the frame renderer replaced the HTML fallback, and its table sorts
     out1 = p.cell(1)
@@ -474,6 +476,24 @@ def test_run_all_dashboard_tables_and_mode(notebooks):
     assert [int(v) for v in column_values(board, 1)] == list(range(n, 0, -1))
     p.js("arguments[0].scrollIntoView({block: 'start'})", dashes[0])
     p.shot("dashboard-and-leaderboard")
+
+    # %evaluate, live: the evaluation renderer, whose slider changes the numbers
+    view = p.cell(3).find_element(By.CSS_SELECTOR,
+                                  ".output_automl_evaluation .automl-evaluation-view")
+    slider = view.find_element(By.CSS_SELECTOR, "input.automl-threshold")
+
+    def numbers():
+        return [e.text for e in view.find_elements(
+            By.CSS_SELECTOR, ".automl-live-metrics .automl-card-value, td.automl-cm-cell")]
+    before = numbers()
+    assert len(before) == 9 and view.find_element(
+        By.CSS_SELECTOR, ".automl-threshold-value").text == "0.50"
+    p.js("arguments[0].scrollIntoView({block: 'center'})", slider)
+    slider.click()
+    slider.send_keys(Keys.HOME)
+    assert view.find_element(By.CSS_SELECTOR, ".automl-threshold-value").text == "0.01"
+    assert numbers() != before
+    p.shot("evaluate")
     p.assert_no_extension_errors()
 
 
