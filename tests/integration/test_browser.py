@@ -494,6 +494,26 @@ def test_run_all_dashboard_tables_and_mode(notebooks):
     assert view.find_element(By.CSS_SELECTOR, ".automl-threshold-value").text == "0.01"
     assert numbers() != before
     p.shot("evaluate")
+
+    # saved and opened again: the extension draws the saved outputs, the dashboard with
+    # its whole best-so-far chart (the kernel's "curve"), without a Stop button
+    p.js("Jupyter.notebook.save_notebook()")
+    wait_for("the notebook to be saved", lambda: p.js("return !Jupyter.notebook.dirty"), 20)
+    p.d.refresh()
+    p.wait_ready()
+    dash = wait_for("the saved dashboard", lambda: p.d.find_elements(
+        By.CSS_SELECTOR, ".automl-dashboard.automl-done"), 20 * SLOW)
+    assert len(dash) == 1
+    saved = p.js("return Jupyter.notebook.get_cell(2).output_area.outputs[0].data"
+                 "['application/vnd.automl.progress+json'].curve")
+    assert saved and len(dash[0].find_elements(By.CSS_SELECTOR, "circle.automl-dot")) >= \
+        len(saved)
+    assert not [b for b in dash[0].find_elements(By.CSS_SELECTOR, ".automl-stop")
+                if b.is_displayed()]
+    assert p.d.find_elements(By.CSS_SELECTOR, ".automl-leaderboard-view table.automl-board")
+    assert p.d.find_elements(By.CSS_SELECTOR, ".automl-evaluation-view input.automl-threshold")
+    p.js("arguments[0].scrollIntoView({block: 'start'})", dash[0])
+    p.shot("reopened")
     p.assert_no_extension_errors()
 
 

@@ -3,14 +3,16 @@
  * (magics/mg_train_view.c, mg_progress_bundle): the live training dashboard.
  *
  *   {"model", "elapsed", "budget", "trials", "failed", "metric", "phase",
- *    "best"?, "top": [{"model", "params", "score"}, ...]}
+ *    "best"?, "curve"?, "top": [{"model", "params", "score"}, ...]}
  *
  * The kernel sends one display and replaces it with update_display_data; the
  * notebook calls the renderer again for every update, so the dashboard is
  * drawn from scratch each time.  The best-so-far chart needs the history the
  * document does not carry: it is kept here, per model name, from the updates
  * seen (a new run of the same name starts again when elapsed goes back).
- * A document with a "curve" array ([[seconds, best], ...]) is drawn as is.
+ * The kernel also sends "curve": [[seconds, best], ...] at each improvement
+ * (magics/mg_train.c), which is drawn when present — a saved notebook's
+ * dashboard then has its whole chart.
  *
  * The Stop button interrupts the kernel (Jupyter.notebook.kernel.interrupt());
  * CSS shows it only while its cell runs, so a saved dashboard has none.
@@ -70,9 +72,12 @@ define(['automl-ext/util'], function (u) {
             delete stopped[key];  // a new run of the same name
         var halted = done && stopped[key];
         var points;
-        if (doc.curve instanceof Array)
+        if (doc.curve instanceof Array && doc.curve.length) {
             points = doc.curve.map(function (c) { return {x: c[0], y: c[1]}; });
-        else
+            var lastp = points[points.length - 1];
+            if (u.isNum(doc.elapsed) && doc.elapsed > lastp.x)
+                points.push({x: doc.elapsed, y: lastp.y});  // the best holds until now
+        } else
             points = history(doc);
 
         var root = el('div', {'class': 'automl-ext automl-dashboard' +

@@ -278,7 +278,7 @@ define([], function () {
         }
         var xd = extent('x', opts.xDomain), yd = extent('y', opts.yDomain);
         var xt = niceTicks(xd[0], xd[1], Math.max(2, Math.floor(pw / 70)));
-        var yt = niceTicks(yd[0], yd[1], Math.max(2, Math.floor(ph / 40)));
+        var yt = niceTicks(yd[0], yd[1], Math.max(3, Math.floor(ph / 32)));
         function X(v) { return M.l + (v - xd[0]) / (xd[1] - xd[0]) * pw; }
         function Y(v) { return M.t + ph - (v - yd[0]) / (yd[1] - yd[0]) * ph; }
 
