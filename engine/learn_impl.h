@@ -46,6 +46,9 @@ typedef struct amlp_learner_ops {
     int (*save)(const aml_learner *l, amlp_bytes *out, aml_error *err);
     int (*load)(aml_learner *l, amlp_reader *in, aml_error *err);
     void (*free_state)(aml_learner *l);
+    /* May be NULL: the kind has no per-feature contributions.  Fills `out`
+     * as aml_learner_contributions documents. */
+    int (*contributions)(const aml_learner *l, const aml_matrix *X, float *out, aml_error *err);
 } amlp_learner_ops;
 
 struct aml_learner {

@@ -612,6 +612,70 @@ static int xgb_predict(const aml_learner *l, const aml_matrix *X, float *out, am
     return rc;
 }
 
+/* TreeSHAP through XGBoost (prediction type 2, "pred_contribs"): per booster
+ * rows x k x (cols + 1) contributions whose sum is the booster's margin.  The
+ * model's margin is linear in each booster's (see the state comment), so the
+ * contributions combine the same way: features scaled by wgt * scale, the
+ * bias mapped as the margin is. */
+static int xgb_contributions(const aml_learner *l, const aml_matrix *X, float *out,
+                             aml_error *err)
+{
+    int dl_rc = amlp_dl_xgb(err);  /* the library loads on first use */
+    if (dl_rc)
+        return dl_rc;
+    const xgb_state *s = l->state;
+    size_t k = l->task == AML_TASK_MULTICLASS ? l->n_classes : 1;
+    size_t rows = X->rows, w = X->cols + 1, n = rows * k * w;
+    if (rows == 0)
+        return 0;
+    DMatrixHandle dm = NULL;
+    if (make_dmatrix(X, s->threads, &dm))
+        return xgb_fail(err, l->ops->kind, "building the matrix for contributions");
+    double *acc = amlp_calloc(n, sizeof *acc);
+    if (!acc) {
+        XGDMatrixFree(dm);
+        return aml_error_set(err, AML_ENOMEM, 0, 0, l->ops->kind, "out of memory");
+    }
+    uint64_t total = 0;
+    for (size_t i = 0; i < s->n; i++)
+        total += s->trees[i];
+    char config[160];
+    snprintf(config, sizeof config,
+             "{\"type\": 2, \"training\": false, \"iteration_begin\": 0, "
+             "\"iteration_end\": %llu, \"strict_shape\": false}",
+             (unsigned long long)s->rounds);
+    int rc = 0;
+    for (size_t i = 0; i < s->n && rc == 0; i++) {
+        const bst_ulong *shape = NULL;
+        bst_ulong dim = 0;
+        const float *res = NULL;
+        if (XGBoosterPredictFromDMatrix(s->booster[i], dm, config, &shape, &dim, &res)) {
+            rc = xgb_fail(err, l->ops->kind, "computing contributions");
+            break;
+        }
+        bst_ulong got = 1;
+        for (bst_ulong j = 0; j < dim; j++)
+            got *= shape[j];
+        if (got != n) {
+            rc = aml_error_set(err, AML_EINTERNAL, 0, 0, l->ops->kind,
+                               "xgboost gave %llu contributions, %zu expected",
+                               (unsigned long long)got, n);
+            break;
+        }
+        double wgt = s->n == 1 ? 1.0 : (double)s->trees[i] / (double)total;
+        for (size_t j = 0; j < n; j++) {
+            bool bias = j % w == w - 1;
+            acc[j] += bias ? wgt * (s->base_margin + s->scale * (res[j] - s->base_margin))
+                           : wgt * s->scale * res[j];
+        }
+    }
+    XGDMatrixFree(dm);
+    for (size_t j = 0; rc == 0 && j < n; j++)
+        out[j] = (float)acc[j];
+    amlp_free(acc);
+    return rc;
+}
+
 static int xgb_importance(const aml_learner *l, float *out, size_t cols, aml_error *err)
 {
     int dl_rc = amlp_dl_xgb(err);  /* the library loads on first use */
@@ -742,6 +806,7 @@ const amlp_learner_ops amlp_learner_xgb = {
     .save = xgb_save,
     .load = xgb_load,
     .free_state = xgb_free_state,
+    .contributions = xgb_contributions,
 };
 
 const amlp_learner_ops amlp_learner_rf = {
@@ -755,4 +820,5 @@ const amlp_learner_ops amlp_learner_rf = {
     .save = xgb_save,
     .load = xgb_load,
     .free_state = xgb_free_state,
+    .contributions = xgb_contributions,
 };

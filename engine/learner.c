@@ -236,6 +236,28 @@ int aml_learner_importance(const aml_learner *l, float *out, size_t cols, aml_er
     return l->ops->importance(l, out, cols, err);
 }
 
+bool aml_learner_has_contributions(const aml_learner *l)
+{
+    return l && l->fitted && l->ops->contributions;
+}
+
+int aml_learner_contributions(const aml_learner *l, const aml_matrix *X, float *out,
+                              aml_error *err)
+{
+    if (!l || !X || !out)
+        return aml_error_set(err, AML_EINVAL, 0, 0, "", "learner, matrix and output are required");
+    if (!l->fitted)
+        return aml_error_set(err, AML_EINVAL, 0, 0, l->ops->kind, "the learner is not fitted");
+    if (!l->ops->contributions)
+        return aml_error_set(err, AML_EUNSUPPORTED, 0, 0, l->ops->kind,
+                             "%s has no per-feature contributions", l->ops->kind);
+    if (X->cols != l->n_features)
+        return aml_error_set(err, AML_EINVAL, 0, 0, l->ops->kind,
+                             "%zu features given, the model was fitted on %zu", X->cols,
+                             l->n_features);
+    return l->ops->contributions(l, X, out, err);
+}
+
 /* ---- serialisation ---- */
 
 #define ENVELOPE_MAGIC "AMLL"

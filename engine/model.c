@@ -241,6 +241,10 @@ const aml_prep *aml_model_member_prep(const aml_model *m, size_t i)
 {
     return i < m->n_members ? m->preps[m->members[i].prep] : NULL;
 }
+const aml_features *aml_model_member_features(const aml_model *m, size_t i)
+{
+    return i < m->n_members ? m->members[i].features : NULL;
+}
 const char *aml_model_describe(const aml_model *m) { return m->describe ? m->describe : ""; }
 
 /* ---- prediction ---- */

@@ -307,6 +307,10 @@ int mg_show_run(mg_ctx *ctx, const char *name, const aml_run *run, bool full);
  * column and data set names, file paths. */
 json_t *mg_complete(mg_session *s, const char *code, long cursor_pos);
 
+/* ---- deployments (mg_deploy.c) ---- */
+/* Stops every REST server %deploy started (called when the session ends). */
+void mg_deploy_stop_all(void);
+
 /* ---- the interpreter (mg_interp.c) ---- */
 /* Fills `interp` with the magics interpreter over `session` (borrowed). */
 void mg_interpreter_init(kn_interpreter *interp, mg_session *session);

@@ -48,6 +48,7 @@ void mg_session_free(mg_session *s)
 {
     if (!s)
         return;
+    mg_deploy_stop_all();   /* the REST servers of %deploy */
     for (size_t i = 0; i < s->n_datasets; i++)
         dataset_free(s->datasets[i]);
     free(s->datasets);

@@ -97,5 +97,6 @@ void aml_allocator_set(const aml_allocator *alloc);
 #include "aml_features.h" /* feature engineering on prepared matrices */
 #include "aml_search.h" /* metrics, the AutoML search, model bundles */
 #include "aml_evaluate.h" /* evaluating predictions: metrics, curves, charts, CSV */
+#include "aml_explain.h"  /* permutation importance, SHAP, partial dependence */
 
 #endif

@@ -265,6 +265,21 @@ int aml_learner_predict(const aml_learner *l, const aml_matrix *X, float *out, a
  * learner's own notion (gain, |coefficients|, ...).  AML_EUNSUPPORTED where
  * it has none. */
 int aml_learner_importance(const aml_learner *l, float *out, size_t cols, aml_error *err);
+/* True when the learner can split its predictions into per-feature
+ * contributions (the tree kinds "xgb" and "rf": TreeSHAP). */
+bool aml_learner_has_contributions(const aml_learner *l);
+/* SHAP contributions (TreeSHAP, exact for trees) of each feature to each
+ * prediction, in the learner's raw margin: log-odds (binary), each class's
+ * margin before the softmax (multiclass), the value (regression).  `out` is
+ * the caller's array of X->rows * width * (X->cols + 1) values, width =
+ * n_classes for multiclass else 1, laid out [row][class][feature]; entry
+ * X->cols of each (row, class) is the bias (the expected margin), and the
+ * cols + 1 entries sum to the margin, so sigmoid / softmax of the sums give
+ * aml_learner_predict's output.  Returns 0, AML_EUNSUPPORTED (a kind
+ * without contributions), AML_EINVAL (not fitted, other width), AML_ENOMEM,
+ * AML_EINTERNAL. */
+int aml_learner_contributions(const aml_learner *l, const aml_matrix *X, float *out,
+                              aml_error *err);
 /* Serialise to bytes (aml_free) and back.  The bytes say which kind they are. */
 int aml_learner_save(const aml_learner *l, unsigned char **bytes, size_t *len, aml_error *err);
 int aml_learner_load(const unsigned char *bytes, size_t len, aml_learner **out, aml_error *err);

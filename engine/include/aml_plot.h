@@ -270,6 +270,28 @@ int aml_plot_average_precision(const double *scores, const int *labels, size_t n
 int aml_plot_nice_ticks(double lo, double hi, int max_ticks, double *ticks,
                         size_t cap, size_t *n_ticks, double *step);
 
+/* ---- waterfall ---- */
+
+typedef struct aml_plot_waterfall_data {
+    const char *const *labels;  /* n step labels ("duration = 1042"), top-down */
+    const double *deltas;       /* n changes, applied in this order from `base` */
+    size_t n;
+    double base;                /* the starting value */
+    const char *base_label;     /* first row (NULL: "base value") */
+    const char *final_label;    /* last row (NULL: "prediction") */
+} aml_plot_waterfall_data;
+
+aml_plot_waterfall_data aml_plot_waterfall_data_default(void);
+
+/* Waterfall chart: a base row, one floating horizontal bar per step from the
+ * running total before it to the one after (increases vermillion,
+ * decreases blue), and a final row at base + the sum; dashed lines mark the
+ * base and the final value; each bar is labelled with its signed change.
+ * Errors as in the common rules (a non-finite base or delta is
+ * AML_EINVAL; a log x axis AML_ERANGE). */
+int aml_plot_waterfall(const aml_plot_opts *opts, const aml_plot_waterfall_data *data,
+                       aml_plot_image **out, aml_error *err);
+
 #ifdef __cplusplus
 }
 #endif

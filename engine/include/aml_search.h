@@ -18,6 +18,7 @@
 #include "aml.h"
 #include "aml_frame.h"
 #include "aml_learn.h"
+#include "aml_features.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -92,6 +93,9 @@ const char *aml_model_member_params(const aml_model *model, size_t i);
 double aml_model_member_weight(const aml_model *model, size_t i);
 const aml_learner *aml_model_member_learner(const aml_model *model, size_t i);
 const aml_prep *aml_model_member_prep(const aml_model *model, size_t i);
+/* Member i's feature-engineering step, applied after its prep (borrowed;
+ * NULL when the member has none). */
+const aml_features *aml_model_member_features(const aml_model *model, size_t i);
 /* The pipeline in words (preparation, features kept, members and weights). */
 const char *aml_model_describe(const aml_model *model);
 

@@ -1,0 +1,359 @@
+/*
+ * srv_body.c — the input schema of a deployed model and the request body
+ * parser: {"instances": [{col: value, ...}, ...]} -> a frame typed as the
+ * schema says, or a 400/413 error naming the instance and field.  Values go
+ * through aml_frame_add_strings, so a request converts exactly as a CSV
+ * file would.
+ */
+#include "srv.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct srv_schema {
+    char **names;
+    aml_type *types;
+    size_t n;
+    char *target;   /* may be NULL */
+};
+
+void srv_schema_free(srv_schema *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->names[i]);
+    free(s->names);
+    free(s->types);
+    free(s->target);
+    free(s);
+}
+
+int srv_schema_new(const char *const *names, const aml_type *types, size_t n,
+                   const char *target, srv_schema **out)
+{
+    *out = NULL;
+    srv_schema *s = calloc(1, sizeof *s);
+    if (!s)
+        return AML_ENOMEM;
+    s->names = calloc(n ? n : 1, sizeof *s->names);
+    s->types = calloc(n ? n : 1, sizeof *s->types);
+    s->target = target && *target ? strdup(target) : NULL;
+    if (!s->names || !s->types || (target && *target && !s->target)) {
+        srv_schema_free(s);
+        return AML_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!names[i] || !*names[i] || types[i] < 0 || types[i] >= AML_TYPE_COUNT_) {
+            srv_schema_free(s);
+            return AML_EINVAL;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(names[j], names[i]) == 0) {
+                srv_schema_free(s);
+                return AML_EINVAL;
+            }
+        s->names[i] = strdup(names[i]);
+        if (!s->names[i]) {
+            srv_schema_free(s);
+            return AML_ENOMEM;
+        }
+        s->types[i] = types[i];
+        s->n++;
+    }
+    *out = s;
+    return 0;
+}
+
+size_t srv_schema_size(const srv_schema *s) { return s->n; }
+const char *srv_schema_name(const srv_schema *s, size_t i) { return i < s->n ? s->names[i] : NULL; }
+aml_type srv_schema_type(const srv_schema *s, size_t i)
+{
+    return i < s->n ? s->types[i] : AML_TYPE_COUNT_;
+}
+
+srv_limits srv_limits_default(void) { return (srv_limits){.max_instances = 10000}; }
+
+/* ---- errors ---- */
+
+__attribute__((format(printf, 6, 7))) static int fail(srv_error *err, int code, int status,
+                                                      long instance, const char *field,
+                                                      const char *fmt, ...)
+{
+    if (!err)
+        return code;
+    err->code = code;
+    err->status = status;
+    err->instance = instance;
+    snprintf(err->field, sizeof err->field, "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->text, sizeof err->text, fmt, ap);
+    va_end(ap);
+    for (char *p = err->text; *p; p++)   /* one line, whatever the input held */
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return code;
+}
+
+/* Levenshtein distance, capped for long words (suggestions only). */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return la > lb ? la : lb;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static const char *closest(const srv_schema *s, const char *word)
+{
+    size_t wl = strlen(word), limit = wl <= 3 ? 1 : wl <= 6 ? 2 : 3, best_d = (size_t)-1;
+    const char *best = NULL;
+    for (size_t i = 0; i < s->n; i++) {
+        size_t d = distance(word, s->names[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = s->names[i];
+        }
+    }
+    return best_d <= limit ? best : NULL;
+}
+
+static long find_field(const srv_schema *s, const char *key)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->names[i], key) == 0)
+            return (long)i;
+    return -1;
+}
+
+static const char *json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "a value";
+}
+
+/* `s` for a one-line error message: at most 40 bytes (cut on a UTF-8
+ * boundary, "..." added), control characters shown as '?'. */
+static void excerpt(const char *s, char *buf, size_t cap)
+{
+    size_t n = strlen(s), max = cap - 4 < 40 ? cap - 4 : 40;
+    bool cut = n > max;
+    if (cut)
+        while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+            max--;
+    else
+        max = n;
+    snprintf(buf, cap, "%.*s%s", (int)max, s, cut ? "..." : "");
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
+/* ---- the parser ---- */
+
+static int check_top(json_t *root, srv_error *err)
+{
+    if (!json_is_object(root))
+        return fail(err, AML_EPARSE, 400, -1, NULL,
+                    "the body must be a JSON object {\"instances\": [...]}, not %s",
+                    json_kind(root));
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        if (strcmp(key, "instances") != 0) {
+            char k[48];
+            excerpt(key, k, sizeof k);
+            return fail(err, AML_EINVAL, 400, -1, NULL,
+                        "unknown key \"%s\" in the body: it takes {\"instances\": [...]}", k);
+        }
+    }
+    json_t *inst = json_object_get(root, "instances");
+    if (!inst)
+        return fail(err, AML_EPARSE, 400, -1, NULL,
+                    "the body has no \"instances\": send {\"instances\": [{column: value, ...}]}");
+    if (!json_is_array(inst))
+        return fail(err, AML_EPARSE, 400, -1, NULL,
+                    "\"instances\" must be an array of objects, not %s", json_kind(inst));
+    if (json_array_size(inst) == 0)
+        return fail(err, AML_EINVAL, 400, -1, NULL, "\"instances\" is empty: nothing to predict");
+    return 0;
+}
+
+/* Turns cell `v` of column `c` into the text the frame parses; NULL for a
+ * missing value.  `num` is room for a number's digits. */
+static int cell_text(const srv_schema *s, size_t c, size_t row, const json_t *v, char num[32],
+                     const char **text, srv_error *err)
+{
+    *text = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        *text = json_string_value(v);
+        return 0;
+    case JSON_INTEGER:
+        snprintf(num, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        *text = num;
+        return 0;
+    case JSON_REAL:
+        snprintf(num, 32, "%.17g", json_real_value(v));
+        *text = num;
+        return 0;
+    case JSON_TRUE:
+        *text = "true";
+        return 0;
+    case JSON_FALSE:
+        *text = "false";
+        return 0;
+    default:
+        return fail(err, AML_EINVAL, 400, (long)row, s->names[c],
+                    "instances[%zu].%s: %s is not %s %s", row, s->names[c], json_kind(v),
+                    s->types[c] == AML_TYPE_INTEGER ? "an" : "a", aml_type_name(s->types[c]));
+    }
+}
+
+int srv_parse_body(const srv_schema *s, const char *body, size_t len, const srv_limits *limits,
+                   aml_frame **out, size_t *n_rows, srv_error *err)
+{
+    *out = NULL;
+    if (n_rows)
+        *n_rows = 0;
+    srv_limits lim = limits ? *limits : srv_limits_default();
+    json_error_t jerr;
+    json_t *root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return fail(err, AML_EPARSE, 400, -1, NULL, "malformed JSON at line %d, column %d: %s",
+                    jerr.line, jerr.column, jerr.text);
+    int rc = check_top(root, err);
+    json_t *inst = rc ? NULL : json_object_get(root, "instances");
+    size_t n = inst ? json_array_size(inst) : 0, nc = s->n;
+    if (rc == 0 && n > lim.max_instances)
+        rc = fail(err, AML_ERANGE, 413, -1, NULL,
+                  "too many instances: %zu in one request, at most %zu (split the batch)", n,
+                  lim.max_instances);
+    /* cells[c * n + row]: the value of column c in instance row, or NULL */
+    const json_t **cells = rc ? NULL : calloc(n * (nc ? nc : 1), sizeof *cells);
+    if (rc == 0 && !cells)
+        rc = fail(err, AML_ENOMEM, 500, -1, NULL, "out of memory");
+    for (size_t r = 0; rc == 0 && r < n; r++) {
+        json_t *o = json_array_get(inst, r);
+        if (!json_is_object(o)) {
+            rc = fail(err, AML_EINVAL, 400, (long)r, NULL,
+                      "instances[%zu] must be an object {column: value, ...}, not %s", r,
+                      json_kind(o));
+            break;
+        }
+        const char *key;
+        json_t *v;
+        json_object_foreach(o, key, v) {
+            long c = find_field(s, key);
+            if (c >= 0) {
+                cells[(size_t)c * n + r] = v;
+                continue;
+            }
+            if (s->target && strcmp(key, s->target) == 0)
+                continue;   /* the target: a row copied from the data set */
+            char k[48];
+            excerpt(key, k, sizeof k);
+            const char *hint = closest(s, key);
+            if (hint)
+                rc = fail(err, AML_EINVAL, 400, (long)r, key,
+                          "instances[%zu]: unknown field '%s' — did you mean '%s'?", r, k, hint);
+            else
+                rc = fail(err, AML_EINVAL, 400, (long)r, key,
+                          "instances[%zu]: unknown field '%s' (GET /v1/models/NAME lists the "
+                          "inputs)", r, k);
+            break;
+        }
+    }
+    aml_frame *f = NULL;
+    if (rc == 0 && aml_frame_new(&f))
+        rc = fail(err, AML_ENOMEM, 500, -1, NULL, "out of memory");
+    const char **texts = rc ? NULL : calloc(n, sizeof *texts);
+    char (*nums)[32] = rc ? NULL : calloc(n, sizeof *nums);
+    if (rc == 0 && (!texts || !nums))
+        rc = fail(err, AML_ENOMEM, 500, -1, NULL, "out of memory");
+    size_t bad_row = (size_t)-1, bad_col = 0;
+    for (size_t c = 0; rc == 0 && c < nc; c++) {
+        for (size_t r = 0; rc == 0 && r < n; r++)
+            rc = cell_text(s, c, r, cells[c * n + r], nums[r], &texts[r], err);
+        if (rc)
+            break;
+        size_t n_invalid = 0;
+        aml_error ferr = {0};
+        int frc = aml_frame_add_strings(f, s->names[c], s->types[c], texts, n, &n_invalid, &ferr);
+        if (frc) {
+            rc = fail(err, frc, frc == AML_ENOMEM ? 500 : 400, -1, s->names[c], "%s: %s",
+                      s->names[c], ferr.text[0] ? ferr.text : aml_strerror(frc));
+            break;
+        }
+        for (size_t r = 0; n_invalid && r < n && r < bad_row; r++)
+            if (aml_frame_cell_state(f, c, r) == AML_CELL_INVALID) {
+                bad_row = r;
+                bad_col = c;
+                break;
+            }
+    }
+    if (rc == 0 && bad_row != (size_t)-1) {
+        char shown[48];
+        const json_t *v = cells[bad_col * n + bad_row];
+        aml_type t = s->types[bad_col];
+        const char *a = t == AML_TYPE_INTEGER ? "an" : "a";
+        if (json_is_string(v)) {
+            excerpt(json_string_value(v), shown, sizeof shown);
+            rc = fail(err, AML_EINVAL, 400, (long)bad_row, s->names[bad_col],
+                      "instances[%zu].%s: \"%s\" is not %s %s", bad_row, s->names[bad_col],
+                      shown, a, aml_type_name(t));
+        } else {
+            char num[32];
+            const char *text = NULL;
+            cell_text(s, bad_col, bad_row, v, num, &text, NULL);
+            excerpt(text ? text : "", shown, sizeof shown);
+            rc = fail(err, AML_EINVAL, 400, (long)bad_row, s->names[bad_col],
+                      "instances[%zu].%s: %s (%s) is not %s %s", bad_row, s->names[bad_col],
+                      json_kind(v), shown, a, aml_type_name(t));
+        }
+    }
+    free(texts);
+    free(nums);
+    free(cells);
+    json_decref(root);
+    if (rc) {
+        aml_frame_free(f);
+        return rc;
+    }
+    *out = f;
+    if (n_rows)
+        *n_rows = n;
+    return 0;
+}
