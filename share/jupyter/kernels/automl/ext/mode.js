@@ -15,8 +15,9 @@ define(['codemirror/lib/codemirror'], function (CodeMirror) {
 
     // The magics of this project at the time of writing; the kernel's list wins.
     var DEFAULT_MAGICS = ['analyze', 'clear', 'compare', 'config', 'datasets', 'deploy', 'echo',
-        'evaluate', 'exit', 'explain', 'help', 'import', 'input', 'leaderboard', 'load', 'models',
-        'plot', 'predict', 'save', 'schema', 'show', 'sleep', 'train', 'undeploy', 'version'];
+        'evaluate', 'exit', 'explain', 'help', 'http', 'import', 'input', 'leaderboard', 'load',
+        'models', 'plot', 'predict', 'save', 'schema', 'show', 'sleep', 'train', 'undeploy',
+        'version'];
     var ATOMS = {'true': 1, 'false': 1, 'yes': 1, 'no': 1, 'on': 1, 'off': 1, 'auto': 1,
         'none': 1};
     var known = {};
