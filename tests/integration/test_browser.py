@@ -27,6 +27,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -93,13 +94,17 @@ class NotebookServer:
         env.pop("JUPYTER_CONFIG_PATH", None)
         self.log = open(log_path, "w")
         self.proc = subprocess.Popen(
-            [harness_python(), "-m", "notebook", "--no-browser", "--ip=127.0.0.1",
+            [sys.executable, "-m", "notebook", "--no-browser", "--ip=127.0.0.1",
              f"--port={self.port}", "--port-retries=0", f"--NotebookApp.token={self.token}",
              "--NotebookApp.password=", f"--notebook-dir={root}", "--allow-root",
              "--NotebookApp.open_browser=False", "--log-level=INFO"],
             cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
-        wait_for("the notebook server to answer", self._up, 60 * SLOW, 0.3)
+        try:
+            wait_for("the notebook server to answer", self._up, 60 * SLOW, 0.3)
+        except AssertionError:
+            self.stop()
+            raise
 
     def _up(self):
         if self.proc.poll() is not None:
@@ -162,17 +167,19 @@ class NotebookServer:
             self.log.close()
 
 
-def harness_python():
-    return os.environ.get("PYTHON", "/usr/bin/python3")
-
-
 @pytest.fixture(scope="module")
 def server(jupyter_dirs, tmp_path_factory):
     for f in ("kernel.js", "kernel.css", "ext/mode.js"):
         assert (SPEC_DIR / f).is_file(), f"{SPEC_DIR / f} missing: run `make all` first"
     SHOTS.mkdir(parents=True, exist_ok=True)
     root = tmp_path_factory.mktemp("notebooks")
-    s = NotebookServer(root, SHOTS / "notebook-server.log")
+    for attempt in range(3):  # the free port may be taken between the probe and the bind
+        try:
+            s = NotebookServer(root, SHOTS / "notebook-server.log")
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     yield s
     s.stop()
 
