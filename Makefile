@@ -56,6 +56,8 @@ KERNEL_BIN := $(O)/automl-kernel
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 # A kernelspec pointing at this build's binary, for the tests (JUPYTER_PATH).
 LOCAL_SPEC := $(O)/jupyter/kernels/automl/kernel.json
+# The notebook extension beside kernel.json: kernel.js, kernel.css and ext/.
+SPEC_EXTRA := $(addprefix share/jupyter/kernels/automl/,kernel.js kernel.css ext)
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 
@@ -98,9 +100,11 @@ $(O)/tests/test_%: tests/unit/test_%.c $(LIBAML) $(O)/flags
 	@mkdir -p $(dir $@)
 	$(TEST_LINK)
 
-$(LOCAL_SPEC): share/jupyter/kernels/automl/kernel.json.in $(KERNEL_BIN)
+$(LOCAL_SPEC): share/jupyter/kernels/automl/kernel.json.in $(KERNEL_BIN) \
+              $(SPEC_EXTRA) $(wildcard share/jupyter/kernels/automl/ext/*)
 	@mkdir -p $(dir $@)
 	cp share/jupyter/kernels/automl/*.png $(dir $@) 2>/dev/null || true
+	cp -R $(SPEC_EXTRA) $(dir $@)
 	sed 's|@KERNEL@|$(abspath $(KERNEL_BIN))|' $< > $@.tmp && mv $@.tmp $@
 
 # The bundled data sets are assembled into the binary (.incbin).
@@ -128,6 +132,7 @@ install: all
 	install -m 755 $(KERNEL_BIN) $(BINDIR)/automl-kernel.tmp && mv $(BINDIR)/automl-kernel.tmp $(BINDIR)/automl-kernel
 	rm -rf $(O)/spec && mkdir -p $(O)/spec/automl
 	cp share/jupyter/kernels/automl/*.png share/jupyter/kernels/automl/*.js $(O)/spec/automl/ 2>/dev/null || true
+	cp -R $(SPEC_EXTRA) $(O)/spec/automl/
 	sed 's|@KERNEL@|$(abspath $(BINDIR))/automl-kernel|' share/jupyter/kernels/automl/kernel.json.in > $(O)/spec/automl/kernel.json
 	$(PYTHON) -m jupyter_client.kernelspecapp install $(SPEC_TARGET) --replace --name automl $(O)/spec/automl
 # The kernelspec this install wrote (by path: `kernelspec remove` takes the first one

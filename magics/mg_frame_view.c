@@ -134,6 +134,7 @@ void mg_view_schema(const mg_dataset *d, const aml_analysis *a, mg_buf *text, mg
                                    flag_list(aml_frame_col_flags(f, c)));
             if (ac)
                 json_object_set_new(cj, "distinct", json_integer((json_int_t)ac->distinct));
+            json_object_set_new(cj, "examples", json_string(ex));
             json_array_append_new(columns_json, cj);
         }
     }
@@ -239,6 +240,12 @@ int mg_view_dataset(mg_ctx *ctx, const mg_dataset *d, const char *summary,
                             preview);
     if (d->target)
         json_object_set_new(doc, "target", json_string(d->target));
+    /* the summary line and notes, for the extension that draws this instead of the HTML */
+    json_object_set_new(doc, "summary", json_string(summary));
+    json_t *jnotes = json_array();
+    for (size_t i = 0; i < n_notes; i++)
+        json_array_append_new(jnotes, json_string(notes[i]));
+    json_object_set_new(doc, "notes", jnotes);
     json_t *bundle = json_pack("{s:s, s:s, s:o}", "text/plain", text.data, "text/html", html.data,
                                "application/vnd.automl.frame+json", doc);
     kn_display(ctx->req, bundle, NULL, NULL);

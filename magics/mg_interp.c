@@ -16,6 +16,9 @@
 size_t kn_utf8_offset(const char *s, long cp);
 long kn_utf8_count(const char *s, size_t bytes);
 
+/* codemirror_mode "automl" is the mode the notebook extension defines
+ * (share/jupyter/kernels/automl/ext/mode.js); pygments_lexer stays "bash",
+ * which nbconvert has, for exported notebooks. */
 static void kernel_info(void *self, json_t *reply)
 {
     (void)self;
@@ -24,7 +27,7 @@ static void kernel_info(void *self, json_t *reply)
         reply, "language_info",
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", "automl", "version",
                   AML_VERSION_STRING, "mimetype", "text/x-automl", "file_extension", ".automl",
-                  "codemirror_mode", "shell", "pygments_lexer", "bash"));
+                  "codemirror_mode", "automl", "pygments_lexer", "bash"));
     json_object_set_new(reply, "banner",
                         json_string("AutoML Kernel " AML_VERSION_STRING
                                     " — AutoML as notebook magics. Type %help to begin."));

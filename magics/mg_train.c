@@ -63,6 +63,7 @@ typedef struct live {
     char display_id[256];
     volatile int cancel;
     bool shown;
+    json_t *curve;  /* [[seconds, best], ...] at each improvement, for the dashboard */
 } live;
 
 static void on_event(const aml_search_event *ev, void *user)
@@ -73,6 +74,18 @@ static void on_event(const aml_search_event *ev, void *user)
     json_t *b = mg_progress_bundle(ev, lv->name);
     if (!b)
         return;
+    /* the best-so-far history, so that a saved dashboard draws its whole chart */
+    if (!isnan(ev->best_score)) {
+        if (!lv->curve)
+            lv->curve = json_array();
+        json_t *last = json_array_get(lv->curve, json_array_size(lv->curve) - 1);
+        if (!last || json_real_value(json_array_get(last, 1)) != ev->best_score)
+            json_array_append_new(lv->curve, json_pack("[f, f]", ev->elapsed_seconds,
+                                                       ev->best_score));
+    }
+    if (lv->curve)
+        json_object_set(json_object_get(b, "application/vnd.automl.progress+json"), "curve",
+                        lv->curve);
     if (!lv->shown)
         kn_display(lv->ctx->req, b, NULL, lv->display_id);
     else
@@ -212,6 +225,7 @@ static int run_train(mg_ctx *ctx, const mg_call *call)
     aml_run *run = NULL;
     aml_error err = {0};
     int rc = aml_search_run(d->frame, &s.o, &run, &err);
+    json_decref(lv.curve);
     setup_free(&s);
     if (rc)
         return search_error(ctx, name, rc, &err);
@@ -368,6 +382,7 @@ static int run_compare(mg_ctx *ctx, const mg_call *call)
         aml_run *run = NULL;
         aml_error err = {0};
         rc = aml_search_run(d->frame, &s.o, &run, &err);
+        json_decref(lv.curve);
         if (rc) {
             rc = search_error(ctx, names[i], rc, &err);
             break;

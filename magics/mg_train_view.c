@@ -231,6 +231,14 @@ int mg_show_run(mg_ctx *ctx, const char *name, const aml_run *run, bool full)
         json_object_set_new(doc, "test_score", json_real(aml_run_test_score(run)));
     if (!isnan(aml_run_validation_score(run)))
         json_object_set_new(doc, "validation_score", json_real(aml_run_validation_score(run)));
+    /* what the HTML says besides the table, for the extension that draws this instead */
+    json_object_set_new(doc, "seconds", json_real(aml_run_seconds(run)));
+    if (pipeline && *pipeline)
+        json_object_set_new(doc, "pipeline", json_string(pipeline));
+    json_t *jnotes = json_array();
+    for (size_t i = 0; i < aml_run_n_notes(run); i++)
+        json_array_append_new(jnotes, json_string(aml_run_note(run, i)));
+    json_object_set_new(doc, "notes", jnotes);
     json_t *bundle = json_pack("{s:s, s:s, s:o}", "text/plain", text.data, "text/html", html.data,
                                "application/vnd.automl.leaderboard+json", doc);
     kn_display(ctx->req, bundle, NULL, NULL);

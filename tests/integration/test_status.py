@@ -42,7 +42,7 @@ def check_kernel_info(reply):
     assert li["name"] == "automl"
     assert li["mimetype"] == "text/x-automl"
     assert li["file_extension"] == ".automl"
-    assert li["codemirror_mode"] == "shell"
+    assert li["codemirror_mode"] == "automl"  # the extension's mode (ext/mode.js)
     assert li["pygments_lexer"] == "bash"
     assert isinstance(c["banner"], str) and c["banner"].strip()
     assert isinstance(c["help_links"], list) and c["help_links"]
