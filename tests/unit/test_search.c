@@ -527,8 +527,9 @@ Test(search, leak_check_every_task)
             for (size_t i = 0; i < n; i++)
                 lab[i] = codes[strcmp(lab[i], "low") == 0 ? 0 : strcmp(lab[i], "mid") == 0 ? 1 : 2];
             cr_assert_eq(aml_frame_add_strings(f, "code", AML_TYPE_CATEGORICAL, lab, n, NULL, NULL), 0);
+            static const char *const binary_label[] = {"y"};
             o.target = "cls";
-            o.exclude = (const char *const[]){"y"};
+            o.exclude = binary_label;
             o.n_exclude = 1;
         } else {   /* regression: the target is a + b + noise; a column equal to a scaled a + b */
             for (size_t i = 0; i < n; i++)
