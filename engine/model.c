@@ -306,7 +306,7 @@ int aml_model_required_columns(const aml_model *m, const char ***names, size_t *
  * columns retyped to the training types — a column of codes read as
  * integers, numbers read as text because of one stray value, an empty
  * column.  A missing column is AML_EINVAL naming it. */
-static int conform(const aml_model *m, const aml_frame *f, aml_frame **copy, aml_error *err)
+int aml_model_conform(const aml_model *m, const aml_frame *f, aml_frame **copy, aml_error *err)
 {
     *copy = NULL;
     const char **req;
@@ -359,7 +359,7 @@ int aml_model_predict(const aml_model *m, const aml_frame *frame, const size_t *
     if (m->n_members == 0)
         return aml_error_set(err, AML_EINVAL, 0, 0, "", "the model has no members");
     aml_frame *copy = NULL;
-    int crc = conform(m, frame, &copy, err);
+    int crc = aml_model_conform(m, frame, &copy, err);
     if (crc)
         return crc;
     if (copy)

@@ -14,11 +14,12 @@
 extern const mg_magic mg_magic_help, mg_magic_version, mg_magic_echo, mg_magic_clear,
     mg_magic_sleep, mg_magic_input, mg_magic_exit, mg_magic_import, mg_magic_datasets, mg_magic_show,
     mg_magic_schema, mg_magic_analyze, mg_magic_plot, mg_magic_train, mg_magic_leaderboard,
-    mg_magic_models, mg_magic_compare;
+    mg_magic_models, mg_magic_compare, mg_magic_save, mg_magic_load, mg_magic_predict;
 
 const mg_magic *const mg_magics[] = {
     &mg_magic_import, &mg_magic_datasets, &mg_magic_show, &mg_magic_schema, &mg_magic_analyze,
     &mg_magic_plot, &mg_magic_train, &mg_magic_leaderboard, &mg_magic_models, &mg_magic_compare,
+    &mg_magic_predict, &mg_magic_save, &mg_magic_load,
     &mg_magic_help, &mg_magic_version, &mg_magic_echo, &mg_magic_clear,
     &mg_magic_sleep, &mg_magic_input, &mg_magic_exit, NULL,
 };

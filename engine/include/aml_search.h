@@ -110,6 +110,15 @@ int aml_model_predict(const aml_model *model, const aml_frame *frame, const size
  * the array is the caller's, aml_free): a frame for aml_model_predict needs
  * these, other columns are ignored.  Returns 0 or AML_ENOMEM. */
 int aml_model_required_columns(const aml_model *model, const char ***names, size_t *n);
+/* Checks that `frame` has every column the model reads and, when some was
+ * read with another type than at training (integers for categories, text
+ * for numbers), makes a copy of those columns retyped to the training types.
+ * aml_model_predict does this on each call; a caller predicting a large
+ * frame in chunks does it once.  OUT: *copy (aml_frame_free), NULL when
+ * `frame` fits as it is.  Returns 0, AML_EINVAL (a missing column, named in
+ * err->source and err->text), AML_ENOMEM. */
+int aml_model_conform(const aml_model *model, const aml_frame *frame, aml_frame **copy,
+                      aml_error *err);
 /* Class index per row (argmax; binary: P >= 0.5) from predictions as above.
  * `labels` has n entries.  Regression models: AML_EINVAL. */
 int aml_model_predict_labels(const aml_model *model, const float *pred, size_t n,
