@@ -13,6 +13,7 @@
  */
 #include "search_internal.h"
 #include "learn_impl.h"
+#include "model_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -304,6 +305,12 @@ static int parse_body(amlp_reader *r, uint32_t ver, aml_model **out, why *w, aml
             rc = bad(w, "member %zu: preparation %llu of %zu", i + 1, (unsigned long long)prep,
                      m->n_preps);
         rc = rc ? rc : get_blob(r, &d, &len, w, "learner");
+        if (rc == 0) {
+            char xwhy[160];
+            int xrc = amlp_model_check_xgb(d, len, xwhy, sizeof xwhy);
+            if (xrc)
+                rc = xrc == AML_ENOMEM ? xrc : bad(w, "member %zu (%s): %s", i + 1, kind, xwhy);
+        }
         if (rc == 0 && (rc = aml_learner_load(d, len, &l, err)) != 0 && rc != AML_ENOMEM)
             rc = bad(w, "member %zu (%s): %s", i + 1, kind,
                      err && err->text[0] ? err->text : aml_strerror(rc));

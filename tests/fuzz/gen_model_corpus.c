@@ -125,6 +125,7 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 ? argv[1] : "tests/fuzz/corpus/model";
     int bad = 0;
     bad |= write_model(dir, "binary-xgb", 0, false, "xgb", false, 1);
+    bad |= write_model(dir, "binary-rf", 0, false, "rf", false, 1);
     bad |= write_model(dir, "binary-linear", 0, false, "linear", false, 1);
     bad |= write_model(dir, "binary-knn", 0, false, "knn", false, 1);
     bad |= write_model(dir, "binary-nb", 0, false, "nb", false, 1);
