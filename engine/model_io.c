@@ -307,7 +307,8 @@ static int parse_body(amlp_reader *r, uint32_t ver, aml_model **out, why *w, aml
         rc = rc ? rc : get_blob(r, &d, &len, w, "learner");
         if (rc == 0) {
             char xwhy[160];
-            int xrc = amlp_model_check_xgb(d, len, xwhy, sizeof xwhy);
+            int xrc = amlp_model_check_learner(d, len, m->task, m->n_classes, xwhy,
+                                               sizeof xwhy);
             if (xrc)
                 rc = xrc == AML_ENOMEM ? xrc : bad(w, "member %zu (%s): %s", i + 1, kind, xwhy);
         }
@@ -327,6 +328,12 @@ static int parse_body(amlp_reader *r, uint32_t ver, aml_model **out, why *w, aml
                     rc = bad(w, "member %zu: feature step: %s", i + 1,
                              err && err->text[0] ? err->text : aml_strerror(rc));
             }
+        }
+        if (rc == 0) {
+            size_t want = fe ? aml_features_n_out(fe) : aml_prep_n_features(m->preps[prep]);
+            if (l->n_features != want)
+                rc = bad(w, "member %zu (%s) reads %zu features, its preparation gives %zu",
+                         i + 1, kind, l->n_features, want);
         }
         if (rc == 0) {
             int idx = amlp_model_add_member(m, kind, params, wt, (size_t)prep, l);

@@ -433,7 +433,8 @@ static int check_booster(ubj *u, int64_t n_features, int64_t n_classes, aml_task
     return 0;
 }
 
-int amlp_model_check_xgb(const unsigned char *d, size_t len, char *why, size_t cap)
+int amlp_model_check_learner(const unsigned char *d, size_t len, aml_task want_task,
+                             size_t want_classes, char *why, size_t cap)
 {
     why[0] = 0;
     amlp_reader r = {d, len, 0};
@@ -443,12 +444,29 @@ int amlp_model_check_xgb(const unsigned char *d, size_t len, char *why, size_t c
         klen >= sizeof kind || amlp_read(&r, kind, (size_t)klen))
         return 0;   /* aml_learner_load says what is wrong */
     kind[klen] = 0;
+    if (version != 1 || amlp_read_u64(&r, &task) || amlp_read_u64(&r, &ncls) ||
+        amlp_read_u64(&r, &nfeat) || amlp_read_u64(&r, &nparams))
+        return 0;
+    /* the learner sizes its buffers from these before anything else checks them */
+    if (task != (uint64_t)want_task) {
+        snprintf(why, cap, "a %s learner in a %s model",
+                 task <= AML_TASK_REGRESSION ? aml_task_name((aml_task)task) : "?",
+                 aml_task_name(want_task));
+        return AML_EPARSE;
+    }
+    if (ncls != want_classes) {
+        snprintf(why, cap, "the learner has %llu classes, the model %zu",
+                 (unsigned long long)ncls, want_classes);
+        return AML_EPARSE;
+    }
+    if (nfeat == 0 || nfeat > AMLP_MODEL_MAX_FEATURES) {
+        snprintf(why, cap, "%llu features", (unsigned long long)nfeat);
+        return AML_EPARSE;
+    }
     if (strcmp(kind, "xgb") != 0 && strcmp(kind, "rf") != 0)
         return 0;
-    if (version != 1 || amlp_read_u64(&r, &task) || task > AML_TASK_REGRESSION ||
-        amlp_read_u64(&r, &ncls) || amlp_read_u64(&r, &nfeat) || amlp_read_u64(&r, &nparams) ||
-        nparams > (r.len - r.pos) / 16 || nfeat > 100000000 || ncls > 100000000) {
-        snprintf(why, cap, "%s learner: unknown envelope", kind);
+    if (nparams > (r.len - r.pos) / 16) {
+        snprintf(why, cap, "%s learner: truncated parameters", kind);
         return AML_EPARSE;
     }
     for (uint64_t i = 0; i < nparams; i++) {

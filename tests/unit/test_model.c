@@ -157,6 +157,27 @@ Test(model, every_kind_loads_resaves_and_predicts_identically)
     aml_frame_free(f);
 }
 
+/* Inputs the fuzzer found (tests/fuzz/corpus/model/regress-*.amlm): each
+ * must fail cleanly or load and predict. */
+static const char *const regressions[] = {"regress-knn-classes"};
+
+Test(model, fuzzer_regressions)
+{
+    aml_frame *f = tiny_frame(6);
+    for (size_t i = 0; i < sizeof regressions / sizeof *regressions; i++) {
+        size_t len;
+        unsigned char *b = read_fixture(regressions[i], &len);
+        load_any(b, len, f);
+        /* and with its checksum repaired, as the fuzzer also tries */
+        if (len >= 20) {
+            fix_crc(b, len);
+            load_any(b, len, f);
+        }
+        free(b);
+    }
+    aml_frame_free(f);
+}
+
 Test(model, training_info)
 {
     size_t len;
