@@ -308,6 +308,10 @@ static int read_ints(ubj *u, const ubj_node *a, int64_t *v, const char *what)
 
 static int check_tree(ubj *u, const ubj_node *t, size_t k, int64_t n_features)
 {
+    /* XGBoost puts tree `id` at that index: a repeated id leaves a hole */
+    const ubj_node *id = get(u, t, "id");
+    if (!id || !strchr("iUIlL", id->type) || id->type == 0 || int_at(id->type, id->data) != (int64_t)k)
+        return fail(u, "booster: tree %zu has another id", k);
     const ubj_node *tp = get(u, t, "tree_param");
     int64_t nn = 0, nf = 0, slv = 0;
     if (!param_int(get(u, tp, "num_nodes"), &nn) || !param_int(get(u, tp, "num_feature"), &nf) ||
@@ -371,7 +375,8 @@ static int check_tree(ubj *u, const ubj_node *t, size_t k, int64_t n_features)
     return rc;
 }
 
-static int check_booster(ubj *u, int64_t n_features, int64_t n_classes, aml_task task)
+static int check_booster(ubj *u, int64_t n_features, int64_t n_classes, aml_task task,
+                         uint64_t rounds)
 {
     long root = parse_value(u, 0);
     if (root < 0)
@@ -406,7 +411,14 @@ static int check_booster(ubj *u, int64_t n_features, int64_t n_classes, aml_task
         return fail(u, "booster: the tree count disagrees");
     if (param_int(get(u, gp, "size_leaf_vector"), &slv) && slv > 1)
         return fail(u, "booster: vector leaves");
-    int64_t groups = nc > 1 ? nc : 1, g;
+    int64_t groups = nc > 1 ? nc : 1, g, npt = 1;
+    /* prediction runs `rounds` layers of num_parallel_tree x groups trees */
+    if (get(u, gp, "num_parallel_tree") &&
+        (!param_int(get(u, gp, "num_parallel_tree"), &npt) || npt < 1 || npt > ntrees))
+        return fail(u, "booster: bad num_parallel_tree");
+    if (rounds > (uint64_t)ntrees || (int64_t)rounds * npt * groups > ntrees)
+        return fail(u, "booster: %llu rounds of %lld trees, it has %lld",
+                    (unsigned long long)rounds, (long long)(npt * groups), (long long)ntrees);
     ints it = {u, info, 0, -1};
     for (int64_t i = 0; i < ntrees; i++)
         if (!ints_next(&it, &g) || g < 0 || g >= groups)
@@ -497,7 +509,7 @@ int amlp_model_check_learner(const unsigned char *d, size_t len, aml_task want_t
             return AML_EPARSE;
         }
         ubj u = {r.data + r.pos, (size_t)blen, 0, NULL, 0, 0, why, cap};
-        rc = check_booster(&u, (int64_t)nfeat, (int64_t)ncls, (aml_task)task);
+        rc = check_booster(&u, (int64_t)nfeat, (int64_t)ncls, (aml_task)task, rounds);
         amlp_free(u.nodes);
         r.pos += (size_t)blen;
     }
