@@ -459,8 +459,14 @@ int aml_model_load(const unsigned char *bytes, size_t len, aml_model **out, aml_
     int rc = parse_body(&r, ver, out, &w, &e2);
     if (rc == AML_ENOMEM)
         return aml_error_set(err, rc, 0, 0, "", "out of memory loading the model");
-    if (rc)
+    if (rc) {
+        /* the reason may quote names from the file: one line, printable */
+        char *t = w.text[0] ? w.text : e2.text;
+        for (char *c = t; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
         return aml_error_set(err, AML_EPARSE, 0, 0, "", "damaged model file: %s",
-                             w.text[0] ? w.text : e2.text[0] ? e2.text : aml_strerror(rc));
+                             t[0] ? t : aml_strerror(rc));
+    }
     return 0;
 }
