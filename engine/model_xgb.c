@@ -20,6 +20,7 @@
 #include "learn_impl.h"
 #include "model_internal.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -475,8 +476,10 @@ int amlp_model_check_learner(const unsigned char *d, size_t len, aml_task want_t
         snprintf(why, cap, "%llu features", (unsigned long long)nfeat);
         return AML_EPARSE;
     }
-    if (strcmp(kind, "xgb") != 0 && strcmp(kind, "rf") != 0)
-        return 0;
+    /* hyper-parameters inside the kind's space: the learners size buffers
+     * from some of them (k neighbours, layers, ...) */
+    size_t nspec = 0;
+    const aml_param_spec *spec = aml_learner_space(kind, &nspec);
     if (nparams > (r.len - r.pos) / 16) {
         snprintf(why, cap, "%s learner: truncated parameters", kind);
         return AML_EPARSE;
@@ -484,16 +487,35 @@ int amlp_model_check_learner(const unsigned char *d, size_t len, aml_task want_t
     for (uint64_t i = 0; i < nparams; i++) {
         uint64_t n;
         double v;
-        if (amlp_read_u64(&r, &n) || n > r.len - r.pos) {
-            snprintf(why, cap, "%s learner: truncated parameters", kind);
+        if (amlp_read_u64(&r, &n) || n > r.len - r.pos || n > 64) {
+            snprintf(why, cap, "%s learner: bad parameter name", kind);
             return AML_EPARSE;
         }
+        const char *name = (const char *)r.data + r.pos;
         r.pos += (size_t)n;
-        if (amlp_read_f64(&r, &v)) {
-            snprintf(why, cap, "%s learner: truncated parameters", kind);
+        if (amlp_read_f64(&r, &v) || !isfinite(v)) {
+            snprintf(why, cap, "%s learner: bad parameter value", kind);
             return AML_EPARSE;
+        }
+        for (size_t j = 0; spec && j < nspec; j++) {
+            if (strlen(spec[j].name) != n || memcmp(spec[j].name, name, (size_t)n) != 0)
+                continue;
+            double lo = spec[j].lo, hi = spec[j].hi;
+            if (spec[j].type == AML_PARAM_CHOICE) {
+                lo = 0;
+                hi = 0;
+                for (const char *c = spec[j].choices; c && *c; c++)
+                    hi += *c == '|';
+            }
+            if (v < lo || v > hi || (spec[j].type != AML_PARAM_REAL && v != floor(v))) {
+                snprintf(why, cap, "%s learner: %s=%g is outside its range", kind, spec[j].name,
+                         v);
+                return AML_EPARSE;
+            }
         }
     }
+    if (strcmp(kind, "xgb") != 0 && strcmp(kind, "rf") != 0)
+        return 0;
     uint64_t rounds, nb;
     double margin, scale;
     if (amlp_read_u64(&r, &rounds) || amlp_read_f64(&r, &margin) || amlp_read_f64(&r, &scale) ||

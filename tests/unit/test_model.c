@@ -206,6 +206,7 @@ Test(model, training_info)
     cr_assert_str_eq(aml_model_info(m), "{\"a\":1,\"b\":\"x\"}");
     aml_model *m2 = load_ok(b2, len2);
     cr_assert_str_eq(aml_model_info(m2), "{\"a\":1,\"b\":\"y\",\"c\":null}");
+    aml_free(b2);
     cr_assert_eq(aml_model_save_ex(m, "not json", &b2, &len2, &err), AML_EPARSE);
     cr_assert_eq(aml_model_set_info(m, NULL, &err), 0);
     cr_assert_str_eq(aml_model_info(m), "{}");
