@@ -1,5 +1,7 @@
 /*
- * model_xgb.c — checks the XGBoost boosters inside a model file before
+ * model_xgb.c — checks the learners inside a model file before they load:
+ * the envelope's task, classes, features and hyper-parameters, an mlp's
+ * layer sizes against the bytes left, and the XGBoost boosters before
  * XGBoost sees them.  XGBoost's UBJSON reader trusts its input (lengths and
  * counts are not checked against the buffer; tree links are not checked at
  * all), so a forged model file could make it read out of bounds or loop
@@ -446,6 +448,53 @@ static int check_booster(ubj *u, int64_t n_features, int64_t n_classes, aml_task
     return 0;
 }
 
+/* The mlp state (learn_mlp.c, nn_net.c, nn_layer.c): loss, outputs, inputs
+ * d, d means, d deviations, target mean and deviation, then the network:
+ * magic, inputs, layers; each layer: type, inputs, outputs, its settings
+ * (dropout, batch norm: 16 bytes), its float blocks (u64 n + n floats;
+ * dense 2, batch norm 4).  A dense layer's weights are allocated from its
+ * header before they are read, so in x out must fit in the bytes left.
+ * Where the bytes do not follow this walk, the loader decides. */
+static int check_mlp(amlp_reader *r, char *why, size_t cap)
+{
+    uint64_t loss, nout, d, magic, nin, nl;
+    double y;
+    if (amlp_read_u64(r, &loss) || amlp_read_u64(r, &nout) || amlp_read_u64(r, &d) ||
+        d > (r->len - r->pos) / 8)
+        return 0;
+    r->pos += (size_t)d * 8;
+    if (amlp_read_f64(r, &y) || amlp_read_f64(r, &y) || amlp_read_u64(r, &magic) ||
+        amlp_read_u64(r, &nin) || amlp_read_u64(r, &nl))
+        return 0;
+    for (uint64_t i = 0; i < nl; i++) {
+        uint64_t type, in, out;
+        if (amlp_read_u64(r, &type) || amlp_read_u64(r, &in) || amlp_read_u64(r, &out))
+            return 0;
+        size_t left = r->len - r->pos, blocks;
+        switch (type) {
+        case 1:   /* dense */
+            if (in && out && (in > left / 4 / out)) {
+                snprintf(why, cap, "mlp learner: a %llu x %llu layer in %zu bytes",
+                         (unsigned long long)in, (unsigned long long)out, left);
+                return AML_EPARSE;
+            }
+            blocks = 2;
+            break;
+        case 2: case 3: blocks = 0; break;                      /* relu, gelu */
+        case 4: blocks = 0; r->pos += left >= 16 ? 16 : left; break;   /* dropout */
+        case 5: blocks = 4; r->pos += left >= 16 ? 16 : left; break;   /* batch norm */
+        default: return 0;
+        }
+        for (size_t b = 0; b < blocks; b++) {
+            uint64_t n;
+            if (amlp_read_u64(r, &n) || n > (r->len - r->pos) / 4)
+                return 0;
+            r->pos += (size_t)n * 4;
+        }
+    }
+    return 0;
+}
+
 int amlp_model_check_learner(const unsigned char *d, size_t len, aml_task want_task,
                              size_t want_classes, char *why, size_t cap)
 {
@@ -514,6 +563,8 @@ int amlp_model_check_learner(const unsigned char *d, size_t len, aml_task want_t
             }
         }
     }
+    if (strcmp(kind, "mlp") == 0)
+        return check_mlp(&r, why, cap);
     if (strcmp(kind, "xgb") != 0 && strcmp(kind, "rf") != 0)
         return 0;
     uint64_t rounds, nb;

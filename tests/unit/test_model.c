@@ -160,7 +160,7 @@ Test(model, every_kind_loads_resaves_and_predicts_identically)
 /* Inputs the fuzzer found (tests/fuzz/corpus/model/regress-*.amlm): each
  * must fail cleanly or load and predict. */
 static const char *const regressions[] = {"regress-knn-classes", "regress-xgb-tree-id",
-                                          "regress-newline-name"};
+                                          "regress-newline-name", "regress-mlp-layer-size"};
 
 Test(model, fuzzer_regressions)
 {
