@@ -471,7 +471,7 @@ static int check_mlp(amlp_reader *r, char *why, size_t cap)
         if (amlp_read_u64(r, &type) || amlp_read_u64(r, &in) || amlp_read_u64(r, &out))
             return 0;
         size_t left = r->len - r->pos, blocks;
-        switch (type) {
+        switch ((uint32_t)type) {   /* as the loader reads it: an int enum */
         case 1:   /* dense */
             if (in && out && (in > left / 4 / out)) {
                 snprintf(why, cap, "mlp learner: a %llu x %llu layer in %zu bytes",
