@@ -1,11 +1,13 @@
 /*
  * model.c — the fitted model bundle (aml_model): preparation pipelines,
  * learners with ensemble weights, class names, task, metric and the input
- * schema; prediction from raw frame rows; saving to versioned bytes with a
- * CRC32 and loading them back.
+ * schema; prediction from raw frame rows (columns found by name, retyped to
+ * the training types when the data was read differently).  The file format
+ * is in model_io.c, the training info in model_info.c.
  */
 #include "search_internal.h"
 #include "learn_impl.h"
+#include "prep_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -55,6 +57,7 @@ void aml_model_free(aml_model *m)
     amlp_free(m->members);
     amlp_free(m->target);
     amlp_free(m->describe);
+    amlp_free(m->info);
     amlp_free(m);
 }
 
@@ -249,6 +252,107 @@ const char *aml_model_describe(const aml_model *m) { return m->describe ? m->des
 
 /* ---- prediction ---- */
 
+/* True when the preparation reads a column of type `have` as it read `want`
+ * at training: numbers as numbers, categories from categorical or text. */
+static bool type_fits(aml_type want, aml_type have)
+{
+    if (want == have)
+        return true;
+    if ((want == AML_TYPE_NUMBER || want == AML_TYPE_INTEGER) &&
+        (have == AML_TYPE_NUMBER || have == AML_TYPE_INTEGER))
+        return true;
+    return (want == AML_TYPE_CATEGORICAL || want == AML_TYPE_TEXT) &&
+           (have == AML_TYPE_CATEGORICAL || have == AML_TYPE_TEXT);
+}
+
+static aml_type input_type(const aml_model *m, const char *name, bool *found)
+{
+    for (size_t i = 0; i < m->n_inputs; i++)
+        if (strcmp(m->input_names[i], name) == 0) {
+            *found = true;
+            return m->input_types[i];
+        }
+    *found = false;
+    return AML_TYPE_COUNT_;
+}
+
+int aml_model_required_columns(const aml_model *m, const char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    size_t cap = 0;
+    for (size_t p = 0; p < m->n_preps; p++)
+        cap += m->preps[p]->n_cols;
+    const char **v = amlp_malloc((cap + 1) * sizeof *v);
+    if (!v)
+        return AML_ENOMEM;
+    size_t k = 0;
+    for (size_t p = 0; p < m->n_preps; p++) {
+        bool used = false;
+        for (size_t i = 0; i < m->n_members; i++)
+            used |= m->members[i].prep == p;
+        for (size_t s = 0; used && s < m->preps[p]->n_cols; s++) {
+            const char *name = m->preps[p]->cols[s].name;
+            bool dup = false;
+            for (size_t j = 0; j < k && !dup; j++)
+                dup = strcmp(v[j], name) == 0;
+            if (!dup)
+                v[k++] = name;
+        }
+    }
+    *names = v;
+    *n = k;
+    return 0;
+}
+
+/* The frame to predict from: `f` itself when every column the model reads is
+ * there with a type its preparation reads, else (*copy) a copy of those
+ * columns retyped to the training types — a column of codes read as
+ * integers, numbers read as text because of one stray value, an empty
+ * column.  A missing column is AML_EINVAL naming it. */
+int aml_model_conform(const aml_model *m, const aml_frame *f, aml_frame **copy, aml_error *err)
+{
+    *copy = NULL;
+    const char **req;
+    size_t n;
+    if (aml_model_required_columns(m, &req, &n))
+        return aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
+    size_t *idx = amlp_malloc((n + 1) * sizeof *idx);
+    int rc = idx ? 0 : aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
+    bool retype = false;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        long c = aml_frame_col_index(f, req[i]);
+        if (c < 0) {
+            rc = aml_error_set(err, AML_EINVAL, 0, 0, req[i],
+                               "the data has no column '%s', which the model needs", req[i]);
+            break;
+        }
+        idx[i] = (size_t)c;
+        bool known;
+        aml_type want = input_type(m, req[i], &known);
+        retype |= known && !type_fits(want, aml_frame_col_type(f, idx[i]));
+    }
+    if (rc == 0 && retype) {
+        rc = aml_frame_select(f, idx, n, copy);
+        if (rc)
+            aml_error_set(err, rc, 0, 0, "", "copying the columns to retype: %s",
+                          aml_strerror(rc));
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            bool known;
+            aml_type want = input_type(m, req[i], &known);
+            if (known && !type_fits(want, aml_frame_col_type(*copy, i)))
+                rc = aml_frame_set_type(*copy, i, want, NULL, err);
+        }
+        if (rc) {
+            aml_frame_free(*copy);
+            *copy = NULL;
+        }
+    }
+    amlp_free(idx);
+    amlp_free(req);
+    return rc;
+}
+
 int aml_model_predict(const aml_model *m, const aml_frame *frame, const size_t *rows, size_t n,
                       float *out, aml_error *err)
 {
@@ -258,10 +362,18 @@ int aml_model_predict(const aml_model *m, const aml_frame *frame, const size_t *
         n = aml_frame_nrows(frame);
     if (m->n_members == 0)
         return aml_error_set(err, AML_EINVAL, 0, 0, "", "the model has no members");
+    aml_frame *copy = NULL;
+    int crc = aml_model_conform(m, frame, &copy, err);
+    if (crc)
+        return crc;
+    if (copy)
+        frame = copy;
     size_t w = aml_model_pred_width(m);
     float *tmp = amlp_malloc((n ? n : 1) * w * sizeof *tmp);
-    if (!tmp)
+    if (!tmp) {
+        aml_frame_free(copy);
         return aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory predicting");
+    }
     memset(out, 0, n * w * sizeof *out);
     int rc = 0;
     double wsum = 0;
@@ -289,6 +401,7 @@ int aml_model_predict(const aml_model *m, const aml_frame *frame, const size_t *
         aml_matrix_free(X);
     }
     amlp_free(tmp);
+    aml_frame_free(copy);
     if (rc == 0 && wsum > 0 && fabs(wsum - 1.0) > 1e-9)
         for (size_t j = 0; j < n * w; j++)
             out[j] = (float)(out[j] / wsum);
@@ -312,254 +425,5 @@ int aml_model_predict_labels(const aml_model *m, const float *pred, size_t n, si
                 b = c;
         labels[i] = b;
     }
-    return 0;
-}
-
-/* ---- bytes ---- */
-
-static int put_str(amlp_bytes *b, const char *s)
-{
-    size_t n = strlen(s);
-    int rc = amlp_bytes_put_u64(b, n);
-    return rc ? rc : amlp_bytes_put(b, s, n);
-}
-
-static int put_blob(amlp_bytes *b, const unsigned char *d, size_t n)
-{
-    int rc = amlp_bytes_put_u64(b, n);
-    return rc ? rc : amlp_bytes_put(b, d, n);
-}
-
-int aml_model_save(const aml_model *m, unsigned char **bytes, size_t *len, aml_error *err)
-{
-    amlp_bytes b = {0};
-    int rc = amlp_bytes_put(&b, MODEL_MAGIC, 4);
-    uint32_t ver = MODEL_VERSION;
-    rc = rc ? rc : amlp_bytes_put(&b, &ver, 4);
-    rc = rc ? rc : amlp_bytes_put_u64(&b, 0);   /* payload length, patched below */
-    size_t start = b.len;
-    rc = rc ? rc : amlp_bytes_put_u64(&b, (uint64_t)m->task);
-    rc = rc ? rc : amlp_bytes_put_u64(&b, m->n_classes);
-    for (size_t k = 0; rc == 0 && k < m->n_classes; k++)
-        rc = put_str(&b, m->class_names[k]);
-    rc = rc ? rc : amlp_bytes_put_u64(&b, (uint64_t)m->metric);
-    rc = rc ? rc : put_str(&b, m->target);
-    rc = rc ? rc : amlp_bytes_put_u64(&b, m->n_inputs);
-    for (size_t i = 0; rc == 0 && i < m->n_inputs; i++) {
-        rc = put_str(&b, m->input_names[i]);
-        rc = rc ? rc : amlp_bytes_put_u64(&b, (uint64_t)m->input_types[i]);
-    }
-    rc = rc ? rc : amlp_bytes_put_u64(&b, m->n_preps);
-    for (size_t i = 0; rc == 0 && i < m->n_preps; i++) {
-        unsigned char *d = NULL;
-        size_t n = 0;
-        rc = aml_prep_save(m->preps[i], &d, &n, err);
-        rc = rc ? rc : put_blob(&b, d, n);
-        aml_free(d);
-    }
-    rc = rc ? rc : amlp_bytes_put_u64(&b, m->n_members);
-    for (size_t i = 0; rc == 0 && i < m->n_members; i++) {
-        const amlp_member *e = &m->members[i];
-        rc = put_str(&b, e->kind);
-        rc = rc ? rc : put_str(&b, e->params);
-        rc = rc ? rc : amlp_bytes_put_f64(&b, e->weight);
-        rc = rc ? rc : amlp_bytes_put_u64(&b, e->prep);
-        unsigned char *d = NULL;
-        size_t n = 0;
-        rc = rc ? rc : aml_learner_save(e->learner, &d, &n, err);
-        rc = rc ? rc : put_blob(&b, d, n);
-        aml_free(d);
-        d = NULL;
-        n = 0;
-        rc = rc ? rc : amlp_bytes_put_u64(&b, e->features != NULL);
-        if (rc == 0 && e->features) {
-            rc = aml_features_save(e->features, &d, &n, err);
-            rc = rc ? rc : put_blob(&b, d, n);
-            aml_free(d);
-        }
-    }
-    rc = rc ? rc : put_str(&b, m->describe ? m->describe : "");
-    if (rc == 0) {
-        uint64_t plen = b.len - start;
-        memcpy(b.data + 8, &plen, 8);
-        uint32_t crc = (uint32_t)crc32(0L, b.data + start, (uInt)plen);
-        rc = amlp_bytes_put(&b, &crc, 4);
-    }
-    if (rc) {
-        amlp_free(b.data);
-        if (err && err->code == 0)
-            aml_error_set(err, rc, 0, 0, "", "saving the model: %s", aml_strerror(rc));
-        return rc;
-    }
-    *bytes = b.data;
-    *len = b.len;
-    return 0;
-}
-
-static int get_str(amlp_reader *r, char **out)
-{
-    uint64_t n;
-    if (amlp_read_u64(r, &n) || n > r->len - r->pos)
-        return AML_EPARSE;
-    char *s = amlp_malloc(n + 1);
-    if (!s)
-        return AML_ENOMEM;
-    memcpy(s, r->data + r->pos, n);
-    s[n] = 0;
-    r->pos += n;
-    *out = s;
-    return 0;
-}
-
-static int get_blob(amlp_reader *r, const unsigned char **d, size_t *n)
-{
-    uint64_t len;
-    if (amlp_read_u64(r, &len) || len > r->len - r->pos)
-        return AML_EPARSE;
-    *d = r->data + r->pos;
-    *n = len;
-    r->pos += len;
-    return 0;
-}
-
-static int parse_body(amlp_reader *r, uint32_t ver, aml_model **out, aml_error *err)
-{
-    uint64_t task, nc, metric, n;
-    if (amlp_read_u64(r, &task) || task > AML_TASK_REGRESSION || amlp_read_u64(r, &nc) ||
-        nc > 1000000)
-        return AML_EPARSE;
-    aml_model *m = amlp_model_new((aml_task)task, nc, AML_METRIC_AUTO, "");
-    if (!m)
-        return AML_ENOMEM;
-    int rc = 0;
-    m->n_classes = nc;
-    if (nc) {
-        m->class_names = amlp_calloc(nc, sizeof *m->class_names);
-        rc = m->class_names ? 0 : AML_ENOMEM;
-    }
-    for (size_t k = 0; rc == 0 && k < nc; k++)
-        rc = get_str(r, &m->class_names[k]);
-    rc = rc ? rc : amlp_read_u64(r, &metric);
-    if (rc == 0 && metric >= AML_METRIC_COUNT_)
-        rc = AML_EPARSE;
-    m->metric = (aml_metric)metric;
-    if (rc == 0) {
-        amlp_free(m->target);
-        m->target = NULL;
-        rc = get_str(r, &m->target);
-    }
-    rc = rc ? rc : amlp_read_u64(r, &n);
-    if (rc == 0 && n > r->len)
-        rc = AML_EPARSE;
-    if (rc == 0) {
-        m->input_names = amlp_calloc(n ? n : 1, sizeof *m->input_names);
-        m->input_types = amlp_calloc(n ? n : 1, sizeof *m->input_types);
-        rc = m->input_names && m->input_types ? 0 : AML_ENOMEM;
-    }
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        uint64_t t;
-        rc = get_str(r, &m->input_names[i]);
-        m->n_inputs += rc == 0;
-        rc = rc ? rc : amlp_read_u64(r, &t);
-        m->input_types[i] = (aml_type)t;
-    }
-    rc = rc ? rc : amlp_read_u64(r, &n);
-    if (rc == 0 && n > r->len)
-        rc = AML_EPARSE;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const unsigned char *d;
-        size_t len;
-        aml_prep *p = NULL;
-        rc = get_blob(r, &d, &len);
-        rc = rc ? rc : aml_prep_load(d, len, &p, err);
-        if (rc == 0) {
-            int idx = amlp_model_add_prep(m, p);
-            rc = idx < 0 ? idx : 0;
-        }
-    }
-    rc = rc ? rc : amlp_read_u64(r, &n);
-    if (rc == 0 && n > r->len)
-        rc = AML_EPARSE;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        char *kind = NULL, *params = NULL;
-        double w;
-        uint64_t prep;
-        const unsigned char *d;
-        size_t len;
-        aml_learner *l = NULL;
-        rc = get_str(r, &kind);
-        rc = rc ? rc : get_str(r, &params);
-        rc = rc ? rc : amlp_read_f64(r, &w);
-        rc = rc ? rc : amlp_read_u64(r, &prep);
-        if (rc == 0 && prep >= m->n_preps)
-            rc = AML_EPARSE;
-        rc = rc ? rc : get_blob(r, &d, &len);
-        rc = rc ? rc : aml_learner_load(d, len, &l, err);
-        aml_features *fe = NULL;
-        uint64_t has_f = 0;
-        if (rc == 0 && ver >= 2) {
-            rc = amlp_read_u64(r, &has_f);
-            if (rc == 0 && has_f > 1)
-                rc = AML_EPARSE;
-            if (rc == 0 && has_f) {
-                const unsigned char *fd;
-                size_t flen;
-                rc = get_blob(r, &fd, &flen);
-                rc = rc ? rc : aml_features_load(fd, flen, &fe, err);
-            }
-            if (rc)
-                rc = rc == AML_ENOMEM ? rc : AML_EPARSE;
-        }
-        if (rc == 0) {
-            int idx = amlp_model_add_member(m, kind, params, w, (size_t)prep, l);
-            l = NULL;
-            rc = idx < 0 ? idx : amlp_model_set_features(m, (size_t)idx, fe);
-            fe = NULL;
-        }
-        aml_learner_free(l);
-        aml_features_free(fe);
-        amlp_free(kind);
-        amlp_free(params);
-    }
-    rc = rc ? rc : get_str(r, &m->describe);
-    if (rc) {
-        aml_model_free(m);
-        return rc;
-    }
-    *out = m;
-    return 0;
-}
-
-int aml_model_load(const unsigned char *bytes, size_t len, aml_model **out, aml_error *err)
-{
-    *out = NULL;
-    if (!bytes || len < 20 || memcmp(bytes, MODEL_MAGIC, 4) != 0)
-        return aml_error_set(err, AML_EPARSE, 0, 0, "", "not an AutoML model file (bad magic)");
-    uint32_t ver, crc;
-    uint64_t plen;
-    memcpy(&ver, bytes + 4, 4);
-    memcpy(&plen, bytes + 8, 8);
-    if (ver > MODEL_VERSION)
-        return aml_error_set(err, AML_EUNSUPPORTED, 0, 0, "",
-                             "model format version %u is newer than this engine's (%u)", ver,
-                             MODEL_VERSION);
-    if (ver == 0 || plen != len - 20)
-        return aml_error_set(err, AML_EPARSE, 0, 0, "",
-                             "damaged model file (truncated or wrong length)");
-    memcpy(&crc, bytes + 16 + plen, 4);
-    if ((uint32_t)crc32(0L, bytes + 16, (uInt)plen) != crc)
-        return aml_error_set(err, AML_EPARSE, 0, 0, "", "damaged model file (checksum mismatch)");
-    amlp_reader r = {bytes + 16, (size_t)plen, 0};
-    aml_error e2;
-    memset(&e2, 0, sizeof e2);
-    int rc = parse_body(&r, ver, out, &e2);
-    if (rc == 0 && r.pos != r.len) {
-        aml_model_free(*out);
-        *out = NULL;
-        rc = AML_EPARSE;
-    }
-    if (rc)
-        return aml_error_set(err, rc, 0, 0, "", "damaged model file: %s",
-                             e2.code ? e2.text : aml_strerror(rc));
     return 0;
 }

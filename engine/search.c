@@ -1046,6 +1046,7 @@ static void *worker(void *arg)
         aml_free(yt);
         amlp_free(pred);
     }
+    amlp_model_attach_run_info(r, &c->o, aml_frame_nrows(c->frame), amlp_now() - c->t0);
     if (m)
         r->pipeline = amlp_strdup(aml_model_describe(m));
 done:

@@ -36,6 +36,7 @@ struct aml_model {
     size_t n_members;
     amlp_member *members;
     char *describe;
+    char *info;            /* training info, a JSON object (amlp_ memory), or NULL */
 };
 
 /* An empty model for the task (class names and inputs copied later).
@@ -51,6 +52,15 @@ int amlp_model_set_classes(aml_model *m, const aml_prep *prep);
 int amlp_model_set_inputs(aml_model *m, const aml_frame *frame, const char *const *cols, size_t n);
 /* Sets the describe text from the preps and the members (plus `extra`). */
 int amlp_model_finish(aml_model *m, const char *extra);
+/* The model's training info with the keys of the JSON object `extra` (may be
+ * NULL) added or replaced.  OUT: *out (amlp_free).  Returns 0 or a code. */
+int amlp_model_info_merged(const aml_model *m, const char *extra, char **out, aml_error *err);
+/* Sets the training info of the run's models (best single and ensemble) at
+ * the end of a search: scores, task, rows, options, trials, stop reason,
+ * time (model_info.c).  `rows`: the frame's rows; `seconds`: the run's wall
+ * time so far.  Best effort: a model keeps no info when memory runs out. */
+void amlp_model_attach_run_info(aml_run *r, const aml_search_options *o, size_t rows,
+                                double seconds);
 
 /* ---- configurations ---- */
 

@@ -15,6 +15,7 @@ extern const mg_magic mg_magic_import, mg_magic_datasets, mg_magic_show, mg_magi
 extern const mg_magic mg_magic_analyze, mg_magic_plot;
 extern const mg_magic mg_magic_train, mg_magic_leaderboard, mg_magic_models, mg_magic_compare;
 extern const mg_magic mg_magic_evaluate, mg_magic_explain;
+extern const mg_magic mg_magic_predict, mg_magic_save, mg_magic_load;
 extern const mg_magic mg_magic_deploy, mg_magic_undeploy;
 extern const mg_magic mg_magic_http;
 extern const mg_magic mg_magic_help, mg_magic_version, mg_magic_echo, mg_magic_clear;
@@ -26,6 +27,7 @@ const mg_magic *const mg_magics[] = {
     &mg_magic_analyze, &mg_magic_plot,
     &mg_magic_train, &mg_magic_leaderboard, &mg_magic_models, &mg_magic_compare,
     &mg_magic_evaluate, &mg_magic_explain,
+    &mg_magic_predict, &mg_magic_save, &mg_magic_load,
     &mg_magic_deploy, &mg_magic_undeploy,
     &mg_magic_http,
     &mg_magic_help, &mg_magic_version, &mg_magic_echo, &mg_magic_clear,

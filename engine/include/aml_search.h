@@ -100,25 +100,65 @@ const aml_features *aml_model_member_features(const aml_model *model, size_t i);
 const char *aml_model_describe(const aml_model *model);
 
 /* Predicts rows `rows` (n of them; NULL = all rows of the frame) of `frame`
- * (raw columns as at training; the target may be absent; extra columns are
- * ignored).  `out` is the caller's array of n * aml_model_pred_width values:
+ * (raw columns as at training, found by name; the target may be absent;
+ * extra columns are ignored; a column read with another type than at
+ * training — integers for categories, text for numbers — is retyped to the
+ * training type, values that do not parse count as missing; unseen
+ * categories and missing values are encoded as at training).  `out` is the caller's array of n * aml_model_pred_width values:
  * binary P(class 1), multiclass probabilities row-major, regression values.
  * Returns 0, AML_EINVAL (a missing or unreadable column, named in err),
  * AML_ENOMEM. */
 int aml_model_predict(const aml_model *model, const aml_frame *frame, const size_t *rows,
                       size_t n, float *out, aml_error *err);
+/* The columns the model reads from a frame (names borrowed from the model;
+ * the array is the caller's, aml_free): a frame for aml_model_predict needs
+ * these, other columns are ignored.  Returns 0 or AML_ENOMEM. */
+int aml_model_required_columns(const aml_model *model, const char ***names, size_t *n);
+/* Checks that `frame` has every column the model reads and, when some was
+ * read with another type than at training (integers for categories, text
+ * for numbers), makes a copy of those columns retyped to the training types.
+ * aml_model_predict does this on each call; a caller predicting a large
+ * frame in chunks does it once.  OUT: *copy (aml_frame_free), NULL when
+ * `frame` fits as it is.  Returns 0, AML_EINVAL (a missing column, named in
+ * err->source and err->text), AML_ENOMEM. */
+int aml_model_conform(const aml_model *model, const aml_frame *frame, aml_frame **copy,
+                      aml_error *err);
 /* Class index per row (argmax; binary: P >= 0.5) from predictions as above.
  * `labels` has n entries.  Regression models: AML_EINVAL. */
 int aml_model_predict_labels(const aml_model *model, const float *pred, size_t n,
                              size_t *labels, aml_error *err);
 
-/* Serialise to bytes (aml_free) and back.  The bytes carry a magic
- * ("AMLM"), a format version and a CRC32 of the content: a damaged,
- * truncated or foreign buffer is AML_EPARSE with a clear reason; a newer
- * format version is AML_EUNSUPPORTED.  A loaded model predicts bit-for-bit
- * like the saved one. */
+/* Serialise to bytes (aml_free) and back: the model file format of
+ * docs/model-format.md.  The bytes carry a magic ("AMLM"), a format version
+ * and a CRC32 of the content.  Model files are untrusted input: a damaged,
+ * truncated, empty or foreign buffer is AML_EPARSE with a one-line reason
+ * (never a crash, never an allocation larger than the buffer allows); a
+ * newer format version is AML_EUNSUPPORTED.  Older versions (1, 2) load
+ * (without training info).  A loaded model predicts bit-for-bit like the
+ * saved one. */
 int aml_model_save(const aml_model *model, unsigned char **bytes, size_t *len, aml_error *err);
 int aml_model_load(const unsigned char *bytes, size_t len, aml_model **out, aml_error *err);
+/* As aml_model_save, with the keys of the JSON object `extra_info` (may be
+ * NULL) added to (or replacing those of) the training info in the saved
+ * bytes only; the model is unchanged.  AML_EPARSE / AML_EINVAL when
+ * extra_info is not a JSON object. */
+int aml_model_save_ex(const aml_model *model, const char *extra_info, unsigned char **bytes,
+                      size_t *len, aml_error *err);
+/* The format version aml_model_save writes (and the newest it reads). */
+uint32_t aml_model_format_version(void);
+
+/* Training info: one JSON object, as compact text (borrowed; "{}" when the
+ * model has none, e.g. loaded from a version-2 file).  A model from
+ * aml_search_run carries: metric, validation_score, validation_std (null
+ * for an ensemble), test_score (null without a test split), target, task,
+ * rows, test_rows, strategy, budget_seconds, seconds, trials,
+ * trials_failed, stop_reason, seed, created (UTC, ISO 8601),
+ * engine_version; %save adds dataset and source.  Unknown keys are kept. */
+const char *aml_model_info(const aml_model *model);
+/* Replaces the training info with the JSON object `json` (NULL or "" clears
+ * it).  Returns 0, AML_EPARSE (not JSON), AML_EINVAL (not an object),
+ * AML_ENOMEM. */
+int aml_model_set_info(aml_model *model, const char *json, aml_error *err);
 
 /* ---- the search ---- */
 

@@ -1,0 +1,25 @@
+/*
+ * model_internal.h — what the model files share (engine/model*.c) beyond
+ * the bundle's layout in search_internal.h.
+ */
+#ifndef AMLP_MODEL_INTERNAL_H
+#define AMLP_MODEL_INTERNAL_H
+
+#include <stddef.h>
+
+#include "aml.h"
+
+/* Features a learner in a model file may have (a bound for forged files). */
+#define AMLP_MODEL_MAX_FEATURES ((uint64_t)1 << 24)
+
+/* Checks a serialised learner (the bytes aml_learner_load takes) before it
+ * is loaded (model_xgb.c): its envelope's task and class count are the
+ * model's (`want_classes`: what the learner stores — 2 for binary, k for
+ * multiclass, 0 for regression), its feature count is plausible, and the
+ * XGBoost boosters of an xgb / rf learner pass the strict booster check.
+ * A header it cannot read is left to aml_learner_load.  Returns 0,
+ * AML_EPARSE with one line in `why`, AML_ENOMEM. */
+int amlp_model_check_learner(const unsigned char *learner, size_t len, aml_task want_task,
+                             size_t want_classes, char *why, size_t cap);
+
+#endif

@@ -1,0 +1,77 @@
+# mk/fuzz.mk — the libFuzzer targets (clang, ASan + UBSan + libFuzzer).
+#
+#   make fuzz [FUZZ_SECONDS=60]        every target in FUZZ_TARGETS for N seconds
+#                                      each; fails if any of them crashes
+#   make fuzz-csv [FUZZ_SECONDS=...]   one target (fuzz-model, ...)
+#   make fuzz-model-corpus             regenerate tests/fuzz/corpus/model/
+#
+# A target NAME is tests/fuzz/fuzz_NAME.c, built as build/fuzz/fuzz_NAME, and
+# its committed seed corpus is tests/fuzz/corpus/NAME/; what it finds while
+# running goes to build/fuzz/corpus-NAME/ and crashes to build/fuzz/artifacts/
+# (reproduce one with build/fuzz/fuzz_NAME build/fuzz/artifacts/crash-...).
+# Another subsystem adds a target with `FUZZ_TARGETS += NAME` and a rule for
+# $(FUZZ_DIR)/fuzz_NAME in its own mk fragment.
+
+DEB_PACKAGES += libclang-rt-14-dev clang
+
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_DIR     := build/fuzz
+FUZZ_TARGETS += csv model
+FUZZ_BASE    := -std=c11 -D_GNU_SOURCE -g -O1 -fno-sanitize-recover=undefined \
+                -Iengine/include -Iengine
+FUZZ_CFLAGS  := $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
+# Largest input each target is given (libFuzzer -max_len).
+FUZZ_MAX_LEN_csv   := 65536
+FUZZ_MAX_LEN_model := 262144
+
+# ---- csv: aml_csv_read_buffer.  The data subsystem's own files only: the
+# other engine modules bring libraries this target does not link.
+DATA_ENGINE_SRC := $(wildcard engine/alloc.c engine/error.c engine/csv*.c engine/frame*.c \
+                     engine/infer*.c engine/analyze*.c)
+
+$(FUZZ_DIR)/fuzz_csv: tests/fuzz/fuzz_csv.c $(DATA_ENGINE_SRC) $(wildcard engine/*.h engine/include/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_csv.c $(DATA_ENGINE_SRC) -lz -lm -pthread -o $@
+
+# ---- model: aml_model_load (+ a prediction when it loads): the whole engine,
+# built with the fuzzer's instrumentation under build/fuzz/obj/.
+FUZZ_ENGINE_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard engine/*.c))
+
+$(FUZZ_DIR)/obj/%.o: %.c $(wildcard engine/*.h engine/include/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined $(PKG_CFLAGS) \
+	  -pthread -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_model: tests/fuzz/fuzz_model.c $(FUZZ_ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) tests/fuzz/fuzz_model.c \
+	  -Wl,--whole-archive $(FUZZ_ENGINE_OBJ) -Wl,--no-whole-archive $(PKG_LIBS) -ldl -lm -pthread -o $@
+
+# ---- running ----
+# (fuzz-NAME is a pattern rule, so it is not listed as .PHONY: make skips
+# pattern rules for phony targets.)
+.PHONY: fuzz fuzz-model-corpus
+fuzz-%: $(FUZZ_DIR)/fuzz_%
+	@mkdir -p $(FUZZ_DIR)/corpus-$* $(FUZZ_DIR)/artifacts/
+	$(FUZZ_DIR)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=$(or $(FUZZ_MAX_LEN_$*),65536) \
+	  -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_DIR)/artifacts/ \
+	  -print_final_stats=1 $(FUZZ_DIR)/corpus-$* tests/fuzz/corpus/$*
+
+# Every target, one after the other; fails when any of them found a crash.
+fuzz: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
+	@fail=""; for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzz-$$t ($(FUZZ_SECONDS) s)"; \
+	  $(MAKE) --no-print-directory fuzz-$$t FUZZ_SECONDS=$(FUZZ_SECONDS) || fail="$$fail $$t"; \
+	done; \
+	if [ -n "$$fail" ]; then echo "fuzz: crashes in:$$fail (see $(FUZZ_DIR)/artifacts/)"; exit 1; fi; \
+	echo "fuzz: every target ran clean"
+
+# The model corpus: small valid files of each kind, from a tiny search each.
+$(O)/tools/gen_model_corpus: tests/fuzz/gen_model_corpus.c $(LIBAML) $(O)/flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(WHOLE_AML) $(ALL_LDFLAGS) $(LIBS) -o $@
+
+fuzz-model-corpus: $(O)/tools/gen_model_corpus
+	@mkdir -p tests/fuzz/corpus/model
+	$(O)/tools/gen_model_corpus tests/fuzz/corpus/model
