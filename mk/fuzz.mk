@@ -17,13 +17,14 @@ DEB_PACKAGES += libclang-rt-14-dev clang
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_DIR     := build/fuzz
-FUZZ_TARGETS += csv model
+FUZZ_TARGETS += csv model wire cell
 FUZZ_BASE    := -std=c11 -D_GNU_SOURCE -g -O1 -fno-sanitize-recover=undefined \
-                -Iengine/include -Iengine
+                -Iengine/include -Iengine -Ikernel -Imagics -Iserve
 FUZZ_CFLAGS  := $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
 # Largest input each target is given (libFuzzer -max_len).
 FUZZ_MAX_LEN_csv   := 65536
 FUZZ_MAX_LEN_model := 262144
+FUZZ_MAX_LEN_cell  := 16384
 
 # ---- csv: aml_csv_read_buffer.  The data subsystem's own files only: the
 # other engine modules bring libraries this target does not link.
@@ -38,7 +39,7 @@ $(FUZZ_DIR)/fuzz_csv: tests/fuzz/fuzz_csv.c $(DATA_ENGINE_SRC) $(wildcard engine
 # built with the fuzzer's instrumentation under build/fuzz/obj/.
 FUZZ_ENGINE_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard engine/*.c))
 
-$(FUZZ_DIR)/obj/%.o: %.c $(wildcard engine/*.h engine/include/*.h)
+$(FUZZ_DIR)/obj/%.o: %.c $(wildcard engine/*.h engine/include/*.h kernel/*.h magics/*.h serve/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined $(PKG_CFLAGS) \
 	  -pthread -c $< -o $@
@@ -48,6 +49,23 @@ $(FUZZ_DIR)/fuzz_model: tests/fuzz/fuzz_model.c $(FUZZ_ENGINE_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) tests/fuzz/fuzz_model.c \
 	  -Wl,--whole-archive $(FUZZ_ENGINE_OBJ) -Wl,--no-whole-archive $(PKG_LIBS) -ldl -lm -pthread -o $@
 
+# ---- wire: the kernel's message codec (kn_msg_decode with and without a key).
+FUZZ_WIRE_SRC := kernel/kn_message.c kernel/kn_sign.c kernel/kn_text.c
+$(FUZZ_DIR)/fuzz_wire: tests/fuzz/fuzz_wire.c $(FUZZ_WIRE_SRC) $(wildcard kernel/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_wire.c $(FUZZ_WIRE_SRC) \
+	  $(shell pkg-config --cflags --libs jansson libsodium) -pthread -o $@
+
+# ---- cell: the cell language (parser, option binding, completion): the magics
+# link everything below them, so every layer is built with the instrumentation.
+FUZZ_ALL_OBJ := $(FUZZ_ENGINE_OBJ) $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(KERNEL_SRC) $(MAGICS_SRC) \
+                  $(filter-out serve/main.c,$(wildcard serve/*.c)))
+$(FUZZ_DIR)/obj/magics/mg_bundled.o: share/data/bank-marketing.csv.gz
+$(FUZZ_DIR)/fuzz_cell: tests/fuzz/fuzz_cell.c $(FUZZ_ALL_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) tests/fuzz/fuzz_cell.c \
+	  -Wl,--whole-archive $(FUZZ_ALL_OBJ) -Wl,--no-whole-archive $(PKG_LIBS) -ldl -lm -pthread -o $@
+
 # ---- running ----
 # (fuzz-NAME is a pattern rule, so it is not listed as .PHONY: make skips
 # pattern rules for phony targets.)
@@ -56,7 +74,8 @@ fuzz-%: $(FUZZ_DIR)/fuzz_%
 	@mkdir -p $(FUZZ_DIR)/corpus-$* $(FUZZ_DIR)/artifacts/
 	$(FUZZ_DIR)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=$(or $(FUZZ_MAX_LEN_$*),65536) \
 	  -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_DIR)/artifacts/ \
-	  -print_final_stats=1 $(FUZZ_DIR)/corpus-$* tests/fuzz/corpus/$*
+	  -print_final_stats=1 $(if $(FUZZ_DICT_$*),-dict=$(FUZZ_DICT_$*)) \
+	  $(FUZZ_DIR)/corpus-$* tests/fuzz/corpus/$*
 
 # Every target, one after the other; fails when any of them found a crash.
 fuzz: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))

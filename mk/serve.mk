@@ -6,7 +6,7 @@
 #                               build/$(BUILD)/bench/serve_model (trains a model
 #                               on a CSV and writes a model file; the tests use it)
 #   make install                also installs automl-serve beside automl-kernel
-#   make fuzz-rest [FUZZ_SECONDS=600]   libFuzzer + ASan/UBSan on srv_parse_body
+#   make fuzz-rest [FUZZ_SECONDS=600]   libFuzzer + ASan/UBSan on srv_parse_body (mk/fuzz.mk)
 #   make bench-serve            single-row latency p50/p99 over a keep-alive
 #                               connection and batch rows/s (tests/bench/serve),
 #                               beside a Python http.server + xgboost peer
@@ -43,7 +43,7 @@ $(O)/tests/test_srv%: tests/unit/test_srv%.c $(LIBSRV) $(LIBAML) $(O)/flags
 	@mkdir -p $(dir $@)
 	$(TEST_LINK)
 
-.PHONY: install-serve uninstall-serve fuzz-rest bench-serve
+.PHONY: install-serve uninstall-serve bench-serve
 install: install-serve
 install-serve: $(SERVE_BIN)
 	install -d $(BINDIR)
@@ -52,20 +52,14 @@ uninstall: uninstall-serve
 uninstall-serve:
 	rm -f $(BINDIR)/automl-serve
 
-# ---- fuzzing the body parser (the data subsystem's sources, as fuzz-csv) ----
-$(FUZZ_DIR)/fuzz_rest_body: tests/fuzz/fuzz_rest_body.c serve/srv_body.c serve/srv_auth.c serve/srv.h \
+# ---- fuzzing the body parser (make fuzz-rest; the data subsystem's sources, as csv) ----
+FUZZ_TARGETS += rest
+FUZZ_DICT_rest := tests/fuzz/fuzz_rest.dict
+$(FUZZ_DIR)/fuzz_rest: tests/fuzz/fuzz_rest.c serve/srv_body.c serve/srv_auth.c serve/srv.h \
     $(DATA_ENGINE_SRC) $(wildcard engine/*.h engine/include/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=undefined -Iengine/include -Iengine -Iserve \
-	  tests/fuzz/fuzz_rest_body.c serve/srv_body.c serve/srv_auth.c $(DATA_ENGINE_SRC) \
-	  $(shell pkg-config --cflags --libs jansson) -lz -lm -pthread -o $@
-
-fuzz-rest: $(FUZZ_DIR)/fuzz_rest_body
-	@mkdir -p $(FUZZ_DIR)/corpus-rest $(FUZZ_DIR)/artifacts/
-	$(FUZZ_DIR)/fuzz_rest_body -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
-	  -artifact_prefix=$(FUZZ_DIR)/artifacts/ -print_final_stats=1 \
-	  -dict=tests/fuzz/fuzz_rest_body.dict $(FUZZ_DIR)/corpus-rest tests/fuzz/corpus/rest
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_rest.c serve/srv_body.c serve/srv_auth.c \
+	  $(DATA_ENGINE_SRC) $(shell pkg-config --cflags --libs jansson) -lz -lm -pthread -o $@
 
 # ---- benchmark: automl-serve on a bank-marketing model ----
 # The peer (tests/bench/serve_peer.py: Python's http.server + xgboost) needs these;

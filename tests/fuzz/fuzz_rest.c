@@ -1,4 +1,4 @@
-/* fuzz_rest_body.c — libFuzzer target for the REST body parser
+/* fuzz_rest.c — libFuzzer target for the REST body parser
  * (srv_parse_body): every input must either give a frame with one row per
  * instance and one column per schema input, typed as the schema says, or
  * fail with a known code, an HTTP status that fits it, and a one-line
