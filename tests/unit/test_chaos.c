@@ -1,7 +1,7 @@
 /*
  * test_chaos.c — allocation-failure injection: the engine's pluggable
  * allocator fails the Nth allocation, for every N, across the CSV reader,
- * the search's setup and first trial, and the model loader.  Each run must
+ * the search (setup, a trial, refit, test score) and the model loader.  Each run must
  * end with an error (or, when the failure hit something optional, success),
  * never a crash, and leave no engine allocation behind.
  */
@@ -171,5 +171,52 @@ Test(chaos, search_every_allocation, .timeout = 600)
     size_t runs = every_n(search, f, "search");
     cr_assert(runs > 50, "only %zu allocations", runs);
     fprintf(stderr, "search: %zu runs\n", runs);
+    aml_frame_free(f);
+}
+
+/* ---- the model loader ---- */
+
+typedef struct saved {
+    unsigned char *bytes;
+    size_t len;
+} saved;
+
+static int load_model(void *arg)
+{
+    const saved *s = arg;
+    aml_model *m = NULL;
+    aml_error err;
+    int rc = aml_model_load(s->bytes, s->len, &m, &err);
+    if (rc == 0)
+        cr_assert_not_null(m);
+    else
+        cr_assert_null(m);
+    aml_model_free(m);
+    return rc;
+}
+
+Test(chaos, model_loader_every_allocation)
+{
+    /* a small model of two members with different preparations, saved once */
+    aml_frame *f = small_frame();
+    aml_search_options o = aml_search_options_default();
+    static const char *models[] = {"nb", "linear"};
+    o.target = "y";
+    o.models = models;
+    o.n_models = 2;
+    o.max_trials = 2;
+    o.cv_folds = 2;
+    o.features = false;
+    o.threads = 1;
+    aml_run *r = NULL;
+    aml_error err;
+    cr_assert_eq(aml_search_run(f, &o, &r, &err), 0, "%s", err.text);
+    saved s = {NULL, 0};
+    cr_assert_eq(aml_model_save(aml_run_model(r), &s.bytes, &s.len, &err), 0, "%s", err.text);
+    size_t runs = every_n(load_model, &s, "model load");
+    cr_assert(runs > 20, "only %zu allocations", runs);
+    fprintf(stderr, "model load: %zu runs\n", runs);
+    aml_free(s.bytes);
+    aml_run_free(r);
     aml_frame_free(f);
 }
