@@ -26,9 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 continue;
             mg_call call;
             char why[512] = "";
-            if (mg_call_bind(m, &cell.lines[i], &call, why, sizeof why) == 0)
-                mg_call_clear(&call);
-            else if (!why[0])
+            int rc = mg_call_bind(m, &cell.lines[i], &call, why, sizeof why);
+            mg_call_clear(&call);   /* on failure too, as the interpreter does */
+            if (rc && !why[0])
                 abort();
         }
         mg_cell_free(&cell);
