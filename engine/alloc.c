@@ -3,6 +3,7 @@
 #include "aml.h"
 #include "amlp.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,4 +58,18 @@ char *amlp_strdup(const char *s)
     if (p)
         memcpy(p, s, n);
     return p;
+}
+
+double amlp_mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    double kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb * 1024;
 }

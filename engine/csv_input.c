@@ -4,6 +4,7 @@
 #include "csv_internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,7 +33,25 @@ void amlp_csv_set_buffer(amlp_input *in, const void *data, size_t len)
     in->nul_pos = SIZE_MAX;
 }
 
-static int load_gzip(const char *path, size_t hint, amlp_input *in, aml_error *err)
+static void gb(double b, char out[32])
+{
+    snprintf(out, 32, b >= 1024.0 * 1024 * 1024 ? "%.1f GB" : "%.0f MB",
+             b >= 1024.0 * 1024 * 1024 ? b / (1024.0 * 1024 * 1024) : ceil(b / (1024.0 * 1024)));
+}
+
+/* The error for a file too large for memory (`need` bytes, `limit` free). */
+static int too_large(const char *path, double need, double limit, aml_error *err)
+{
+    char a[32], b[32];
+    gb(need, a);
+    gb(limit, b);
+    return aml_error_set(err, AML_ENOMEM, 0, 0, path,
+                         "importing this file needs about %s of memory and %s is free: import "
+                         "a part of it (e.g. its first million lines: head -n 1000000)", a, b);
+}
+
+static int load_gzip(const char *path, size_t hint, double limit, amlp_input *in,
+                     aml_error *err)
 {
     gzFile gz = gzopen(path, "rb");
     if (!gz)
@@ -66,6 +85,11 @@ static int load_gzip(const char *path, size_t hint, amlp_input *in, aml_error *e
         if (got == 0)
             break;
         len += (size_t)got;
+        if (limit > 0 && 2.0 * (double)len > limit) {   /* the text, then the frame */
+            gzclose(gz);
+            amlp_free(buf);
+            return too_large(path, 2.0 * (double)len, limit, err);
+        }
     }
     gzclose(gz);
     if (rc) {
@@ -145,7 +169,7 @@ int amlp_csv_load_gzip_buffer(const void *data, size_t len, const char *name, am
     return 0;
 }
 
-int amlp_csv_load_file(const char *path, amlp_input *in, aml_error *err)
+int amlp_csv_load_file(const char *path, double limit, amlp_input *in, aml_error *err)
 {
     memset(in, 0, sizeof *in);
     /* O_NONBLOCK: opening a FIFO must not wait for a writer */
@@ -168,9 +192,13 @@ int amlp_csv_load_file(const char *path, amlp_input *in, aml_error *err)
     ssize_t m = pread(fd, magic, 2, 0);
     if (m == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
         close(fd);
-        return load_gzip(path, (size_t)st.st_size, in, err);
+        return load_gzip(path, (size_t)st.st_size, limit, in, err);
     }
     size_t size = (size_t)st.st_size;
+    if (limit > 0 && (double)size > limit) {   /* the frame takes about the text's size */
+        close(fd);
+        return too_large(path, (double)size, limit, err);
+    }
     if (S_ISREG(st.st_mode) && size > 0) {
         /* Plain files are read in place: no copy, no anonymous pages.  The
          * readers map a window ahead of them (one call instead of a fault per

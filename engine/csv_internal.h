@@ -52,7 +52,9 @@ typedef struct amlp_input {
     size_t first_converted;
 } amlp_input;
 
-int amlp_csv_load_file(const char *path, amlp_input *in, aml_error *err);
+/* `limit`: the bytes the import may hold (0 = no limit): a plain file's frame
+ * needs about its size, a gzip file's text and frame twice what it inflates to. */
+int amlp_csv_load_file(const char *path, double limit, amlp_input *in, aml_error *err);
 /* Streaming over a mapped input, so that the whole file is never resident at
  * once (no-ops for text held in memory): map the text from `pos` on ahead of
  * a reader, and give back the pages wholly inside [from, to) it has read.

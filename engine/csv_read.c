@@ -1008,7 +1008,8 @@ int aml_csv_read(const char *path, const aml_csv_options *opts, aml_frame **out,
     memset(&rd, 0, sizeof rd);
     rd.opt = opts ? opts : &def;
     rd.name = path;
-    int rc = amlp_csv_load_file(path, &rd.in, err);
+    double limit = rd.opt->max_memory ? (double)rd.opt->max_memory : 0.9 * amlp_mem_available();
+    int rc = amlp_csv_load_file(path, limit, &rd.in, err);
     if (!rc)
         rc = read_impl(&rd, err);
     return finish(&rd, rc, t0, out, report);

@@ -249,21 +249,6 @@ int amlp_fold_get(amlp_ctx *c, int v, size_t f, const amlp_foldmat **out, aml_er
 
 /* ---- the memory plan ---- */
 
-/* Bytes of memory available now (MemAvailable), or 0 when unknown. */
-static double mem_available(void)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f)
-        return 0;
-    char line[256];
-    double kb = 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb * 1024;
-}
-
 static void fmt_bytes(double b, char out[32])
 {
     if (b >= 1024.0 * 1024 * 1024)
@@ -287,7 +272,7 @@ static double need_bytes(const amlp_ctx *c, size_t n, double row_bytes, size_t f
 
 int amlp_memory_plan(amlp_ctx *c, size_t n, double row_bytes, size_t width, aml_error *err)
 {
-    double limit = c->o.max_memory ? (double)c->o.max_memory : 0.9 * mem_available();
+    double limit = c->o.max_memory ? (double)c->o.max_memory : 0.9 * amlp_mem_available();
     if (!(limit > 0))
         return 0;
     int variants = 2;

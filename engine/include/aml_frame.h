@@ -163,6 +163,9 @@ typedef struct aml_csv_options {
     bool skip_errors;        /* ragged / unterminated rows are skipped and
                                 counted instead of failing (default false) */
     int threads;             /* parser threads; 0 = all online CPUs */
+    size_t max_memory;       /* bytes the import may hold (0 = 90 % of the memory
+                                available when it starts): a file that would not
+                                fit is refused before it is read (AML_ENOMEM) */
 } aml_csv_options;
 
 /* The defaults above.  Thread-safe. */

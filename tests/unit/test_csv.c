@@ -553,3 +553,38 @@ Test(csv, devices_and_pipes_are_refused_without_waiting)
     }
     unlink(fifo);
 }
+
+Test(csv, a_file_larger_than_memory_is_refused_before_reading)
+{
+    /* 2,000 rows of text, plain and gzip, against a 4 KB allowance */
+    char path[64], gzpath[64];
+    snprintf(path, sizeof path, "/tmp/aml-big-%d.csv", (int)getpid());
+    snprintf(gzpath, sizeof gzpath, "/tmp/aml-big-%d.csv.gz", (int)getpid());
+    FILE *f = fopen(path, "w");
+    gzFile gz = gzopen(gzpath, "wb");
+    cr_assert(f && gz);
+    fputs("a,b\n", f);
+    gzputs(gz, "a,b\n");
+    for (int i = 0; i < 2000; i++) {
+        fprintf(f, "%d,%d\n", i, i * 7);
+        gzprintf(gz, "%d,%d\n", i, i * 7);
+    }
+    fclose(f);
+    gzclose(gz);
+    const char *paths[] = {path, gzpath};
+    for (size_t i = 0; i < 2; i++) {
+        aml_csv_options o = aml_csv_options_default();
+        o.max_memory = 4096;
+        aml_frame *fr = NULL;
+        aml_error err;
+        cr_assert_eq(aml_csv_read(paths[i], &o, &fr, NULL, &err), AML_ENOMEM, "%s", paths[i]);
+        cr_assert_null(fr);
+        cr_assert(strstr(err.text, "needs about") && strstr(err.text, "free"), "%s", err.text);
+        o.max_memory = 0;   /* the memory available: fits */
+        cr_assert_eq(aml_csv_read(paths[i], &o, &fr, NULL, &err), 0, "%s", err.text);
+        cr_assert_eq(aml_frame_nrows(fr), 2000);
+        aml_frame_free(fr);
+    }
+    unlink(path);
+    unlink(gzpath);
+}
