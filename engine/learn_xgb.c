@@ -541,39 +541,36 @@ static bool rf_supports(aml_task task)
 
 /* ---- shared: predict, importance, save, load ---- */
 
-static int xgb_predict(const aml_learner *l, const aml_matrix *X, float *out, aml_error *err)
+/* Runs XGBoost prediction `type` (1 margin, 2 contributions) of every booster
+ * on X and accumulates the results, `per_row` values a row, into acc (n =
+ * rows * per_row, zeroed by the caller).  The model's margin is linear in
+ * each booster's (see the state comment): a value is weighted by the
+ * booster's share of the trees and scaled; a margin (the last value of every
+ * `bias_every`: each value of type 1, the bias of type 2) also maps the base
+ * margin. */
+static int each_booster(const aml_learner *l, const aml_matrix *X, int type, size_t per_row,
+                        size_t bias_every, double *acc, aml_error *err)
 {
-    int dl_rc = amlp_dl_xgb(err);  /* the library loads on first use */
-    if (dl_rc)
-        return dl_rc;
     const xgb_state *s = l->state;
-    size_t k = l->task == AML_TASK_MULTICLASS ? l->n_classes : 1;
-    size_t rows = X->rows, n = rows * k;
-    if (rows == 0)
-        return 0;
+    size_t n = X->rows * per_row;
     DMatrixHandle dm = NULL;
     if (make_dmatrix(X, s->threads, &dm))
         return xgb_fail(err, l->ops->kind, "building the prediction matrix");
-    double *margin = amlp_calloc(n, sizeof *margin);
-    if (!margin) {
-        XGDMatrixFree(dm);
-        return aml_error_set(err, AML_ENOMEM, 0, 0, l->ops->kind, "out of memory");
-    }
     uint64_t total = 0;
     for (size_t i = 0; i < s->n; i++)
         total += s->trees[i];
     char config[160];
     snprintf(config, sizeof config,
-             "{\"type\": 1, \"training\": false, \"iteration_begin\": 0, "
+             "{\"type\": %d, \"training\": false, \"iteration_begin\": 0, "
              "\"iteration_end\": %llu, \"strict_shape\": false}",
-             (unsigned long long)s->rounds);
+             type, (unsigned long long)s->rounds);
     int rc = 0;
     for (size_t i = 0; i < s->n && rc == 0; i++) {
         const bst_ulong *shape = NULL;
         bst_ulong dim = 0;
         const float *res = NULL;
         if (XGBoosterPredictFromDMatrix(s->booster[i], dm, config, &shape, &dim, &res)) {
-            rc = xgb_fail(err, l->ops->kind, "predicting");
+            rc = xgb_fail(err, l->ops->kind, type == 2 ? "computing contributions" : "predicting");
             break;
         }
         bst_ulong got = 1;
@@ -581,15 +578,34 @@ static int xgb_predict(const aml_learner *l, const aml_matrix *X, float *out, am
             got *= shape[j];
         if (got != n) {
             rc = aml_error_set(err, AML_EINTERNAL, 0, 0, l->ops->kind,
-                               "xgboost gave %llu predictions, %zu expected",
+                               "xgboost gave %llu values, %zu expected",
                                (unsigned long long)got, n);
             break;
         }
         double wgt = s->n == 1 ? 1.0 : (double)s->trees[i] / (double)total;
-        for (size_t j = 0; j < n; j++)
-            margin[j] += wgt * (s->base_margin + s->scale * (res[j] - s->base_margin));
+        for (size_t j = 0; j < n; j++) {
+            bool margin = j % bias_every == bias_every - 1;
+            acc[j] += margin ? wgt * (s->base_margin + s->scale * (res[j] - s->base_margin))
+                             : wgt * s->scale * res[j];
+        }
     }
     XGDMatrixFree(dm);
+    return rc;
+}
+
+static int xgb_predict(const aml_learner *l, const aml_matrix *X, float *out, aml_error *err)
+{
+    int dl_rc = amlp_dl_xgb(err);  /* the library loads on first use */
+    if (dl_rc)
+        return dl_rc;
+    size_t k = l->task == AML_TASK_MULTICLASS ? l->n_classes : 1;
+    size_t rows = X->rows, n = rows * k;
+    if (rows == 0)
+        return 0;
+    double *margin = amlp_calloc(n, sizeof *margin);
+    if (!margin)
+        return aml_error_set(err, AML_ENOMEM, 0, 0, l->ops->kind, "out of memory");
+    int rc = each_booster(l, X, 1, k, 1, margin, err);   /* every value is a margin */
     if (rc == 0) {
         for (size_t r = 0; r < rows; r++) {
             double *m = margin + r * k;
@@ -613,63 +629,23 @@ static int xgb_predict(const aml_learner *l, const aml_matrix *X, float *out, am
 }
 
 /* TreeSHAP through XGBoost (prediction type 2, "pred_contribs"): per booster
- * rows x k x (cols + 1) contributions whose sum is the booster's margin.  The
- * model's margin is linear in each booster's (see the state comment), so the
- * contributions combine the same way: features scaled by wgt * scale, the
- * bias mapped as the margin is. */
+ * rows x k x (cols + 1) contributions whose sum is the booster's margin, so
+ * they combine as margins do: features scaled by wgt * scale, the bias
+ * mapped as the margin is. */
 static int xgb_contributions(const aml_learner *l, const aml_matrix *X, float *out,
                              aml_error *err)
 {
     int dl_rc = amlp_dl_xgb(err);  /* the library loads on first use */
     if (dl_rc)
         return dl_rc;
-    const xgb_state *s = l->state;
     size_t k = l->task == AML_TASK_MULTICLASS ? l->n_classes : 1;
     size_t rows = X->rows, w = X->cols + 1, n = rows * k * w;
     if (rows == 0)
         return 0;
-    DMatrixHandle dm = NULL;
-    if (make_dmatrix(X, s->threads, &dm))
-        return xgb_fail(err, l->ops->kind, "building the matrix for contributions");
     double *acc = amlp_calloc(n, sizeof *acc);
-    if (!acc) {
-        XGDMatrixFree(dm);
+    if (!acc)
         return aml_error_set(err, AML_ENOMEM, 0, 0, l->ops->kind, "out of memory");
-    }
-    uint64_t total = 0;
-    for (size_t i = 0; i < s->n; i++)
-        total += s->trees[i];
-    char config[160];
-    snprintf(config, sizeof config,
-             "{\"type\": 2, \"training\": false, \"iteration_begin\": 0, "
-             "\"iteration_end\": %llu, \"strict_shape\": false}",
-             (unsigned long long)s->rounds);
-    int rc = 0;
-    for (size_t i = 0; i < s->n && rc == 0; i++) {
-        const bst_ulong *shape = NULL;
-        bst_ulong dim = 0;
-        const float *res = NULL;
-        if (XGBoosterPredictFromDMatrix(s->booster[i], dm, config, &shape, &dim, &res)) {
-            rc = xgb_fail(err, l->ops->kind, "computing contributions");
-            break;
-        }
-        bst_ulong got = 1;
-        for (bst_ulong j = 0; j < dim; j++)
-            got *= shape[j];
-        if (got != n) {
-            rc = aml_error_set(err, AML_EINTERNAL, 0, 0, l->ops->kind,
-                               "xgboost gave %llu contributions, %zu expected",
-                               (unsigned long long)got, n);
-            break;
-        }
-        double wgt = s->n == 1 ? 1.0 : (double)s->trees[i] / (double)total;
-        for (size_t j = 0; j < n; j++) {
-            bool bias = j % w == w - 1;
-            acc[j] += bias ? wgt * (s->base_margin + s->scale * (res[j] - s->base_margin))
-                           : wgt * s->scale * res[j];
-        }
-    }
-    XGDMatrixFree(dm);
+    int rc = each_booster(l, X, 2, k * w, w, acc, err);   /* the last of each w: the bias */
     for (size_t j = 0; rc == 0 && j < n; j++)
         out[j] = (float)acc[j];
     amlp_free(acc);
