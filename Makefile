@@ -152,7 +152,7 @@ uninstall:
 SAN_DIR  := $(abspath $(O)/sanitizer)
 SAN_ENV  := ASAN_OPTIONS=log_path=$(SAN_DIR)/asan:detect_leaks=1:abort_on_error=0 \
             UBSAN_OPTIONS=log_path=$(SAN_DIR)/ubsan:print_stacktrace=1:halt_on_error=1 \
-            LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp)
+            LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0
 TEST_ENV := $(SAN_ENV) JUPYTER_PATH=$(abspath $(O)/jupyter) AUTOML_KERNEL=$(abspath $(KERNEL_BIN)) \
             AUTOML_BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1
 
