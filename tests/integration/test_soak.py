@@ -220,4 +220,6 @@ def test_soak(raw_kernel):
     assert statuses["ok"] > 200 and statuses["error"] > 200, report
     assert hb.misses == 0, report
     assert hb.worst < 0.050 * SLOW, report
-    assert growth < 0.10, report
+    # ASan's quarantine keeps freed blocks (up to 256 MB) by design: there LSan, not RSS,
+    # is the leak check
+    assert growth < 0.10 or harness.BUILD == "asan", report

@@ -188,6 +188,7 @@ def test_resume_after_kill_repeats_no_trial(jupyter_dirs):
             key = (t["kind"], json.dumps(t["params"], sort_keys=True), t["fidelity"])
             assert key not in seen, f"trial repeated after resume: {key}"
             seen.add(key)
-        assert doc["trials"] >= len(lines)
+        # a trial the deadline stopped is journaled as canceled, and is not "done"
+        assert doc["trials"] >= len([t for t in lines if t["status"] != "canceled"])
     finally:
         k.shutdown()
