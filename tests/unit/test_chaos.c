@@ -1,7 +1,8 @@
 /*
  * test_chaos.c — allocation-failure injection: the engine's pluggable
  * allocator fails the Nth allocation, for every N, across the CSV reader,
- * the search (setup, a trial, refit, test score) and the model loader.  Each run must
+ * the search (setup, a trial, refit, test score), the model loader and the
+ * evaluation of predictions.  Each run must
  * end with an error (or, when the failure hit something optional, success),
  * never a crash, and leave no engine allocation behind.
  */
@@ -219,4 +220,40 @@ Test(chaos, model_loader_every_allocation)
     aml_free(s.bytes);
     aml_run_free(r);
     aml_frame_free(f);
+}
+
+/* ---- the evaluation of predictions ---- */
+
+typedef struct eval_case {
+    aml_task task;
+    size_t k, n;
+    const float *y, *p;
+} eval_case;
+
+static int evaluate_case(void *arg)
+{
+    const eval_case *c = arg;
+    aml_evaluation *ev = NULL;
+    aml_error err = {0};
+    int rc = aml_evaluate(c->task, c->k, c->y, c->p, c->n, NULL, &ev, &err);
+    if (rc == 0)
+        cr_assert_not_null(ev);
+    else
+        cr_assert_null(ev);
+    aml_evaluation_free(ev);
+    return rc;
+}
+
+Test(chaos, evaluation_every_allocation)
+{
+    static const float y[] = {0, 1, 2, 2, 1};
+    static const float p[] = {0.7f, 0.2f, 0.1f, 0.3f, 0.4f, 0.3f, 0.2f, 0.2f, 0.6f, 0.5f,
+                              0.3f, 0.2f, 0.1f, 0.8f, 0.1f};
+    static const float yb[] = {0, 1, 1, 0, 1}, pb[] = {0.1f, 0.9f, 0.6f, 0.4f, 0.3f};
+    static const float yr[] = {1, 2, 3}, pr[] = {1.5f, 2, 2};
+    eval_case cases[] = {{AML_TASK_MULTICLASS, 3, 5, y, p},
+                         {AML_TASK_BINARY, 2, 5, yb, pb},
+                         {AML_TASK_REGRESSION, 0, 3, yr, pr}};
+    for (size_t c = 0; c < 3; c++)
+        cr_assert(every_n(evaluate_case, &cases[c], "evaluate") > 3);
 }

@@ -487,54 +487,7 @@ Test(frame, set_type_select_slice)
     aml_csv_report_free(NULL);
 }
 
-/* ---- allocation failures ---- */
-
-static long fail_after;
-static void *fail_malloc(size_t n, void *u)
-{
-    (void)u;
-    if (fail_after-- == 0)
-        return NULL;
-    return malloc(n);
-}
-static void *fail_realloc(void *p, size_t n, void *u)
-{
-    (void)u;
-    if (fail_after-- == 0)
-        return NULL;
-    return realloc(p, n);
-}
-static void plain_free(void *p, void *u)
-{
-    (void)u;
-    free(p);
-}
-
-Test(csv, every_allocation_failure_is_clean)
-{
-    const char *t = "id,x,name,when,flag\n1,2.5,a b c,2020-01-01,true\n2,NA,\"q\"\"x\",2021-02-03 04:05,false\n"
-                    "3,x,a b c,,true\n";
-    aml_allocator a = {fail_malloc, fail_realloc, plain_free, NULL};
-    int ok = 0;
-    for (long n = 0; n < 2000 && !ok; n++) {
-        fail_after = n;
-        aml_allocator_set(&a);
-        aml_frame *f;
-        aml_csv_report *rep;
-        aml_error e;
-        int rc = aml_csv_read_buffer(t, strlen(t), NULL, NULL, &f, &rep, &e);
-        aml_allocator_set(NULL);
-        if (rc == 0) {
-            ok = 1;
-            cr_expect_eq(aml_frame_nrows(f), 3);
-            aml_frame_free(f);
-            aml_csv_report_free(rep);
-        } else {
-            cr_expect_eq(rc, AML_ENOMEM, "failure %ld gave %d (%s)", n, rc, e.text);
-        }
-    }
-    cr_expect(ok);
-}
+/* Allocation failures of the reader: tests/unit/test_chaos.c. */
 
 Test(csv, devices_and_pipes_are_refused_without_waiting)
 {

@@ -412,66 +412,7 @@ Test(evaluate, errors_are_clear)
     aml_evaluation_free(NULL);
 }
 
-/* ---- allocation failures ---- */
-
-static long fail_after;
-static void *fail_malloc(size_t n, void *u)
-{
-    (void)u;
-    if (fail_after-- == 0)
-        return NULL;
-    return malloc(n);
-}
-static void *fail_realloc(void *ptr, size_t n, void *u)
-{
-    (void)u;
-    if (fail_after-- == 0)
-        return NULL;
-    return realloc(ptr, n);
-}
-static void plain_free(void *ptr, void *u)
-{
-    (void)u;
-    free(ptr);
-}
-
-Test(evaluate, every_allocation_failure_is_clean)
-{
-    float y[] = {0, 1, 2, 2, 1};
-    float p[] = {0.7f, 0.2f, 0.1f, 0.3f, 0.4f, 0.3f, 0.2f, 0.2f, 0.6f, 0.5f, 0.3f, 0.2f,
-                 0.1f, 0.8f, 0.1f};
-    float yb[] = {0, 1, 1, 0, 1}, pb[] = {0.1f, 0.9f, 0.6f, 0.4f, 0.3f};
-    float yr[] = {1, 2, 3}, pr[] = {1.5f, 2, 2};
-    struct {
-        aml_task t;
-        size_t k, n;
-        const float *y, *p;
-    } cases[] = {{AML_TASK_MULTICLASS, 3, 5, y, p},
-                 {AML_TASK_BINARY, 2, 5, yb, pb},
-                 {AML_TASK_REGRESSION, 0, 3, yr, pr}};
-    aml_allocator a = {fail_malloc, fail_realloc, plain_free, NULL};
-    for (size_t c = 0; c < 3; c++) {
-        int ok = 0;
-        long n;
-        for (n = 0; n < 500 && !ok; n++) {
-            fail_after = n;
-            aml_allocator_set(&a);
-            aml_evaluation *ev = NULL;
-            aml_error err = {0};
-            int rc = aml_evaluate(cases[c].t, cases[c].k, cases[c].y, cases[c].p, cases[c].n,
-                                  NULL, &ev, &err);
-            aml_allocator_set(NULL);
-            if (rc == 0) {
-                ok = 1;
-                aml_evaluation_free(ev);
-            } else {
-                cr_expect_eq(rc, AML_ENOMEM, "case %zu, allocation %ld: %s", c, n, err.text);
-                cr_expect_null(ev);
-            }
-        }
-        cr_expect(ok && n > 3, "case %zu never succeeded (%ld)", c, n);
-    }
-}
+/* Allocation failures of aml_evaluate: tests/unit/test_chaos.c. */
 
 /* ---- CSV ---- */
 
