@@ -212,7 +212,13 @@ typedef struct mg_trained {
     aml_model *loaded;  /* owned; the model read by %load (run is NULL) */
     char *dataset;      /* the data set it was trained on ("" when loaded) */
     char *source;       /* the file it was loaded from, or "" */
+    uint64_t test_fingerprint;  /* mg_test_fingerprint of the data at training (0: none) */
 } mg_trained;
+
+/* A hash of the target values at the run's test rows of `frame` (0 when the
+ * run has no test split or the frame lacks the rows or the target): the same
+ * value later means the data set still holds the test split it was scored on. */
+uint64_t mg_test_fingerprint(const aml_frame *frame, const aml_run *run);
 
 /* The model a trained entry predicts with: the run's chosen model, or the
  * loaded one.  NULL when the run kept none (interrupted before any trial). */

@@ -212,6 +212,10 @@ static int run_evaluate(mg_ctx *ctx, const mg_call *call)
                            "was trained (it has %zu rows; the test split needs row %zu): its "
                            "test split is gone — train again, or evaluate with on=DATA",
                            d->name, t->name, aml_frame_nrows(d->frame), rows[n - 1]);
+        if (t->test_fingerprint && mg_test_fingerprint(d->frame, t->run) != t->test_fingerprint)
+            return mg_fail(ctx, "EvaluateError", "data set '%s' was replaced since model '%s' "
+                           "was trained (the rows of its test split hold other targets now): "
+                           "train again, or evaluate with on=DATA", d->name, t->name);
         frame = d->frame;
         snprintf(source, sizeof source, "the test split of data set '%s'", d->name);
         snprintf(where, sizeof where, "data set '%s'", d->name);

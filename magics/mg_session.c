@@ -136,11 +136,31 @@ static int put_trained(mg_session *s, mg_trained *t)
     return 0;
 }
 
+uint64_t mg_test_fingerprint(const aml_frame *frame, const aml_run *run)
+{
+    size_t n = 0;
+    const size_t *rows = run ? aml_run_test_rows(run, &n) : NULL;
+    const aml_model *m = run ? aml_run_model(run) : NULL;
+    long col = m ? aml_frame_col_index(frame, aml_model_target(m)) : -1;
+    if (!rows || !n || col < 0 || rows[n - 1] >= aml_frame_nrows(frame))
+        return 0;
+    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a over the cells' text, NUL-separated */
+    char buf[256];
+    for (size_t i = 0; i < n; i++) {
+        size_t len = aml_frame_cell_str(frame, (size_t)col, rows[i], buf, sizeof buf);
+        for (size_t j = 0; j <= len && j < sizeof buf; j++)
+            h = (h ^ (unsigned char)buf[j]) * 0x100000001b3ull;
+    }
+    return h ? h : 1;
+}
+
 int mg_session_put_model(mg_session *s, const char *name, aml_run *run, const char *dataset)
 {
     mg_trained *t = calloc(1, sizeof *t);
     if (!t)
         return -1;
+    mg_dataset *d = dataset ? mg_session_dataset(s, dataset) : NULL;
+    t->test_fingerprint = d ? mg_test_fingerprint(d->frame, run) : 0;
     t->name = strdup(name);
     t->dataset = strdup(dataset ? dataset : "");
     t->source = strdup("");
