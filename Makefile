@@ -34,7 +34,7 @@ MODE_asan    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
                 -fno-sanitize-recover=undefined
 LDMODE_asan  := -fsanitize=address,undefined
 
-# LAZY_PKGS (XGBoost, OpenBLAS; see engine/dl.h) give headers only: the
+# LAZY_PKGS (XGBoost, OpenBLAS; see engine/base/dl.h) give headers only: the
 # engine loads those libraries on first use, so the kernel starts without them.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -44,7 +44,7 @@ ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(MODE_$(BUILD)) \
 ALL_LDFLAGS = -pthread $(LDMODE_$(BUILD)) $(LDFLAGS)
 LIBS        = $(PKG_LIBS) -ldl -lm
 
-ENGINE_SRC := $(wildcard engine/*.c)
+ENGINE_SRC := $(wildcard engine/*/*.c)
 KERNEL_SRC := $(wildcard kernel/*.c)
 MAGICS_SRC := $(filter-out magics/main.c,$(wildcard magics/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)

@@ -28,18 +28,18 @@ FUZZ_MAX_LEN_cell  := 16384
 
 # ---- csv: aml_csv_read_buffer.  The data subsystem's own files only: the
 # other engine modules bring libraries this target does not link.
-DATA_ENGINE_SRC := $(wildcard engine/alloc.c engine/error.c engine/csv*.c engine/frame*.c \
-                     engine/infer*.c engine/analyze*.c)
+DATA_ENGINE_SRC := $(wildcard engine/base/alloc.c engine/base/error.c engine/data/*.c \
+                     engine/analyze/*.c)
 
-$(FUZZ_DIR)/fuzz_csv: tests/fuzz/fuzz_csv.c $(DATA_ENGINE_SRC) $(wildcard engine/*.h engine/include/*.h)
+$(FUZZ_DIR)/fuzz_csv: tests/fuzz/fuzz_csv.c $(DATA_ENGINE_SRC) $(wildcard engine/*/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_csv.c $(DATA_ENGINE_SRC) -lz -lm -pthread -o $@
 
 # ---- model: aml_model_load (+ a prediction when it loads): the whole engine,
 # built with the fuzzer's instrumentation under build/fuzz/obj/.
-FUZZ_ENGINE_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard engine/*.c))
+FUZZ_ENGINE_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard engine/*/*.c))
 
-$(FUZZ_DIR)/obj/%.o: %.c $(wildcard engine/*.h engine/include/*.h kernel/*.h magics/*.h serve/*.h)
+$(FUZZ_DIR)/obj/%.o: %.c $(wildcard engine/*/*.h kernel/*.h magics/*.h serve/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined $(PKG_CFLAGS) \
 	  -pthread -c $< -o $@

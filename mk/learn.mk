@@ -1,5 +1,5 @@
-# mk/learn.mk — the tree and linear learner kinds (engine/learn_xgb.c on
-# XGBoost's C API, engine/learn_linear.c on LIBLINEAR) and their benchmark.
+# mk/learn.mk — the tree and linear learner kinds (engine/learn/learn_xgb.c on
+# XGBoost's C API, engine/learn/learn_linear.c on LIBLINEAR) and their benchmark.
 #
 #   make bench-learners   our learners vs scikit-learn / XGBoost's Python package on
 #                         bank-full, same split, same hyper-parameters: fit time, test

@@ -32,7 +32,7 @@ bench-plot: $(PLOT_BENCH)
 	PYTHON=$(PYTHON) $(PLOT_BENCH)
 bench: bench-plot
 
-# The chart font is loaded with FreeType directly (engine/plot_font.c).
+# The chart font is loaded with FreeType directly (engine/plot/plot_font.c).
 PKGS += freetype2
 DEB_PACKAGES += libfreetype-dev
 # The benchmark's peer (python3-matplotlib) is installed by bench-plot itself, not by

@@ -56,7 +56,7 @@ uninstall-serve:
 FUZZ_TARGETS += rest
 FUZZ_DICT_rest := tests/fuzz/fuzz_rest.dict
 $(FUZZ_DIR)/fuzz_rest: tests/fuzz/fuzz_rest.c serve/srv_body.c serve/srv_auth.c serve/srv.h \
-    $(DATA_ENGINE_SRC) $(wildcard engine/*.h engine/include/*.h)
+    $(DATA_ENGINE_SRC) $(wildcard engine/*/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_rest.c serve/srv_body.c serve/srv_auth.c \
 	  $(DATA_ENGINE_SRC) $(shell pkg-config --cflags --libs jansson) -lz -lm -pthread -o $@

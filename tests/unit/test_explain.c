@@ -8,7 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
-#include "search_internal.h"
+#include "search/search_internal.h"
 
 #include <math.h>
 #include <stdio.h>

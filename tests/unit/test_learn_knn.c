@@ -7,7 +7,7 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
-#include "nn_neighbors.h"
+#include "nn/nn_neighbors.h"
 
 #include <math.h>
 #include <stdlib.h>

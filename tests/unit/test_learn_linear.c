@@ -1,5 +1,5 @@
 /* test_learn_linear.c — Criterion suite for the LIBLINEAR learner kind
- * "linear" (engine/learn_linear.c): separable data (accuracy 1.0 for L2 and L1
+ * "linear" (engine/learn/learn_linear.c): separable data (accuracy 1.0 for L2 and L1
  * logistic regression and the linear SVM), known coefficients for L2
  * regression, three Gaussian blobs one-vs-rest, save/load bit-for-bit, cancel,
  * parameter errors, sample and class weights, NAN guarded as 0, importance,

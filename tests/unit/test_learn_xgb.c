@@ -1,5 +1,5 @@
 /* test_learn_xgb.c — Criterion suite for the XGBoost learner kinds "xgb" and
- * "rf" (engine/learn_xgb.c): known answers (XOR, a smooth regression, three
+ * "rf" (engine/learn/learn_xgb.c): known answers (XOR, a smooth regression, three
  * Gaussian blobs), save/load bit-for-bit, early stopping keeping the best
  * round, cancel from another thread within ~150 ms with a usable model,
  * parameter errors, sample and class weights, importance, sparse input,

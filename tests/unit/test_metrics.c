@@ -1,4 +1,4 @@
-/* test_metrics.c — Criterion suite for engine/metrics.c: every metric against
+/* test_metrics.c — Criterion suite for engine/learn/metrics.c: every metric against
  * a naive reference (pairwise AUC, textbook formulas) on random data with and
  * without weights, names and directions, and the errors (a single class for
  * AUC, a metric that does not fit the task, bad class indexes). */

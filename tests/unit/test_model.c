@@ -1,4 +1,4 @@
-/* test_model.c — Criterion suite for the model file (engine/model_io.c), the
+/* test_model.c — Criterion suite for the model file (engine/model/model_io.c), the
  * training info (model_info.c) and prediction from raw frames (model.c).
  *
  * Fixtures: the committed seed corpus of the model fuzzer

@@ -11,7 +11,7 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
-#include "plot_impl.h"   /* internal tick-label formatting, checked below */
+#include "plot/plot_impl.h"   /* internal tick-label formatting, checked below */
 
 #include <errno.h>
 #include <limits.h>

@@ -9,7 +9,7 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
-#include "prep_internal.h"
+#include "prep/prep_internal.h"
 
 #include <math.h>
 #include <stdio.h>

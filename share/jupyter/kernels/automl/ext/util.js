@@ -9,7 +9,7 @@ define([], function () {
     'use strict';
 
     var SVG_NS = 'http://www.w3.org/2000/svg';
-    // Okabe-Ito, the palette the kernel's PNG charts use (engine/plot_canvas.c).
+    // Okabe-Ito, the palette the kernel's PNG charts use (engine/plot/plot_canvas.c).
     var PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#000000',
                    '#F0E442'];
 

@@ -1,0 +1,27 @@
+/* analyze_internal.h — internals shared by analyze.c (per-column statistics)
+ * and analyze_assoc.c (association with the target).  Never installed. */
+#ifndef ANALYZE_INTERNAL_H
+#define ANALYZE_INTERNAL_H
+
+#include "data/frame_internal.h"
+
+/* Valid values of a number/integer/boolean/datetime column as doubles.
+ * OUT: *vals (caller frees with amlp_free), *n.  Returns 0, AML_ETYPE, AML_ENOMEM. */
+int amlp_analyze_values(const amlp_col *c, double **vals, size_t *n);
+/* Quantile q of sorted values (linear interpolation, numpy default). */
+double amlp_analyze_quantile(const double *sorted, size_t n, double q);
+/* Is the column treated as categorical for association (categorical, boolean)? */
+bool amlp_analyze_is_cat(const amlp_col *c);
+bool amlp_analyze_is_num(const amlp_col *c);
+/* Per-row group index for a categorical/boolean column (-1 if not valid).
+ * OUT: *groups (caller frees), *ngroups. */
+int amlp_analyze_groups(const amlp_col *c, int32_t **groups, size_t *ngroups);
+/* Per-row bin for mutual information: quantile bins for numerics, the most
+ * frequent levels (others pooled) for categoricals; -1 if not valid. */
+int amlp_analyze_bins(const amlp_col *c, size_t mi_bins, int32_t **bins, size_t *nbins);
+
+/* Association of column x with target y. OUT: *kind, *value, *mi. */
+int amlp_analyze_assoc(const amlp_col *x, const amlp_col *y, size_t mi_bins,
+                       aml_analyze_assoc *kind, double *value, double *mi);
+
+#endif

@@ -1,0 +1,266 @@
+/*
+ * nn.h — our small neural-network library on OpenBLAS sgemm (engine
+ * internal, never installed).
+ *
+ * Tensors are row-major float arrays of n rows (the mini-batch) by a layer's
+ * width.  A layer maps x (n x in) to y (n x out) in forward and, given dy,
+ * accumulates its parameter gradients and writes dx in backward; it exposes
+ * its parameters (with gradients) for the optimiser and its non-trainable
+ * state (batch-norm running statistics) for snapshots and serialisation.  A
+ * sequential network chains layers and owns the activations between them.
+ * Around that: losses (softmax cross-entropy, sigmoid binary cross-entropy,
+ * MSE), AdamW with a warm-up + cosine schedule, a seeded PRNG, and a
+ * training loop with mini-batches, shuffling and early stopping.
+ *
+ * Memory through amlp_malloc/amlp_free; functions return 0 or a negative
+ * AML_E* code.  Objects are not thread-safe; sgemm uses the OpenBLAS thread
+ * count set by the caller (a process-wide setting).
+ */
+#ifndef NN_H
+#define NN_H
+
+#include "learn/learn_impl.h"
+
+/* ---- PRNG: xoshiro256** seeded through splitmix64 (same seed, same stream on
+ * every platform) ---- */
+
+typedef struct amlp_rng {
+    uint64_t s[4];
+} amlp_rng;
+
+void amlp_rng_seed(amlp_rng *r, uint64_t seed);
+uint64_t amlp_rng_next(amlp_rng *r);
+double amlp_rng_uniform(amlp_rng *r);          /* [0, 1), 53 bits */
+double amlp_rng_normal(amlp_rng *r);           /* standard normal (Box-Muller) */
+size_t amlp_rng_below(amlp_rng *r, size_t n);  /* uniform in 0..n-1 (n > 0) */
+void amlp_rng_shuffle(amlp_rng *r, size_t *a, size_t n);   /* Fisher-Yates */
+
+/* ---- layers ---- */
+
+/* A trainable tensor: values, gradients (accumulated by backward, cleared by
+ * amlp_nn_net_zero_grad), length, and whether weight decay applies. */
+typedef struct amlp_nn_param {
+    float *w, *g;
+    size_t n;
+    bool decay;
+} amlp_nn_param;
+
+/* A non-trainable tensor kept with the weights (e.g. running means). */
+typedef struct amlp_nn_state {
+    float *v;
+    size_t n;
+} amlp_nn_state;
+
+typedef enum amlp_nn_layer_type {
+    AMLP_NN_DENSE = 1,
+    AMLP_NN_RELU,
+    AMLP_NN_GELU,
+    AMLP_NN_DROPOUT,
+    AMLP_NN_BATCHNORM
+} amlp_nn_layer_type;
+
+#define AMLP_NN_MAX_PARAMS 4
+
+typedef struct amlp_nn_layer amlp_nn_layer;
+
+typedef struct amlp_nn_layer_ops {
+    amlp_nn_layer_type type;
+    const char *name;
+    /* y (n x out) from x (n x in).  `train`: dropout draws a mask, batch norm
+     * normalises with the batch's statistics and updates its running ones.
+     * Returns 0 or AML_ENOMEM (caches grow with n). */
+    int (*forward)(amlp_nn_layer *l, const float *x, float *y, size_t n, bool train);
+    /* After a training forward of the same x (y its output): adds the
+     * parameter gradients for dy to param[].g and writes dx (n x in) unless
+     * dx is NULL.  Returns 0. */
+    int (*backward)(amlp_nn_layer *l, const float *x, const float *y, const float *dy,
+                    float *dx, size_t n);
+    /* The layer's configuration (not its tensors) as bytes. */
+    int (*save_config)(const amlp_nn_layer *l, amlp_bytes *out);
+    void (*free_impl)(amlp_nn_layer *l);
+} amlp_nn_layer_ops;
+
+struct amlp_nn_layer {
+    const amlp_nn_layer_ops *ops;
+    size_t in, out;
+    amlp_nn_param param[AMLP_NN_MAX_PARAMS];
+    size_t n_param;
+    amlp_nn_state state[AMLP_NN_MAX_PARAMS];
+    size_t n_state;
+    void *impl;
+};
+
+typedef enum amlp_nn_init {
+    AMLP_NN_INIT_XAVIER = 0,   /* uniform +-sqrt(6 / (in + out)): linear / tanh / output */
+    AMLP_NN_INIT_HE            /* normal, std sqrt(2 / in): before ReLU / GELU */
+} amlp_nn_init;
+
+/* Constructors.  OUT: *out (free with amlp_nn_layer_free).  Return 0,
+ * AML_EINVAL (zero width, bad rate), AML_ENOMEM. */
+int amlp_nn_dense_new(size_t in, size_t out, amlp_nn_init init, amlp_rng *rng,
+                      amlp_nn_layer **l);
+int amlp_nn_relu_new(size_t width, amlp_nn_layer **l);
+int amlp_nn_gelu_new(size_t width, amlp_nn_layer **l);
+/* Inverted dropout: in training each unit is kept with probability 1 - p and
+ * scaled by 1 / (1 - p); identity at inference.  Own PRNG seeded with seed. */
+int amlp_nn_dropout_new(size_t width, double p, uint64_t seed, amlp_nn_layer **l);
+/* With `fixed`, training forwards reuse the last mask (for gradient checks). */
+void amlp_nn_dropout_fix_mask(amlp_nn_layer *l, bool fixed);
+/* Batch normalisation over the batch, per feature: gamma * xhat + beta;
+ * running statistics (exponential, `momentum` weight on the new batch) for
+ * inference. */
+int amlp_nn_batchnorm_new(size_t width, double momentum, double eps, amlp_nn_layer **l);
+
+void amlp_nn_layer_free(amlp_nn_layer *l);
+/* Layer + tensors to bytes and back (a new layer).  Load returns AML_EPARSE
+ * on malformed bytes. */
+int amlp_nn_layer_save(const amlp_nn_layer *l, amlp_bytes *out);
+int amlp_nn_layer_load(amlp_reader *in, amlp_nn_layer **l);
+
+/* Shared helpers of the layer files. */
+int amlp_nn_layer_alloc(const amlp_nn_layer_ops *ops, size_t in, size_t out,
+                        amlp_nn_layer **l);
+int amlp_nn_layer_add_param(amlp_nn_layer *l, size_t n, bool decay);
+int amlp_nn_layer_add_state(amlp_nn_layer *l, size_t n);
+/* Grows *buf to hold n floats (amlp_realloc); 0 or AML_ENOMEM. */
+int amlp_nn_grow(float **buf, size_t *cap, size_t n);
+
+/* Loaders of each type's configuration (used by amlp_nn_layer_load). */
+int amlp_nn_dense_load(amlp_reader *in, size_t n_in, size_t n_out, amlp_nn_layer **l);
+int amlp_nn_act_load(amlp_nn_layer_type type, size_t width, amlp_nn_layer **l);
+int amlp_nn_dropout_load(amlp_reader *in, size_t width, amlp_nn_layer **l);
+int amlp_nn_batchnorm_load(amlp_reader *in, size_t width, amlp_nn_layer **l);
+
+/* ---- sequential network ---- */
+
+typedef struct amlp_nn_net {
+    size_t in;
+    amlp_nn_layer **layers;
+    size_t n_layers, cap_layers;
+    /* act[i + 1]: output of layer i (batch_cap rows); act[0] borrows the input */
+    float **act;
+    size_t batch_cap;
+    float *grad[2];          /* ping-pong buffers for dy / dx */
+    size_t grad_cap;
+    /* when set (borrowed): forward and backward check it between layers and
+     * return AML_ECANCELED once it is nonzero */
+    const volatile int *cancel;
+} amlp_nn_net;
+
+int amlp_nn_net_new(size_t in, amlp_nn_net **out);
+void amlp_nn_net_free(amlp_nn_net *net);
+/* Appends a layer (its `in` must equal the current output width); the net
+ * owns it from then on, also when this fails (it is freed). */
+int amlp_nn_net_add(amlp_nn_net *net, amlp_nn_layer *l);
+size_t amlp_nn_net_out(const amlp_nn_net *net);
+/* Forward of n rows of x (kept borrowed until the next forward).  OUT: *y
+ * points into the net (n x out), valid until the next forward. */
+int amlp_nn_net_forward(amlp_nn_net *net, const float *x, size_t n, bool train,
+                        const float **y);
+/* Backward after a training forward of n rows: dy (n x out) is the loss
+ * gradient; parameter gradients accumulate. */
+int amlp_nn_net_backward(amlp_nn_net *net, const float *dy, size_t n);
+void amlp_nn_net_zero_grad(amlp_nn_net *net);
+/* Every trainable parameter (layer by layer) and their total length. */
+size_t amlp_nn_net_n_params(const amlp_nn_net *net);
+amlp_nn_param *amlp_nn_net_param(amlp_nn_net *net, size_t i);
+/* All weights and states as one flat vector (for keeping the best weights):
+ * size in floats, copy out, copy in. */
+size_t amlp_nn_net_snapshot_size(const amlp_nn_net *net);
+void amlp_nn_net_snapshot(const amlp_nn_net *net, float *buf);
+void amlp_nn_net_restore(amlp_nn_net *net, const float *buf);
+int amlp_nn_net_save(const amlp_nn_net *net, amlp_bytes *out);
+int amlp_nn_net_load(amlp_reader *in, amlp_nn_net **out);
+
+/* ---- losses ---- */
+
+typedef enum amlp_nn_loss {
+    AMLP_NN_LOSS_SOFTMAX_XENT = 0,   /* k logits, y = class index */
+    AMLP_NN_LOSS_SIGMOID_BCE,        /* 1 logit, y in {0, 1} */
+    AMLP_NN_LOSS_MSE                 /* k outputs, y = k targets per row */
+} amlp_nn_loss;
+
+/* Weighted mean loss of n rows of outputs `out` (n x k): row weight = w[i]
+ * (or 1) times class_w[y[i]] (classification; or 1); the mean divides by the
+ * sum of row weights.  dout (n x k, may be NULL) gets d loss / d out.  MSE is
+ * the weighted mean over rows of the sum over k of (out - y)^2. */
+double amlp_nn_loss_eval(amlp_nn_loss kind, const float *out, size_t n, size_t k,
+                         const float *y, const float *w, const float *class_w, float *dout);
+/* Converts outputs in place to predictions: softmax probabilities, sigmoid
+ * probability, identity for MSE. */
+void amlp_nn_loss_link(amlp_nn_loss kind, float *out, size_t n, size_t k);
+
+/* ---- AdamW ---- */
+
+typedef struct amlp_nn_adamw {
+    double beta1, beta2, eps, weight_decay;
+    uint64_t t;
+    size_t n;
+    float **m, **v;
+} amlp_nn_adamw;
+
+/* Moments for every parameter of net; defaults beta 0.9/0.999, eps 1e-8. */
+int amlp_nn_adamw_init(amlp_nn_adamw *opt, amlp_nn_net *net, double weight_decay);
+/* One step at learning rate lr: decoupled decay w -= lr*wd*w (params with
+ * decay), then the Adam update with bias correction. */
+void amlp_nn_adamw_step(amlp_nn_adamw *opt, amlp_nn_net *net, double lr);
+void amlp_nn_adamw_free(amlp_nn_adamw *opt);
+/* Learning rate at `step` (0-based) of `total`: linear warm-up over `warmup`
+ * steps to base, then cosine decay to base * floor_frac. */
+double amlp_nn_lr_at(double base, uint64_t step, uint64_t warmup, uint64_t total,
+                     double floor_frac);
+
+/* ---- rows for the training loop ---- */
+
+/* Gathers rows of a prepared matrix (dense or CSR) as dense floats: out
+ * (n x m->cols) gets rows idx[0..n-1] (or rows first..first+n-1 when idx is
+ * NULL), NAN replaced by 0. */
+void amlp_nn_gather_rows(const aml_matrix *m, const size_t *idx, size_t first, size_t n,
+                         float *out);
+
+/* ---- training loop ---- */
+
+/* Fills x (n x in) with the rows `rows` of a data set. */
+typedef void (*amlp_nn_rows_fn)(void *user, const size_t *rows, size_t n, float *x);
+
+typedef struct amlp_nn_data {
+    size_t n;
+    amlp_nn_rows_fn rows;
+    void *user;
+    const float *y;          /* per row: class index, or k targets (MSE) */
+    const float *w;          /* per-row weights or NULL */
+} amlp_nn_data;
+
+typedef struct amlp_nn_train_opts {
+    amlp_nn_loss loss;
+    const float *class_w;    /* or NULL */
+    size_t batch_size, epochs, patience;
+    double lr, weight_decay, warmup_frac, lr_floor;
+    uint64_t seed;
+    const aml_fit_ctl *ctl;  /* cancel, progress, threads (may be NULL) */
+} amlp_nn_train_opts;
+
+typedef struct amlp_nn_train_result {
+    size_t epochs_run, best_epoch;   /* best_epoch is 1-based */
+    double best_loss;                /* validation loss (training loss without one) */
+    bool stopped_early;
+} amlp_nn_train_result;
+
+/* Trains net: each epoch shuffles the training rows (seeded), runs
+ * mini-batches (AdamW, schedule over all planned steps), then evaluates the
+ * validation loss (or, without `valid`, the epoch's mean training loss);
+ * keeps the best weights and stops after `patience` epochs without
+ * improvement; the best weights are restored at the end.  Cancel is checked
+ * before every mini-batch and between layers: returns AML_ECANCELED with the
+ * best weights so far restored (res->epochs_run tells whether any epoch
+ * finished). */
+int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_data *train,
+                  const amlp_nn_data *valid, amlp_nn_train_result *res, aml_error *err);
+
+/* Runs the data's rows through the net in inference mode in chunks; out
+ * gets n x net-out raw outputs (before the link).  With ctl, cancel is
+ * checked between chunks (AML_ECANCELED).  Returns 0, AML_ENOMEM. */
+int amlp_nn_predict_raw(amlp_nn_net *net, const amlp_nn_data *data, const aml_fit_ctl *ctl,
+                        float *out);
+
+#endif

@@ -1,0 +1,1409 @@
+/*
+ * search.c — the AutoML search driver (aml_search_run): detects the task,
+ * splits off the test rows, evaluates the strategy's configurations by
+ * cross-validation on cached prepared folds in a worker thread while the
+ * calling thread watches the budget and the cancel flag and sends events,
+ * then selects an ensemble, refits it on all non-test rows and scores it on
+ * the test split.
+ */
+#include "search/search_ctx.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+double amlp_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+aml_search_options aml_search_options_default(void)
+{
+    aml_search_options o;
+    memset(&o, 0, sizeof o);
+    o.budget_seconds = 60;
+    o.strategy = "auto";
+    o.test_fraction = 0.10;
+    o.seed = 42;
+    o.features = true;
+    o.ensemble = true;
+    o.leak_check = true;
+    o.class_weights = true;
+    o.event_interval = 0.5;
+    return o;
+}
+
+int amlp_ctx_exclude(amlp_ctx *c, const char *name)
+{
+    char **e = amlp_realloc(c->exclude, (c->n_exclude + 1) * sizeof *e);
+    if (!e)
+        return AML_ENOMEM;
+    c->exclude = e;
+    e[c->n_exclude] = amlp_strdup(name);
+    if (!e[c->n_exclude])
+        return AML_ENOMEM;
+    c->n_exclude++;
+    return 0;
+}
+
+int amlp_ctx_note(amlp_ctx *c, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char **n = amlp_realloc(c->run->notes, (c->run->n_notes + 1) * sizeof *n);
+    if (!n)
+        return AML_ENOMEM;
+    c->run->notes = n;
+    n[c->run->n_notes] = amlp_strdup(buf);
+    if (!n[c->run->n_notes])
+        return AML_ENOMEM;
+    c->run->n_notes++;
+    return 0;
+}
+
+static bool better(const amlp_ctx *c, double a, double b)
+{
+    if (b != b)
+        return a == a;
+    return aml_metric_higher_is_better(c->metric) ? a > b : a < b;
+}
+
+static void set_phase(amlp_ctx *c, const char *phase, double deadline)
+{
+    pthread_mutex_lock(&c->mu);
+    c->phase = phase;
+    c->phase_deadline = deadline;
+    if (!c->interrupted && amlp_now() < deadline)
+        c->fit_cancel = 0;
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* The learner's parameters for a configuration at its fidelity. */
+static void fidelity_params(const amlp_config *cfg, aml_params *p)
+{
+    *p = cfg->params;
+    double f = cfg->fidelity;
+    if (f >= 1)
+        return;
+    if (strcmp(cfg->kind, "xgb") == 0 || strcmp(cfg->kind, "rf") == 0) {
+        double n = aml_params_get(p, "n_estimators", 100) * f;
+        aml_params_set(p, "n_estimators", n < 50 ? 50 : round(n));
+    } else if (strcmp(cfg->kind, "mlp") == 0) {
+        double n = aml_params_get(p, "epochs", 50) * f;
+        aml_params_set(p, "epochs", n < 5 ? 5 : round(n));
+    }
+}
+
+static bool early_stops(const char *kind)
+{
+    return strcmp(kind, "xgb") == 0 || strcmp(kind, "mlp") == 0;
+}
+
+/* Fits one learner; with fidelity < 1 on a kind without rounds, on a share
+ * of the rows. */
+static int fit_one(amlp_ctx *c, const amlp_config *cfg, const aml_matrix *X, const float *y,
+                   const float *w, const aml_matrix *Xv, const float *yv, aml_learner **out,
+                   aml_error *err)
+{
+    aml_params p;
+    fidelity_params(cfg, &p);
+    aml_learner *l = NULL;
+    int rc = aml_learner_new(cfg->kind, &p, &l, err);
+    if (rc)
+        return rc;
+    aml_matrix *Xs = NULL;
+    float *ys = NULL, *ws = NULL;
+    if (cfg->fidelity < 1 && !early_stops(cfg->kind) && strcmp(cfg->kind, "rf") != 0) {
+        size_t step = (size_t)ceil(1.0 / cfg->fidelity), n = (X->rows + step - 1) / step;
+        size_t *idx = amlp_malloc((n ? n : 1) * sizeof *idx);
+        ys = amlp_malloc((n ? n : 1) * sizeof *ys);
+        ws = w ? amlp_malloc((n ? n : 1) * sizeof *ws) : NULL;
+        if (!idx || !ys || (w && !ws))
+            rc = aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            idx[i] = i * step;
+            ys[i] = y[i * step];
+            if (ws)
+                ws[i] = w[i * step];
+        }
+        rc = rc ? rc : aml_matrix_take_rows(X, idx, n, &Xs);
+        amlp_free(idx);
+    }
+    aml_fit_data d = {
+        .task = c->task,
+        .n_classes = c->k,
+        .X = Xs ? Xs : X,
+        .y = Xs ? ys : y,
+        .weight = Xs ? ws : w,
+        .class_weight = c->class_w,
+        .X_valid = early_stops(cfg->kind) ? Xv : NULL,
+        .y_valid = early_stops(cfg->kind) ? yv : NULL,
+    };
+    aml_fit_ctl ctl = aml_fit_ctl_default();
+    ctl.cancel = &c->fit_cancel;
+    ctl.threads = c->o.threads;
+    ctl.seed = c->o.seed;
+    rc = rc ? rc : aml_learner_fit(l, &d, &ctl, err);
+    aml_matrix_free(Xs);
+    amlp_free(ys);
+    amlp_free(ws);
+    if (rc) {
+        aml_learner_free(l);
+        return rc;
+    }
+    *out = l;
+    return 0;
+}
+
+typedef struct keep {
+    aml_learner *l[16];
+    size_t n;
+    size_t trial;
+} keep;
+
+static void keep_free(keep *k)
+{
+    for (size_t i = 0; i < k->n; i++)
+        aml_learner_free(k->l[i]);
+    k->n = 0;
+}
+
+static int features_fit(amlp_ctx *c, unsigned steps, const aml_matrix *X, const float *y,
+                        const aml_prep *p, aml_features **out, aml_error *err);
+
+/* Evaluates a configuration (with its feature steps, t->feat_steps) over the
+ * folds into trial t; the best trial's fold models go to `fold_models`
+ * (may be NULL). */
+static void evaluate(amlp_ctx *c, amlp_trial *t, keep *fold_models)
+{
+    size_t w = c->task == AML_TASK_MULTICLASS ? c->k : 1;
+    int v = amlp_kind_variant(t->cfg.kind);
+    aml_error err;
+    memset(&err, 0, sizeof err);
+    t->oof = amlp_malloc(c->n_train * w * sizeof *t->oof);
+    keep local = {{0}, 0, 0};
+    int rc = t->oof ? 0 : aml_error_set(&err, AML_ENOMEM, 0, 0, "", "out of memory");
+    double sum = 0, sum2 = 0;
+    size_t nf = c->n_folds;
+    for (size_t f = 0; rc == 0 && f < nf; f++) {
+        const amlp_foldmat *m;
+        rc = amlp_fold_get(c, v, f, &m, &err);
+        if (rc)
+            break;
+        double t1 = amlp_now();
+        aml_learner *l = NULL;
+        aml_features *fe = NULL;
+        aml_matrix *Ft = NULL, *Fv = NULL;
+        if (t->feat_steps) {
+            rc = features_fit(c, t->feat_steps, m->Xtr, m->ytr, m->prep, &fe, &err);
+            rc = rc ? rc : aml_features_apply(fe, m->Xtr, &Ft, &err);
+            rc = rc ? rc : aml_features_apply(fe, m->Xva, &Fv, &err);
+            aml_features_free(fe);
+        }
+        const aml_matrix *Xt = Ft ? Ft : m->Xtr, *Xv = Fv ? Fv : m->Xva;
+        rc = rc ? rc : fit_one(c, &t->cfg, Xt, m->ytr, m->wtr, Xv, m->yva, &l, &err);
+        double t2 = amlp_now();
+        t->info.fit_seconds += t2 - t1;
+        if (rc == 0 && c->fit_cancel)
+            rc = AML_ECANCELED;
+        float *pred = rc ? NULL : amlp_malloc((m->n_va ? m->n_va : 1) * w * sizeof *pred);
+        if (rc == 0 && !pred)
+            rc = aml_error_set(&err, AML_ENOMEM, 0, 0, "", "out of memory");
+        rc = rc ? rc : aml_learner_predict(l, Xv, pred, &err);
+        aml_matrix_free(Ft);
+        aml_matrix_free(Fv);
+        t->info.predict_seconds += amlp_now() - t2;
+        double s = NAN;
+        rc = rc ? rc : aml_metric_score(c->metric, c->task, c->k, m->yva, pred, NULL, m->n_va, &s, &err);
+        if (rc == 0) {
+            for (size_t i = 0; i < m->n_va; i++)
+                memcpy(t->oof + m->va_pos[i] * w, pred + i * w, w * sizeof *pred);
+            t->fold_scores[f] = s;
+            sum += s;
+            sum2 += s * s;
+            t->n_folds++;
+            local.l[local.n++] = l;
+            l = NULL;
+        }
+        amlp_free(pred);
+        aml_learner_free(l);
+    }
+    if (rc == 0 && nf == 1) {
+        /* holdout: the oof vector is only meaningful on fold-0 rows */
+        amlp_free(t->oof);
+        t->oof = NULL;
+    }
+    if (rc) {
+        t->info.status = rc == AML_ECANCELED ? AML_TRIAL_CANCELED : AML_TRIAL_FAILED;
+        t->error_s = amlp_strdup(rc == AML_ECANCELED ? "canceled" : err.text[0] ? err.text : aml_strerror(rc));
+        amlp_free(t->oof);
+        t->oof = NULL;
+        t->info.score = NAN;
+        keep_free(&local);
+    } else {
+        t->info.status = AML_TRIAL_OK;
+        t->info.score = sum / (double)t->n_folds;
+        double var = sum2 / (double)t->n_folds - t->info.score * t->info.score;
+        t->info.score_std = var > 0 ? sqrt(var) : 0;
+        if (fold_models && !t->feat_steps &&
+            (!fold_models->n || better(c, t->info.score, c->run->trials[fold_models->trial].info.score))) {
+            keep_free(fold_models);
+            *fold_models = local;
+            /* `t` is the caller's copy on its stack; its slot in the run's
+             * trials is id - 1 (append_trial reserved it) */
+            fold_models->trial = t->info.id - 1;
+        } else {
+            keep_free(&local);
+        }
+    }
+    t->info.error = t->error_s ? t->error_s : "";
+}
+
+static int add_curve(aml_run *r, double t, double s)
+{
+    if (r->n_curve == r->cap_curve) {
+        size_t cap = r->cap_curve ? 2 * r->cap_curve : 32;
+        double *p = amlp_realloc(r->curve, cap * 2 * sizeof *p);
+        if (!p)
+            return AML_ENOMEM;
+        r->curve = p;
+        r->cap_curve = cap;
+    }
+    r->curve[2 * r->n_curve] = t;
+    r->curve[2 * r->n_curve + 1] = s;
+    r->n_curve++;
+    return 0;
+}
+
+/* Refits a configuration on all training rows (a tenth kept aside for early
+ * stopping where the kind does it) into model m.  Returns 0 or a code. */
+static void features_text(unsigned steps, char *text, size_t cap);
+
+static int refit(amlp_ctx *c, aml_model *m, const amlp_config *cfg, double weight,
+                 int prep_idx[2], unsigned feat_steps, aml_error *err)
+{
+    int v = amlp_kind_variant(cfg->kind);
+    int rc = 0;
+    if (prep_idx[v] < 0) {
+        aml_prep_options po = amlp_prep_variant(c, v);
+        aml_prep *p = NULL;
+        rc = aml_prep_fit(c->frame, c->train, c->n_train, &po, &p, err);
+        if (rc)
+            return rc;
+        if (m->n_preps == 0 && (rc = amlp_model_set_classes(m, p)) != 0) {
+            aml_prep_free(p);
+            return rc;
+        }
+        prep_idx[v] = amlp_model_add_prep(m, p);
+        if (prep_idx[v] < 0)
+            return prep_idx[v];
+    }
+    aml_prep *p = m->preps[prep_idx[v]];
+    aml_matrix *X = NULL, *Xa = NULL, *Xb = NULL;
+    float *y = NULL;
+    rc = aml_prep_transform(p, c->frame, c->train, c->n_train, &X, &y, err);
+    size_t n = c->n_train, nb = early_stops(cfg->kind) ? n / 10 : 0, na = n - nb;
+    size_t *ia = amlp_malloc((na ? na : 1) * sizeof *ia), *ib = amlp_malloc((nb ? nb : 1) * sizeof *ib);
+    float *ya = amlp_malloc((na ? na : 1) * sizeof *ya), *yb = amlp_malloc((nb ? nb : 1) * sizeof *yb);
+    float *wa = c->w_train ? amlp_malloc((na ? na : 1) * sizeof *wa) : NULL;
+    if (rc == 0 && (!ia || !ib || !ya || !yb || (c->w_train && !wa)))
+        rc = aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
+    if (rc == 0) {
+        size_t a = 0, b = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (nb && i % 10 == 9 && b < nb) {
+                ib[b] = i;
+                yb[b++] = y[i];
+            } else {
+                if (wa)
+                    wa[a] = c->w_train[i];
+                ia[a] = i;
+                ya[a++] = y[i];
+            }
+        }
+        na = a;
+        nb = b;
+        rc = aml_matrix_take_rows(X, ia, na, &Xa);
+        if (rc == 0 && nb)
+            rc = aml_matrix_take_rows(X, ib, nb, &Xb);
+    }
+    aml_learner *l = NULL;
+    aml_features *fe = NULL;
+    if (rc == 0 && feat_steps) {
+        aml_matrix *Fa = NULL, *Fb = NULL;
+        rc = features_fit(c, feat_steps, Xa, ya, p, &fe, err);
+        rc = rc ? rc : aml_features_apply(fe, Xa, &Fa, err);
+        if (rc == 0 && Xb)
+            rc = aml_features_apply(fe, Xb, &Fb, err);
+        aml_matrix_free(Xa);
+        aml_matrix_free(Xb);
+        Xa = Fa;
+        Xb = Fb;
+    }
+    rc = rc ? rc : fit_one(c, cfg, Xa, ya, wa, Xb, nb ? yb : NULL, &l, err);
+    if (rc == 0 && c->fit_cancel) {
+        aml_learner_free(l);
+        rc = aml_error_set(err, AML_ECANCELED, 0, 0, "", "refit canceled at the deadline");
+    }
+    if (rc == 0) {
+        char text[768];
+        amlp_config_text(cfg, text, sizeof text);
+        features_text(feat_steps, text, sizeof text);
+        int idx = amlp_model_add_member(m, cfg->kind, text, weight, (size_t)prep_idx[v], l);
+        rc = idx < 0 ? idx : fe ? amlp_model_set_features(m, (size_t)idx, fe) : 0;
+        fe = NULL;
+    }
+    aml_features_free(fe);
+    aml_matrix_free(X);
+    aml_matrix_free(Xa);
+    aml_matrix_free(Xb);
+    aml_free(y);
+    amlp_free(ia);
+    amlp_free(ib);
+    amlp_free(ya);
+    amlp_free(yb);
+    amlp_free(wa);
+    return rc;
+}
+
+static aml_model *new_model(amlp_ctx *c)
+{
+    aml_model *m = amlp_model_new(c->task, c->k, c->metric, c->o.target);
+    if (!m)
+        return NULL;
+    size_t ncol = aml_frame_ncols(c->frame), n = 0;
+    const char **cols = amlp_malloc((ncol ? ncol : 1) * sizeof *cols);
+    if (!cols) {
+        aml_model_free(m);
+        return NULL;
+    }
+    for (size_t j = 0; j < ncol; j++) {
+        const char *name = aml_frame_col_name(c->frame, j);
+        bool skip = strcmp(name, c->o.target) == 0 || (c->o.weight && strcmp(name, c->o.weight) == 0);
+        for (size_t e = 0; e < c->n_exclude && !skip; e++)
+            skip = strcmp(name, c->exclude[e]) == 0;
+        if (!skip && !(aml_frame_col_flags(c->frame, j) & AML_COL_ID))
+            cols[n++] = name;
+    }
+    int rc = amlp_model_set_inputs(m, c->frame, cols, n);
+    amlp_free(cols);
+    if (rc) {
+        aml_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* The fold models of the best trial as a bagged model (when the refit could
+ * not run). */
+static aml_model *fold_model(amlp_ctx *c, keep *km)
+{
+    if (km->n == 0)
+        return NULL;
+    aml_model *m = new_model(c);
+    int v = amlp_kind_variant(c->run->trials[km->trial].cfg.kind);
+    int rc = m ? 0 : AML_ENOMEM;
+    for (size_t f = 0; rc == 0 && f < km->n; f++) {
+        unsigned char *b = NULL;
+        size_t len = 0;
+        aml_prep *p = NULL;
+        rc = aml_prep_save(c->cache[v][f].prep, &b, &len, NULL);
+        rc = rc ? rc : aml_prep_load(b, len, &p, NULL);
+        aml_free(b);
+        if (rc == 0 && f == 0)
+            rc = amlp_model_set_classes(m, p);
+        int pi = rc ? rc : amlp_model_add_prep(m, p);
+        if (pi < 0) {
+            rc = pi;
+            break;
+        }
+        const amlp_trial *t = &c->run->trials[km->trial];
+        rc = amlp_model_add_member(m, t->cfg.kind, t->info.params, 1.0 / (double)km->n,
+                                   (size_t)pi, km->l[f]);
+        km->l[f] = NULL;
+        rc = rc < 0 ? rc : 0;
+    }
+    km->n = 0;
+    if (rc == 0)
+        rc = amlp_model_finish(m, "Fitted on the cross-validation folds (the run stopped before "
+                                  "the final refit).");
+    if (rc) {
+        aml_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* Fits the feature steps `steps` (AML_FEATURES_*) on a training matrix (the
+ * fold's or the refit's). */
+static int features_fit(amlp_ctx *c, unsigned steps, const aml_matrix *X, const float *y,
+                        const aml_prep *p, aml_features **out, aml_error *err)
+{
+    aml_features_options fo = aml_features_options_default();
+    fo.seed = c->o.seed;
+    fo.steps = steps;
+    return aml_features_fit(X, y, c->task, c->k, p, NULL, &fo, out, err);
+}
+
+/* The feature-engineering steps, each a search choice tried on the best
+ * configuration in this order (cheap and most often useful first) and kept
+ * only when validation improves. */
+static const struct {
+    unsigned step;
+    const char *name;
+    const char *tag;   /* in the leaderboard's parameters */
+} feature_steps[] = {
+    {AML_FEATURES_CONSTRUCT, "ratios, products and differences of the top numeric pairs",
+     "pairs"},
+    {AML_FEATURES_GROUP, "frequency encodings and group statistics", "groups"},
+    {AML_FEATURES_SELECT, "importance-based selection", "selection"},
+    {AML_FEATURES_KMEANS, "k-means cluster distances", "kmeans"},
+    {AML_FEATURES_PCA, "PCA components", "pca"},
+};
+
+static int append_trial(amlp_ctx *c, amlp_trial **out);
+static void journal_line(amlp_ctx *c, const amlp_trial *t);
+
+/* Appends " + features: pairs, groups" (the steps' tags) to a trial's
+ * parameter text. */
+static void features_text(unsigned steps, char *text, size_t cap)
+{
+    size_t len = strlen(text);
+    const char *sep = " + features: ";
+    for (size_t i = 0; i < sizeof feature_steps / sizeof *feature_steps; i++)
+        if ((steps & feature_steps[i].step) && len < cap) {
+            len += (size_t)snprintf(text + len, cap - len, "%s%s", sep, feature_steps[i].tag);
+            sep = ", ";
+        }
+}
+
+static void trial_free(amlp_trial *t)
+{
+    amlp_free(t->params_s);
+    amlp_free(t->error_s);
+    amlp_free(t->oof);
+    memset(t, 0, sizeof *t);
+}
+
+/* Tries the feature steps on trial `best` one after the other (greedy
+ * forward selection), each evaluated over the same folds, while the time
+ * allowed (a quarter of the budget, and `until`) lasts.  The kept
+ * combination becomes a trial of its own (in the leaderboard, an ensemble
+ * candidate).  Returns its index, or SIZE_MAX when no step was kept.  The
+ * outcome of every step goes to c->feat_note. */
+static size_t try_features(amlp_ctx *c, size_t best, double until)
+{
+    if (c->feat_tried || best == SIZE_MAX ||
+        (c->o.max_trials && c->run->n_trials >= c->o.max_trials))
+        return SIZE_MAX;   /* the kept combination would be one trial too many */
+    c->feat_tried = true;
+    const amlp_trial *base = &c->run->trials[best];
+    double cur = base->info.score, allow = 0.25 * c->o.budget_seconds, spent = 0;
+    double est = 1.5 * (base->info.fit_seconds + base->info.predict_seconds);
+    unsigned kept = 0;
+    amlp_trial held;
+    memset(&held, 0, sizeof held);
+    size_t len = (size_t)snprintf(c->feat_note, sizeof c->feat_note,
+                                  "Feature engineering (each step kept only when validation %s "
+                                  "improves on %.4f):", aml_metric_name(c->metric), cur);
+    const size_t ns = sizeof feature_steps / sizeof *feature_steps;
+    for (size_t i = 0; i < ns && !c->interrupted; i++) {
+        const char *out = NULL;
+        char buf[256];
+        if (spent + est > allow || amlp_now() + est > until) {
+            out = "not tried (out of time)";
+        } else {
+            amlp_trial t;
+            memset(&t, 0, sizeof t);
+            t.cfg = base->cfg;
+            t.feat_steps = kept | feature_steps[i].step;
+            t.info.id = c->run->n_trials + 1;
+            double t1 = amlp_now();
+            evaluate(c, &t, NULL);
+            double cost = amlp_now() - t1;
+            spent += cost;
+            est = cost > est ? cost : 0.5 * (est + cost);
+            if (t.info.status == AML_TRIAL_OK && better(c, t.info.score, cur)) {
+                snprintf(buf, sizeof buf, "kept (%.4f)", t.info.score);
+                cur = t.info.score;
+                kept = t.feat_steps;
+                trial_free(&held);
+                held = t;
+            } else {
+                if (t.info.status == AML_TRIAL_OK)
+                    snprintf(buf, sizeof buf, "not kept (%.4f)", t.info.score);
+                else
+                    snprintf(buf, sizeof buf, "not kept (%s)",
+                             t.info.status == AML_TRIAL_CANCELED ? "out of time" : t.info.error);
+                trial_free(&t);
+            }
+            out = buf;
+        }
+        if (len < sizeof c->feat_note)
+            len += (size_t)snprintf(c->feat_note + len, sizeof c->feat_note - len, "%s %s %s",
+                                    i ? ";" : "", feature_steps[i].name, out);
+    }
+    if (len < sizeof c->feat_note)
+        snprintf(c->feat_note + len, sizeof c->feat_note - len, ".");
+    if (!kept)
+        return SIZE_MAX;
+    /* the kept combination: a trial like the others (journaled, so a
+     * resumed run does not try the steps again) */
+    char text[768];
+    snprintf(text, sizeof text, "%s", base->info.params);
+    features_text(kept, text, sizeof text);
+    amlp_trial *slot;
+    if (append_trial(c, &slot) != 0) {
+        trial_free(&held);
+        return SIZE_MAX;
+    }
+    held.hash = base->hash ^ (0x9e3779b97f4a7c15ull * kept);
+    held.info.id = c->run->n_trials + 1;
+    held.info.kind = held.cfg.kind;
+    held.info.fidelity = held.cfg.fidelity;
+    held.params_s = amlp_strdup(text);
+    held.info.params = held.params_s ? held.params_s : "";
+    held.info.finished_at = amlp_now() - c->t0;
+    pthread_mutex_lock(&c->mu);
+    *slot = held;
+    c->run->n_trials++;
+    pthread_mutex_unlock(&c->mu);
+    journal_line(c, slot);
+    return c->run->n_trials - 1;
+}
+
+/* The feature steps tried on the best trial; the kept combination becomes
+ * the best when it validates better. */
+static void features_phase(amlp_ctx *c, size_t *best, double until)
+{
+    size_t f = try_features(c, *best, until);
+    if (f == SIZE_MAX)
+        return;
+    aml_run *r = c->run;
+    pthread_mutex_lock(&c->mu);
+    if (better(c, r->trials[f].info.score, r->trials[*best].info.score)) {
+        *best = f;
+        add_curve(r, r->trials[f].info.finished_at, r->trials[f].info.score);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* ---- the worker: the search loop, the ensemble and the refit ---- */
+
+static int append_trial(amlp_ctx *c, amlp_trial **out)
+{
+    aml_run *r = c->run;
+    pthread_mutex_lock(&c->mu);
+    int rc = 0;
+    if (r->n_trials == r->cap_trials) {
+        size_t cap = r->cap_trials ? 2 * r->cap_trials : 64;
+        amlp_trial *p = amlp_realloc(r->trials, cap * sizeof *p);
+        if (p) {
+            r->trials = p;
+            r->cap_trials = cap;
+        } else {
+            rc = AML_ENOMEM;
+        }
+    }
+    if (rc == 0) {
+        *out = &r->trials[r->n_trials];
+        memset(*out, 0, sizeof **out);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+/* Appends a finished trial to the journal (and its out-of-fold predictions
+ * beside it, first, so a line never names a missing file).  A failing
+ * journal does not stop the search: the user gets a note, once. */
+static void journal_line(amlp_ctx *c, const amlp_trial *t)
+{
+    if (!c->journal)
+        return;
+    amlp_journal_trial jt;
+    memset(&jt, 0, sizeof jt);
+    jt.kind = (char *)t->cfg.kind;
+    jt.params = t->cfg.params;
+    jt.fidelity = t->cfg.fidelity;
+    jt.status = (int)t->info.status;
+    jt.error = (char *)t->info.error;
+    jt.score = t->info.score;
+    jt.score_std = t->info.score_std;
+    jt.fit_seconds = t->info.fit_seconds;
+    jt.predict_seconds = t->info.predict_seconds;
+    jt.finished_at = t->info.finished_at;
+    jt.n_iterations = t->info.n_iterations;
+    jt.features = t->feat_steps;
+    jt.n_folds = t->n_folds;
+    memcpy(jt.fold_scores, t->fold_scores, sizeof jt.fold_scores);
+    jt.hash = t->hash;
+    jt.id = t->info.id;
+    aml_error err;
+    memset(&err, 0, sizeof err);
+    size_t w = c->task == AML_TASK_MULTICLASS ? c->k : 1;
+    int rc = t->oof ? amlp_journal_put_oof(c->journal, t->info.id, t->oof, c->n_train * w, &err) : 0;
+    rc = rc ? rc : amlp_journal_append(c->journal, &jt, &err);
+    if (rc) {
+        amlp_ctx_note(c, "the journal could not be written (%s): this run cannot be resumed", err.text);
+        amlp_journal_close(c->journal);
+        c->journal = NULL;
+    }
+}
+
+/* Keeps the out-of-fold vectors of the AMLP_KEEP_OOF best trials only (the
+ * ensemble draws from the top of the leaderboard): memory stays bounded
+ * however many trials run. */
+static void trim_oof(amlp_ctx *c)
+{
+    aml_run *r = c->run;
+    size_t held = 0, worst = SIZE_MAX;
+    for (size_t i = 0; i < r->n_trials; i++) {
+        if (!r->trials[i].oof)
+            continue;
+        held++;
+        if (worst == SIZE_MAX || better(c, r->trials[worst].info.score, r->trials[i].info.score))
+            worst = i;
+    }
+    if (held > AMLP_KEEP_OOF) {
+        amlp_free(r->trials[worst].oof);
+        r->trials[worst].oof = NULL;
+    }
+}
+
+/* The trials read back from the journal become the run's first trials, with
+ * parameter names and kinds mapped to the space's own strings.  OUT: *best,
+ * *best_cost.  A trial of a kind or parameter no longer in the space is
+ * left out (it cannot be refitted). */
+static int restore_trials(amlp_ctx *c, const amlp_space *sp, size_t *best, double *best_cost,
+                          double *est_kind)
+{
+    aml_run *r = c->run;
+    size_t w = c->task == AML_TASK_MULTICLASS ? c->k : 1;
+    size_t restored = 0, dropped = 0;
+    for (size_t i = 0; i < c->n_jt; i++) {
+        const amlp_journal_trial *j = &c->jt[i];
+        if (j->status == AML_TRIAL_CANCELED)
+            continue;   /* stopped by a deadline: not a result, may run again */
+        size_t ki = 0;
+        while (ki < sp->n_kinds && strcmp(sp->kinds[ki], j->kind) != 0)
+            ki++;
+        amlp_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        bool ok = ki < sp->n_kinds;
+        if (ok) {
+            cfg.kind = sp->kinds[ki];
+            cfg.fidelity = j->fidelity;
+        }
+        for (size_t p = 0; ok && p < j->params.n; p++) {
+            size_t s = 0;
+            while (s < sp->n_specs[ki] && strcmp(sp->specs[ki][s].name, j->params.name[p]) != 0)
+                s++;
+            ok = s < sp->n_specs[ki] && aml_params_set(&cfg.params, sp->specs[ki][s].name,
+                                                        j->params.value[p]) == 0;
+        }
+        if (!ok) {
+            dropped++;
+            continue;
+        }
+        amlp_trial *t;
+        int rc = append_trial(c, &t);
+        if (rc)
+            return rc;
+        amlp_trial tmp;
+        memset(&tmp, 0, sizeof tmp);
+        tmp.cfg = cfg;
+        tmp.feat_steps = j->features;
+        tmp.hash = amlp_config_hash(&cfg) ^ (0x9e3779b97f4a7c15ull * j->features);
+        tmp.info.id = r->n_trials + 1;
+        tmp.info.kind = cfg.kind;
+        tmp.info.fidelity = cfg.fidelity;
+        tmp.info.status = (aml_trial_status)j->status;
+        tmp.info.score = j->status == AML_TRIAL_OK ? j->score : NAN;
+        tmp.info.score_std = j->score_std;
+        tmp.info.fit_seconds = j->fit_seconds;
+        tmp.info.predict_seconds = j->predict_seconds;
+        tmp.info.finished_at = j->finished_at;
+        tmp.info.n_iterations = j->n_iterations;
+        tmp.info.resumed = true;
+        tmp.n_folds = j->n_folds < 16 ? j->n_folds : 16;
+        memcpy(tmp.fold_scores, j->fold_scores, sizeof tmp.fold_scores);
+        char text[768];
+        amlp_config_text(&cfg, text, sizeof text);
+        if (j->features) {
+            features_text(j->features, text, sizeof text);
+            c->feat_tried = true;   /* not again: its outcome is this trial */
+            snprintf(c->feat_note, sizeof c->feat_note, "Feature engineering: the kept steps "
+                     "were read back from the journal.");
+        }
+        tmp.params_s = amlp_strdup(text);
+        tmp.error_s = amlp_strdup(j->error ? j->error : "");
+        if (!tmp.params_s || !tmp.error_s) {
+            amlp_free(tmp.params_s);
+            amlp_free(tmp.error_s);
+            return AML_ENOMEM;
+        }
+        tmp.info.params = tmp.params_s;
+        tmp.info.error = tmp.error_s;
+        if (j->status == AML_TRIAL_OK && c->n_folds > 1 && c->journal)
+            tmp.oof = amlp_journal_get_oof(c->journal, j->id, c->n_train * w);
+        double cost = tmp.info.fit_seconds + tmp.info.predict_seconds;
+        if (cfg.fidelity > 0 && cost / cfg.fidelity > est_kind[ki])
+            est_kind[ki] = cost / cfg.fidelity;
+        pthread_mutex_lock(&c->mu);
+        *t = tmp;
+        r->n_trials++;
+        if (t->info.status == AML_TRIAL_OK && t->info.score == t->info.score &&
+            (*best == SIZE_MAX || better(c, t->info.score, r->trials[*best].info.score))) {
+            *best = r->n_trials - 1;
+            *best_cost = t->info.fit_seconds / (double)c->n_folds *
+                         (c->n_folds > 1 ? (double)c->n_folds / (double)(c->n_folds - 1) : 1.25);
+            add_curve(r, 0, t->info.score);
+        }
+        pthread_mutex_unlock(&c->mu);
+        trim_oof(c);
+        restored++;
+    }
+    if (c->o.resume)
+        amlp_ctx_note(c, "resumed %zu finished trials from the journal in %s%s", restored,
+                      c->o.journal_dir, dropped ? " (some of kinds or parameters no longer searched were left out)" : "");
+    return 0;
+}
+
+static void *worker(void *arg)
+{
+    amlp_ctx *c = arg;
+    aml_run *r = c->run;
+    const amlp_strategy_ops *ops = amlp_strategy_find(c->o.strategy);
+    /* the space: the kinds in play */
+    const char *kinds[16];
+    const aml_param_spec *specs[16];
+    size_t nspec[16], nk = 0;
+    const char *const *all = aml_learner_kinds();
+    for (size_t i = 0; all[i] && nk < 16; i++) {
+        bool want = c->o.models == NULL;
+        for (size_t j = 0; !want && j < c->o.n_models; j++)
+            want = strcmp(c->o.models[j], all[i]) == 0;
+        if (want && aml_learner_supports(all[i], c->task)) {
+            kinds[nk] = all[i];
+            specs[nk] = aml_learner_space(all[i], &nspec[nk]);
+            nk++;
+        }
+    }
+    amlp_space space = {nk, kinds, specs, nspec};
+    void *st = NULL;
+    keep km = {{0}, 0, 0};
+    double deadline = c->t0 + c->o.budget_seconds;
+    double est_kind[16] = {0};
+    if (nk == 0) {
+        c->rc = aml_error_set(&c->err, AML_EINVAL, 0, 0, "", "no learner kind supports the %s task",
+                              aml_task_name(c->task));
+        goto done;
+    }
+    c->rc = ops->create(&space, c->o.seed, &st, &c->err);
+    if (c->rc)
+        goto done;
+    size_t best = SIZE_MAX, dup = 0, skipped = 0;
+    double best_cost = 0;
+    if (c->n_jt && (c->rc = restore_trials(c, &space, &best, &best_cost, est_kind)) != 0)
+        goto done;
+    r->stop = AML_STOP_CONVERGED;
+    set_phase(c, "searching", deadline);
+    for (;;) {
+        if (c->interrupted) {
+            r->stop = AML_STOP_INTERRUPTED;
+            break;
+        }
+        if (c->o.max_trials && r->n_trials >= c->o.max_trials) {
+            r->stop = AML_STOP_MAX_TRIALS;
+            break;
+        }
+        /* the feature steps: after the portfolio (auto) or six trials (when
+         * they come does not depend on the limits, so a resumed run goes on
+         * as the uninterrupted one would have) */
+        if (c->o.features && !c->feat_tried && best != SIZE_MAX &&
+            (ops == &amlp_strategy_auto ? strcmp(amlp_auto_phase(st), "portfolio") != 0
+                                         : r->n_trials >= 6)) {
+            double res = best_cost * (c->o.ensemble ? 2.5 : 1.3) + 0.3;
+            set_phase(c, "feature engineering", deadline - res);
+            features_phase(c, &best, deadline - res);
+            continue;   /* the limits again: the kept combination is a trial */
+        }
+        amlp_config cfg;
+        if (ops->ask(st, &cfg) != 0)
+            break;
+        size_t ki = 0;
+        while (ki < nk && strcmp(kinds[ki], cfg.kind) != 0)
+            ki++;
+        /* the time left after reserving the refit of the best (twice for an ensemble) */
+        double reserve = best == SIZE_MAX ? 0 : best_cost * (c->o.ensemble ? 2.5 : 1.3) + 0.3;
+        double search_end = deadline - reserve;
+        double expect = ki < nk ? est_kind[ki] * cfg.fidelity : 0;
+        if (!c->o.max_trials && amlp_now() + expect > search_end && r->n_trials > 0) {
+            /* too costly for the time left: let the strategy propose others (a
+             * cheaper kind often fits), and stop when the time is up or nothing
+             * proposed fits; only where the run stops depends on time */
+            if (amlp_now() >= search_end || ++skipped > 64) {
+                r->stop = AML_STOP_BUDGET;
+                break;
+            }
+            ops->tell(st, &cfg, INFINITY, 0);
+            continue;
+        }
+        if (!amlp_config_applies(c, &cfg)) {
+            if (++skipped > 64) {
+                r->stop = AML_STOP_CONVERGED;
+                break;
+            }
+            ops->tell(st, &cfg, INFINITY, 0);
+            continue;
+        }
+        skipped = 0;
+        uint64_t h = amlp_config_hash(&cfg);
+        bool seen = false, replay = false;
+        for (size_t i = 0; i < r->n_trials && !seen; i++)
+            if (r->trials[i].hash == h) {
+                amlp_trial *o = &r->trials[i];
+                seen = true;
+                /* a resumed trial proposed again: the strategy learns its
+                 * result as if it had just run, and continues from there */
+                replay = o->info.resumed && !o->replayed;
+                o->replayed = true;
+                ops->tell(st, &cfg, o->info.status == AML_TRIAL_OK
+                                        ? (aml_metric_higher_is_better(c->metric) ? -1 : 1) * o->info.score
+                                        : INFINITY,
+                          replay ? o->info.fit_seconds + o->info.predict_seconds : 0);
+            }
+        if (seen) {
+            if (!replay && ++dup > 200)
+                break;
+            continue;
+        }
+        dup = 0;
+        set_phase(c, ops == &amlp_strategy_auto ? amlp_auto_phase(st) : "searching",
+                  best == SIZE_MAX ? deadline : search_end);
+        amlp_trial *t;
+        if ((c->rc = append_trial(c, &t)) != 0)
+            break;
+        amlp_trial tmp;
+        memset(&tmp, 0, sizeof tmp);
+        tmp.cfg = cfg;
+        tmp.hash = h;
+        tmp.info.id = r->n_trials + 1;
+        tmp.info.kind = cfg.kind;
+        tmp.info.fidelity = cfg.fidelity;
+        char text[512];
+        amlp_config_text(&cfg, text, sizeof text);
+        tmp.params_s = amlp_strdup(text);
+        tmp.info.params = tmp.params_s ? tmp.params_s : "";
+        double t1 = amlp_now();
+        evaluate(c, &tmp, &km);
+        double cost = amlp_now() - t1;
+        if (ki < nk && cfg.fidelity > 0 && cost / cfg.fidelity > est_kind[ki])
+            est_kind[ki] = cost / cfg.fidelity;
+        tmp.info.finished_at = amlp_now() - c->t0;
+        pthread_mutex_lock(&c->mu);
+        *t = tmp;
+        r->n_trials++;
+        if (t->info.status == AML_TRIAL_OK &&
+            (best == SIZE_MAX || better(c, t->info.score, r->trials[best].info.score))) {
+            best = r->n_trials - 1;
+            best_cost = t->info.fit_seconds / (double)c->n_folds *
+                        (c->n_folds > 1 ? (double)c->n_folds / (double)(c->n_folds - 1) : 1.25);
+            add_curve(r, t->info.finished_at, t->info.score);
+        }
+        pthread_mutex_unlock(&c->mu);
+        journal_line(c, t);
+        trim_oof(c);
+        double loss = t->info.status == AML_TRIAL_OK
+                          ? (aml_metric_higher_is_better(c->metric) ? -t->info.score : t->info.score)
+                          : INFINITY;
+        ops->tell(st, &cfg, loss, cost);
+        if (t->info.status == AML_TRIAL_CANCELED) {
+            r->stop = c->interrupted ? AML_STOP_INTERRUPTED : AML_STOP_BUDGET;
+            break;
+        }
+    }
+    if (best == SIZE_MAX) {
+        if (c->rc == 0)
+            c->rc = c->interrupted ? aml_error_set(&c->err, AML_ECANCELED, 0, 0, "",
+                                                   "interrupted before any trial finished")
+                    : r->n_trials && r->trials[0].info.status == AML_TRIAL_CANCELED
+                        ? aml_error_set(&c->err, AML_ETIMEOUT, 0, 0, "",
+                                        "the budget of %.0f s ran out before the first trial "
+                                        "(%s) finished: give a larger budget, or fewer rows",
+                                        c->o.budget_seconds, r->trials[0].info.kind)
+                                   : aml_error_set(&c->err, AML_EINVAL, 0, 0, "",
+                                                   "no trial succeeded (first error: %s)",
+                                                   r->n_trials ? r->trials[0].info.error : "none");
+        goto done;
+    }
+    if (c->o.features && !c->feat_tried && !c->interrupted) {
+        double res = best_cost * (c->o.ensemble ? 2.5 : 1.3) + 0.3;
+        if (amlp_now() < deadline - res) {
+            set_phase(c, "feature engineering", deadline - res);
+            features_phase(c, &best, deadline - res);
+        }
+    }
+    double best_score = r->trials[best].info.score;
+    if (c->o.features && !c->feat_tried)
+        snprintf(c->feat_note, sizeof c->feat_note, "Feature engineering was not tried: %s.",
+                 c->interrupted ? "the run was interrupted first"
+                 : r->stop == AML_STOP_MAX_TRIALS ? "the trial limit came first"
+                                                  : "the budget ran out during the model search");
+    const char *feat_note = c->feat_note;
+    /* the leaderboard: OK trials, best first */
+    r->board = amlp_malloc(r->n_trials * sizeof *r->board);
+    if (!r->board) {
+        c->rc = AML_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < r->n_trials; i++)
+        if (r->trials[i].info.status == AML_TRIAL_OK) {
+            size_t j = r->n_board++;
+            while (j > 0 && better(c, r->trials[i].info.score, r->trials[r->board[j - 1]].info.score)) {
+                r->board[j] = r->board[j - 1];
+                j--;
+            }
+            r->board[j] = i;
+        }
+    /* the ensemble */
+    double wts[10] = {0};
+    const float *cand[10];
+    size_t cidx[10], nc = 0;
+    double ens_score = NAN;
+    if (c->o.ensemble && !c->interrupted) {
+        set_phase(c, "ensemble", deadline);
+        for (size_t i = 0; i < r->n_board && nc < 10; i++)
+            if (r->trials[r->board[i]].oof) {
+                cidx[nc] = r->board[i];
+                cand[nc++] = r->trials[r->board[i]].oof;
+            }
+        if (nc >= 2 &&
+            amlp_ensemble_select(c->metric, c->task, c->k, c->y_train, c->w_train, c->n_train,
+                                 c->task == AML_TASK_MULTICLASS ? c->k : 1, cand, nc, 50, wts,
+                                 &ens_score, NULL) != 0)
+            ens_score = NAN;
+    }
+    size_t nmem = 0;
+    for (size_t i = 0; i < nc; i++)
+        nmem += wts[i] > 0;
+    bool use_ens = nmem >= 2 && better(c, ens_score, best_score);
+    set_phase(c, "final refit", deadline);
+    int pidx[2] = {-1, -1};
+    aml_model *bm = c->interrupted ? NULL : new_model(c);
+    aml_error rerr;
+    int rrc = bm ? refit(c, bm, &r->trials[best].cfg, 1.0, pidx, r->trials[best].feat_steps, &rerr)
+                 : AML_ECANCELED;
+    rrc = rrc ? rrc : amlp_model_finish(bm, feat_note);
+    if (rrc) {
+        aml_model_free(bm);
+        bm = fold_model(c, &km);
+    }
+    r->best = bm;
+    if (use_ens && rrc == 0) {
+        int pe[2] = {-1, -1};
+        aml_model *em = new_model(c);
+        int erc = em ? 0 : AML_ENOMEM;
+        for (size_t i = 0; erc == 0 && i < nc; i++)
+            if (wts[i] > 0)
+                erc = refit(c, em, &r->trials[cidx[i]].cfg, wts[i], pe,
+                            r->trials[cidx[i]].feat_steps, &rerr);
+        erc = erc ? erc : amlp_model_finish(em, feat_note);
+        if (erc)
+            aml_model_free(em);
+        else {
+            r->ensemble = em;
+            r->chosen_ensemble = true;
+        }
+    }
+    r->valid_score = r->chosen_ensemble ? ens_score : rrc == 0 ? best_score : r->trials[best].info.score;
+    if (c->interrupted)
+        r->stop = AML_STOP_INTERRUPTED;
+    set_phase(c, "scoring the test split", deadline + 1e9);
+    const aml_model *m = aml_run_model(r);
+    r->test_score = NAN;
+    if (m && r->n_test) {
+        size_t w = aml_model_pred_width(m);
+        float *pred = amlp_malloc(r->n_test * w * sizeof *pred), *yt = NULL;
+        aml_matrix *X = NULL;
+        if (pred && aml_prep_transform(m->preps[0], c->frame, r->test_rows, r->n_test, &X, &yt, NULL) == 0 &&
+            aml_model_predict(m, c->frame, r->test_rows, r->n_test, pred, NULL) == 0) {
+            double s;
+            if (aml_metric_score(c->metric, c->task, c->k, yt, pred, NULL, r->n_test, &s, NULL) == 0)
+                r->test_score = s;
+        }
+        aml_matrix_free(X);
+        aml_free(yt);
+        amlp_free(pred);
+    }
+    amlp_model_attach_run_info(r, &c->o, aml_frame_nrows(c->frame), amlp_now() - c->t0);
+    if (m)
+        r->pipeline = amlp_strdup(aml_model_describe(m));
+done:
+    keep_free(&km);
+    if (st)
+        ops->destroy(st);
+    pthread_mutex_lock(&c->mu);
+    c->worker_done = true;
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* ---- the calling thread: setup, watching, events ---- */
+
+static void emit(amlp_ctx *c, aml_search_event_kind kind, const aml_trial_info *trial, double now)
+{
+    if (!c->o.on_event)
+        return;
+    aml_run *r = c->run;
+    aml_trial_info top[5];
+    size_t nt = 0, failed = 0, canceled = 0;
+    for (size_t i = 0; i < r->n_trials; i++) {
+        const aml_trial_info *t = &r->trials[i].info;
+        failed += t->status == AML_TRIAL_FAILED;
+        canceled += t->status == AML_TRIAL_CANCELED;
+        if (t->status != AML_TRIAL_OK)
+            continue;
+        size_t j = nt < 5 ? nt++ : 5;
+        if (j == 5 && !better(c, t->score, top[4].score))
+            continue;
+        if (j == 5)
+            j = 4;
+        while (j > 0 && better(c, t->score, top[j - 1].score)) {
+            top[j] = top[j - 1];
+            j--;
+        }
+        top[j] = *t;
+    }
+    aml_search_event ev = {
+        .kind = kind,
+        .elapsed_seconds = now - c->t0,
+        .budget_seconds = c->o.budget_seconds,
+        .trials_done = r->n_trials - canceled,
+        .trials_failed = failed,
+        .metric = c->metric,
+        .task = c->task,
+        .best_score = nt ? top[0].score : NAN,
+        .n_top = nt,
+        .top = top,
+        .phase = c->phase ? c->phase : "",
+        .trial = trial,
+    };
+    c->o.on_event(&ev, c->o.user);
+}
+
+static json_t *str_list(const char *const *v, size_t n, bool sorted)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    if (a && sorted) {
+        /* order does not change results: insertion sort by text */
+        for (size_t i = 1; i < json_array_size(a); i++)
+            for (size_t j = i; j > 0 && strcmp(json_string_value(json_array_get(a, j - 1)),
+                                               json_string_value(json_array_get(a, j))) > 0; j--) {
+                json_t *x = json_incref(json_array_get(a, j - 1));
+                json_array_set(a, j - 1, json_array_get(a, j));
+                json_array_set_new(a, j, x);
+            }
+    }
+    return a;
+}
+
+/* The run's fingerprint (the data and the options that change results) and
+ * the journal opened on it; on resume, the finished trials read back. */
+static int open_journal(amlp_ctx *c, aml_error *err)
+{
+    const aml_frame *fr = c->frame;
+    json_t *cols = json_array(), *data = json_object(), *opt = json_object(), *fp = json_object();
+    char hex[32];
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)c->target_hash);
+    for (size_t j = 0; cols && j < aml_frame_ncols(fr); j++) {
+        json_t *col = json_object();
+        json_object_set_new(col, "name", json_string(aml_frame_col_name(fr, j)));
+        json_object_set_new(col, "type", json_string(aml_type_name(aml_frame_col_type(fr, j))));
+        json_array_append_new(cols, col);
+    }
+    json_object_set_new(data, "rows", json_integer((json_int_t)aml_frame_nrows(fr)));
+    json_object_set_new(data, "columns", cols);
+    json_object_set_new(data, "target_hash", json_string(hex));
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->o.seed);
+    json_object_set_new(opt, "target", json_string(c->o.target));
+    json_object_set_new(opt, "task", json_string(aml_task_name(c->task)));
+    json_object_set_new(opt, "metric", json_string(aml_metric_name(c->metric)));
+    json_object_set_new(opt, "strategy", json_string(c->o.strategy));
+    json_object_set_new(opt, "models", c->o.models ? str_list(c->o.models, c->o.n_models, true)
+                                                   : json_string("all"));
+    json_object_set_new(opt, "cv_folds", json_integer((json_int_t)c->n_folds));
+    json_object_set_new(opt, "holdout", json_real(c->o.holdout));
+    json_object_set_new(opt, "test_fraction", json_real(c->o.test_fraction));
+    json_object_set_new(opt, "seed", json_string(seed));
+    json_object_set_new(opt, "exclude", str_list(c->o.exclude, c->o.n_exclude, true));
+    json_object_set_new(opt, "weight", c->o.weight ? json_string(c->o.weight) : json_null());
+    json_object_set_new(opt, "leak_check", json_boolean(c->o.leak_check));
+    json_object_set_new(opt, "class_weights", json_boolean(c->o.class_weights));
+    json_object_set_new(fp, "format", json_integer(1));
+    json_object_set_new(fp, "data", data);
+    json_object_set_new(fp, "options", opt);
+    char *s = json_dumps(fp, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(fp);
+    if (!s)
+        return aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
+    int rc = amlp_journal_open(c->o.journal_dir, s, c->o.resume, &c->journal, &c->jt, &c->n_jt, err);
+    free(s);
+    return rc;
+}
+
+static int setup(amlp_ctx *c, aml_error *err)
+{
+    const aml_frame *fr = c->frame;
+    if (!c->o.target || aml_frame_col_index(fr, c->o.target) < 0)
+        return aml_error_set(err, AML_EINVAL, 0, 0, c->o.target ? c->o.target : "",
+                             "no target column '%s'", c->o.target ? c->o.target : "");
+    if (!(c->o.budget_seconds > 0))
+        return aml_error_set(err, AML_EINVAL, 0, 0, "", "the budget must be positive");
+    if (!amlp_strategy_find(c->o.strategy ? c->o.strategy : "auto"))
+        return aml_error_set(err, AML_EINVAL, 0, 0, "", "unknown strategy '%s'", c->o.strategy);
+    if (!c->o.strategy)
+        c->o.strategy = "auto";
+    if (!(c->o.test_fraction >= 0 && c->o.test_fraction < 0.5))
+        return aml_error_set(err, AML_EINVAL, 0, 0, "", "test fraction must be in [0, 0.5)");
+    if (c->o.resume && !c->o.journal_dir)
+        return aml_error_set(err, AML_EINVAL, 0, 0, "", "resume needs a journal directory");
+    for (size_t i = 0; i < c->o.n_exclude; i++) {
+        if (aml_frame_col_index(fr, c->o.exclude[i]) < 0)
+            return aml_error_set(err, AML_EINVAL, 0, 0, c->o.exclude[i], "no column '%s' to exclude",
+                                 c->o.exclude[i]);
+        if (amlp_ctx_exclude(c, c->o.exclude[i]))
+            return AML_ENOMEM;
+    }
+    long wcol = -1;
+    if (c->o.weight) {
+        wcol = aml_frame_col_index(fr, c->o.weight);
+        if (wcol < 0)
+            return aml_error_set(err, AML_EINVAL, 0, 0, c->o.weight, "no weight column '%s'", c->o.weight);
+        if (amlp_ctx_exclude(c, c->o.weight))
+            return AML_ENOMEM;
+    }
+    /* the task and the target's encoding, from a pipeline over all rows */
+    aml_prep_options po = aml_prep_options_default();
+    po.target = c->o.target;
+    po.text_features = 0;
+    po.exclude = (const char *const *)c->exclude;
+    po.n_exclude = c->n_exclude;
+    aml_prep *p = NULL;
+    int rc = aml_prep_fit(fr, NULL, 0, &po, &p, err);
+    if (rc)
+        return rc;
+    c->task = aml_prep_task(p);
+    c->k = aml_prep_n_classes(p);
+    aml_matrix *X = NULL;
+    float *y = NULL;
+    size_t n = aml_frame_nrows(fr);
+    rc = aml_prep_transform(p, fr, NULL, n, &X, &y, err);
+    /* a prepared row's size, for the memory plan */
+    double row_bytes = !X ? 0 : X->dense ? 4.0 * (double)X->cols
+                           : X->rows ? 8.0 * (double)X->indptr[X->rows] / (double)X->rows + 8 : 8;
+    size_t width = X ? X->cols : 0;
+    aml_matrix_free(X);
+    aml_prep_free(p);
+    if (rc)
+        return rc;
+    c->target_hash = 0xcbf29ce484222325ull;   /* FNV-1a over the encoded target */
+    for (size_t i = 0; i < n; i++) {
+        float v = y[i] == y[i] ? y[i] : NAN;
+        unsigned char b[4];
+        memcpy(b, &v, 4);
+        for (int q = 0; q < 4; q++)
+            c->target_hash = (c->target_hash ^ b[q]) * 0x100000001b3ull;
+    }
+    if (c->o.task && strcmp(c->o.task, "auto") != 0 && strcmp(c->o.task, aml_task_name(c->task)) != 0) {
+        aml_free(y);
+        return aml_error_set(err, AML_EINVAL, 0, 0, c->o.target,
+                             "target '%s' reads as %s, not %s: change its type with %%schema first",
+                             c->o.target, aml_task_name(c->task), c->o.task);
+    }
+    c->metric = aml_metric_resolve(c->o.metric, c->task);
+    c->run->task = c->task;
+    c->run->metric = c->metric;
+    c->run->n_classes = c->k;
+    if (!aml_metric_supports(c->metric, c->task)) {
+        aml_free(y);
+        return aml_error_set(err, AML_EINVAL, 0, 0, "", "metric '%s' does not apply to %s",
+                             aml_metric_name(c->metric), aml_task_name(c->task));
+    }
+    /* rows with a known target */
+    c->rows = amlp_malloc((n ? n : 1) * sizeof *c->rows);
+    float *yk = amlp_malloc((n ? n : 1) * sizeof *yk);
+    if (!c->rows || !yk) {
+        aml_free(y);
+        amlp_free(yk);
+        return AML_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (y[i] == y[i] && (wcol < 0 || aml_frame_get_number(fr, (size_t)wcol, i) >= 0)) {
+            yk[c->n_rows] = y[i];
+            c->rows[c->n_rows++] = i;
+        }
+    if (c->n_rows < n)
+        amlp_ctx_note(c, "%zu rows with a missing target were left out", n - c->n_rows);
+    size_t ntrain_est = (size_t)((double)c->n_rows * (1 - c->o.test_fraction));
+    c->n_folds = c->o.cv_folds > 0 ? (size_t)c->o.cv_folds
+                 : ntrain_est <= 20000 ? 5 : ntrain_est <= 100000 ? 3 : 1;
+    if (c->n_folds > 16)
+        c->n_folds = 16;
+    if ((rc = amlp_memory_plan(c, ntrain_est, row_bytes, width, err)) != 0) {
+        amlp_free(yk);
+        aml_free(y);
+        return rc;
+    }
+    if (c->o.holdout <= 0)
+        c->o.holdout = 0.2;
+    rc = amlp_split(c, yk, c->n_rows, err);
+    if (rc == 0) {
+        c->y_train = amlp_malloc((c->n_train ? c->n_train : 1) * sizeof *c->y_train);
+        rc = c->y_train ? 0 : AML_ENOMEM;
+        size_t j = 0;
+        for (size_t i = 0; rc == 0 && i < c->n_rows; i++) {
+            /* training rows are the non-test rows in frame order, as in amlp_split */
+            if (j < c->n_train && c->train[j] == c->rows[i])
+                c->y_train[j++] = yk[i];
+        }
+    }
+    amlp_free(yk);
+    aml_free(y);
+    if (rc)
+        return rc;
+    if (c->n_train < 2 * c->n_folds + 2)
+        return aml_error_set(err, AML_EEMPTY, 0, 0, "", "too few rows to train (%zu)", c->n_train);
+    if (wcol >= 0) {
+        c->w_train = amlp_malloc(c->n_train * sizeof *c->w_train);
+        if (!c->w_train)
+            return AML_ENOMEM;
+        for (size_t i = 0; i < c->n_train; i++)
+            c->w_train[i] = (float)aml_frame_get_number(fr, (size_t)wcol, c->train[i]);
+    }
+    amlp_ctx_note(c, "task: %s; metric: %s; %zu training rows, %zu test rows held out; %s",
+                  aml_task_name(c->task), aml_metric_name(c->metric), c->n_train, c->run->n_test,
+                  c->n_folds > 1 ? "cross-validation" : "holdout validation");
+    if (c->task != AML_TASK_REGRESSION && c->o.class_weights) {
+        double cnt[256] = {0}, mx = 0, mn = 1e300;
+        size_t k = c->k < 256 ? c->k : 256;
+        for (size_t i = 0; i < c->n_train; i++)
+            if ((size_t)c->y_train[i] < k)
+                cnt[(size_t)c->y_train[i]]++;
+        for (size_t i = 0; i < k; i++) {
+            mx = cnt[i] > mx ? cnt[i] : mx;
+            mn = cnt[i] < mn ? cnt[i] : mn;
+        }
+        if (mn > 0 && mn < 0.1 * mx && k == c->k) {
+            c->class_w = amlp_malloc(k * sizeof *c->class_w);
+            if (!c->class_w)
+                return AML_ENOMEM;
+            for (size_t i = 0; i < k; i++)
+                c->class_w[i] = (float)sqrt(mx / cnt[i]);
+            amlp_ctx_note(c, "classes are imbalanced (rarest %.1f%%): class weights applied",
+                          100 * mn / (double)c->n_train);
+        }
+    }
+    if (c->o.leak_check)
+        rc = amlp_leak_check(c, c->y_train, err);
+    if (rc == 0 && c->o.journal_dir)
+        rc = open_journal(c, err);
+    return rc;
+}
+
+int aml_search_run(const aml_frame *frame, const aml_search_options *opts, aml_run **out,
+                   aml_error *err)
+{
+    *out = NULL;
+    if (!frame || !opts)
+        return aml_error_set(err, AML_EINVAL, 0, 0, "", "frame and options are required");
+    amlp_ctx c;
+    memset(&c, 0, sizeof c);
+    c.frame = frame;
+    c.o = *opts;
+    c.t0 = amlp_now();
+    c.run = amlp_calloc(1, sizeof *c.run);
+    if (!c.run)
+        return aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
+    c.run->test_score = NAN;
+    c.run->valid_score = NAN;
+    pthread_mutex_init(&c.mu, NULL);
+    c.phase = "preparing data";
+    int rc = setup(&c, err);
+    pthread_t th;
+    if (rc == 0 && pthread_create(&th, NULL, worker, &c) != 0)
+        rc = aml_error_set(err, AML_EINTERNAL, 0, 0, "", "cannot start the search thread");
+    if (rc == 0) {
+        double last = 0;
+        size_t emitted = 0;
+        const char *last_phase = NULL;
+        for (;;) {
+            struct timespec ts = {0, 50 * 1000000L};
+            nanosleep(&ts, NULL);
+            double now = amlp_now();
+            pthread_mutex_lock(&c.mu);
+            if (opts->cancel && *opts->cancel && !c.interrupted) {
+                c.interrupted = true;
+                c.fit_cancel = 1;
+            }
+            if (now > c.phase_deadline && c.phase_deadline > 0)
+                c.fit_cancel = 1;
+            while (emitted < c.run->n_trials) {
+                emit(&c, AML_SEARCH_EVENT_TRIAL, &c.run->trials[emitted].info, now);
+                emitted++;
+            }
+            if (c.phase != last_phase) {
+                last_phase = c.phase;
+                emit(&c, AML_SEARCH_EVENT_PHASE, NULL, now);
+            }
+            double iv = opts->event_interval > 0 ? opts->event_interval : 0.5;
+            if (now - last >= iv) {
+                last = now;
+                emit(&c, AML_SEARCH_EVENT_PROGRESS, NULL, now);
+            }
+            bool done = c.worker_done;
+            pthread_mutex_unlock(&c.mu);
+            if (done)
+                break;
+        }
+        pthread_join(th, NULL);
+        rc = c.rc;
+        if (rc && err)
+            *err = c.err;
+        c.run->seconds = amlp_now() - c.t0;
+        c.phase = "done";
+        emit(&c, AML_SEARCH_EVENT_DONE, NULL, amlp_now());
+    }
+    amlp_cache_free(&c);
+    amlp_journal_close(c.journal);
+    amlp_journal_trials_free(c.jt, c.n_jt);
+    for (size_t i = 0; i < c.n_exclude; i++)
+        amlp_free(c.exclude[i]);
+    amlp_free(c.exclude);
+    amlp_free(c.rows);
+    amlp_free(c.train);
+    amlp_free(c.fold);
+    amlp_free(c.y_train);
+    amlp_free(c.w_train);
+    amlp_free(c.class_w);
+    pthread_mutex_destroy(&c.mu);
+    if (rc) {
+        aml_run_free(c.run);
+        return rc;
+    }
+    *out = c.run;
+    return 0;
+}
