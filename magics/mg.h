@@ -114,8 +114,6 @@ const char *mg_closest_option(const mg_magic *m, const char *word);
 /* The candidate closest to `word` (edit distance scaled to its length, or a
  * prefix match), or NULL if none is close. */
 const char *mg_closest_name(const char *word, const char *const *cands, size_t n);
-/* Levenshtein distance (for suggestions). */
-size_t mg_edit_distance(const char *a, const char *b);
 
 /* A validated invocation. */
 struct mg_call {

@@ -85,13 +85,6 @@ const mg_magic mg_magic_clear = {
     .run = run_clear,
 };
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The live progress display of %sleep: one display updated in place. */
 static json_t *sleep_bundle(double done, double total)
 {
@@ -118,7 +111,7 @@ static int run_sleep(mg_ctx *ctx, const mg_call *call)
                        "(got '%s')", call->pos[0]);
     bool progress = mg_flag(call, "progress");
     char display_id[48] = "";
-    double start = now_seconds(), end = start + seconds, next_update = start + 0.25;
+    double start = aml_now(), end = start + seconds, next_update = start + 0.25;
     if (progress) {
         /* unique across cells and kernel restarts */
         snprintf(display_id, sizeof display_id, "automl-sleep-%ld-%d-%.6f", (long)getpid(),
@@ -128,7 +121,7 @@ static int run_sleep(mg_ctx *ctx, const mg_call *call)
         json_decref(b);
     }
     for (;;) {
-        double now = now_seconds(), left = end - now;
+        double now = aml_now(), left = end - now;
         if (progress && (now >= next_update || left <= 0)) {
             json_t *b = sleep_bundle(left <= 0 ? seconds : now - start, seconds);
             kn_update_display(ctx->req, b, NULL, display_id);

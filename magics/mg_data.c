@@ -119,7 +119,7 @@ static int run_import(mg_ctx *ctx, const mg_call *call)
         if (!is_file(src)) {
             const char *s = NULL;
             for (size_t i = 0; mg_bundled_at(i); i++)
-                if (mg_edit_distance(src, mg_bundled_at(i)->name) <= 3)
+                if (aml_edit_distance(src, mg_bundled_at(i)->name) <= 3)
                     s = mg_bundled_at(i)->name;
             if (s)
                 return mg_fail(ctx, "FileNotFoundError", "no file '%s' — did you mean the "

@@ -32,13 +32,6 @@ static const mg_option explain_options[] = {
     {0},
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* ---- live progress ---- */
 
 typedef struct live {
@@ -75,7 +68,7 @@ static void on_progress(double fraction, const char *what, void *user)
     live *lv = user;
     if (kn_interrupted(lv->ctx->req))
         lv->cancel = 1;
-    double t = now_s();
+    double t = aml_now();
     if (t - lv->t0 < 0.5 || t - lv->last < 0.25)
         return;
     char key[300];
@@ -829,7 +822,7 @@ static int run_explain(mg_ctx *ctx, const mg_call *call)
         }
         o.row = (long)(d.rows ? d.rows[index] : (size_t)index);
     }
-    live lv = {.ctx = ctx, .model = t->name, .t0 = now_s()};
+    live lv = {.ctx = ctx, .model = t->name, .t0 = aml_now()};
     snprintf(lv.display_id, sizeof lv.display_id, "automl-explain-%ld-%ld", (long)getpid(),
              (long)time(NULL));
     o.cancel = &lv.cancel;
@@ -838,7 +831,7 @@ static int run_explain(mg_ctx *ctx, const mg_call *call)
     aml_explanation *e = NULL;
     aml_error err = {0};
     int rc = aml_explain_run(m, d.frame, d.rows, d.n, &o, &e, &err);
-    double secs = now_s() - lv.t0;
+    double secs = aml_now() - lv.t0;
     if (lv.shown) {
         char done[200];
         snprintf(done, sizeof done, rc == 0 ? "Explained %s in %.1f s." : "Explaining %s stopped "

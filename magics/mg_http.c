@@ -75,13 +75,6 @@ static int parse_url(const char *s, url *u, char *why, size_t len)
     return 0;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Waits until `fd` is ready for `events`, in 100 ms slices.  Returns 0,
  * or -1 with the reason in `why` (interrupted, timed out). */
 static int wait_fd(mg_ctx *ctx, int fd, short events, double deadline, char *why, size_t len)
@@ -91,7 +84,7 @@ static int wait_fd(mg_ctx *ctx, int fd, short events, double deadline, char *why
             snprintf(why, len, "interrupted");
             return -1;
         }
-        double left = deadline - now_s();
+        double left = deadline - aml_now();
         if (left <= 0) {
             snprintf(why, len, "no answer in time (timeout=)");
             return -1;
@@ -216,7 +209,7 @@ static int run_http(mg_ctx *ctx, const mg_call *call)
         mg_buf_addf(&req, "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype, blen);
     mg_buf_add(&req, "\r\n");
 
-    double t0 = now_s(), deadline = t0 + timeout;
+    double t0 = aml_now(), deadline = t0 + timeout;
     int fd = connect_to(ctx, &u, deadline, why, sizeof why);
     if (fd < 0) {
         mg_buf_free(&req);
@@ -260,7 +253,7 @@ static int run_http(mg_ctx *ctx, const mg_call *call)
         }
     }
     close(fd);
-    double ms = 1000 * (now_s() - t0);
+    double ms = 1000 * (aml_now() - t0);
     if (rc) {
         mg_buf_free(&resp);
         return mg_fail(ctx, "ConnectionError", "%%http %s %s: %s", method, target, why);

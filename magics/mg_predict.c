@@ -51,13 +51,6 @@ typedef struct job {
     int rc;
 } job;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Appends `s` as a CSV field (quoted when it holds a comma, quote or line
  * break). */
 static void csv_field(FILE *f, const char *s)
@@ -79,7 +72,7 @@ static void show_progress(job *j, bool final)
 {
     if (!j->progress)
         return;
-    double t = now_s();
+    double t = aml_now();
     if (!final && t - j->last < 0.5 && j->done)
         return;
     j->last = t;

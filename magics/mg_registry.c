@@ -43,32 +43,6 @@ const mg_magic *mg_find(const char *name)
     return NULL;
 }
 
-size_t mg_edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return la > lb ? la : lb;
-    size_t row[65];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
-            size_t best = diag + cost;
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 /* Closest candidate within a distance that scales with the word's length; a
  * candidate that starts with the word also counts. */
 const char *mg_closest_name(const char *word, const char *const *cands, size_t n)
@@ -78,7 +52,7 @@ const char *mg_closest_name(const char *word, const char *const *cands, size_t n
     size_t wl = strlen(word);
     size_t limit = wl <= 3 ? 1 : wl <= 6 ? 2 : 3;
     for (size_t i = 0; i < n; i++) {
-        size_t d = mg_edit_distance(word, cands[i]);
+        size_t d = aml_edit_distance(word, cands[i]);
         if (wl >= 2 && strncasecmp(cands[i], word, wl) == 0)
             d = d < 1 ? d : 1;
         if (d < best_d) {

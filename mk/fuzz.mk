@@ -28,7 +28,7 @@ FUZZ_MAX_LEN_cell  := 16384
 
 # ---- csv: aml_csv_read_buffer.  The data subsystem's own files only: the
 # other engine modules bring libraries this target does not link.
-DATA_ENGINE_SRC := $(wildcard engine/base/alloc.c engine/base/error.c engine/data/*.c \
+DATA_ENGINE_SRC := $(wildcard engine/base/*.c engine/data/*.c \
                      engine/analyze/*.c)
 
 $(FUZZ_DIR)/fuzz_csv: tests/fuzz/fuzz_csv.c $(DATA_ENGINE_SRC) $(wildcard engine/*/*.h)

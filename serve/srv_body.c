@@ -99,38 +99,12 @@ __attribute__((format(printf, 6, 7))) static int fail(srv_error *err, int code, 
     return code;
 }
 
-/* Levenshtein distance, capped for long words (suggestions only). */
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return la > lb ? la : lb;
-    size_t row[65];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 static const char *closest(const srv_schema *s, const char *word)
 {
     size_t wl = strlen(word), limit = wl <= 3 ? 1 : wl <= 6 ? 2 : 3, best_d = (size_t)-1;
     const char *best = NULL;
     for (size_t i = 0; i < s->n; i++) {
-        size_t d = distance(word, s->names[i]);
+        size_t d = aml_edit_distance(word, s->names[i]);
         if (d < best_d) {
             best_d = d;
             best = s->names[i];

@@ -326,13 +326,6 @@ const aml_analyze_target *aml_analyze_target_info(const aml_analysis *analysis)
 
 double aml_analyze_seconds(const aml_analysis *analysis) { return analysis ? analysis->seconds : 0; }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int aml_analyze(const aml_frame *frame, const aml_analyze_options *opts, aml_analysis **out,
                 aml_error *err)
 {
@@ -341,7 +334,7 @@ int aml_analyze(const aml_frame *frame, const aml_analyze_options *opts, aml_ana
     *out = NULL;
     if (!frame)
         return aml_error_set(err, AML_EINVAL, 0, 0, "", "no frame");
-    double t0 = now_seconds();
+    double t0 = aml_now();
     aml_analyze_options def = aml_analyze_options_default();
     const aml_analyze_options *o = opts ? opts : &def;
     long target = -1;
@@ -397,7 +390,7 @@ int aml_analyze(const aml_frame *frame, const aml_analyze_options *opts, aml_ana
         aml_analyze_free(a);
         return aml_error_set(err, rc, 0, 0, "", "%s", aml_strerror(rc));
     }
-    a->seconds = now_seconds() - t0;
+    a->seconds = aml_now() - t0;
     *out = a;
     return 0;
 }

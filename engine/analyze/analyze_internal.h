@@ -1,9 +1,9 @@
 /* analyze_internal.h — internals shared by analyze.c (per-column statistics)
  * and analyze_assoc.c (association with the target).  Never installed. */
-#ifndef ANALYZE_INTERNAL_H
-#define ANALYZE_INTERNAL_H
+#ifndef AML_ANALYZE_INTERNAL_H
+#define AML_ANALYZE_INTERNAL_H
 
-#include "data/frame_internal.h"
+#include "aml_analyze.h"
 
 /* Valid values of a number/integer/boolean/datetime column as doubles.
  * OUT: *vals (caller frees with amlp_free), *n.  Returns 0, AML_ETYPE, AML_ENOMEM. */

@@ -1,7 +1,7 @@
 /* alloc.c — the engine's allocation entry points, routed through a pluggable
  * allocator so tests can inject allocation failures. */
-#include "aml.h"
-#include "base/amlp.h"
+#include "aml_base.h"
+#include "aml_base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,12 +2,12 @@
  * dl.c — loading the machine-learning libraries on first use (see dl.h):
  * one dlopen per library, every symbol resolved or a clear error, once.
  */
+
 #include <xgboost/c_api.h>
 #include <linear.h>
 #include <cblas.h>
 #include <lapacke.h>
-
-#include "base/dl.h"
+#include "aml_base.h"
 
 #include <dlfcn.h>
 #include <pthread.h>

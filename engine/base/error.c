@@ -1,6 +1,6 @@
 /* error.c — the engine's error table, error records and log hook. */
-#include "aml.h"
-#include "base/amlp.h"
+#include "aml_base.h"
+#include "aml_base.h"
 
 #include <stdarg.h>
 #include <stdio.h>

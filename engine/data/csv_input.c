@@ -1,7 +1,7 @@
 /* csv_input.c — getting CSV bytes into memory: plain files (mapped, or read
  * when they cannot be), gzip files (zlib), the UTF-8 BOM, NUL detection and
  * Windows-1252 decoding of non-UTF-8 bytes. */
-#include "data/csv_internal.h"
+#include "data/data_internal.h"
 
 #include <errno.h>
 #include <math.h>

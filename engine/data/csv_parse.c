@@ -1,6 +1,6 @@
 /* csv_parse.c — the CSV record tokenizer (RFC 4180 plus lenient extras),
  * unescaping, line numbers and delimiter sniffing. */
-#include "data/csv_internal.h"
+#include "data/data_internal.h"
 
 #include <string.h>
 #ifdef __SSE2__

@@ -3,7 +3,7 @@
  * chunked parse straight into pre-sized typed columns, streaming through a
  * mapped file, verification of the guessed types over all rows (re-parsing
  * demoted columns), merge into a frame, notes. */
-#include "data/csv_internal.h"
+#include "data/data_internal.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -284,13 +284,6 @@ static size_t online_cpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (size_t)n : 1;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* ---- reader state ---- */
@@ -982,7 +975,7 @@ aml_csv_options aml_csv_options_default(void)
 static int finish(reader *rd, int rc, double t0, aml_frame **out, aml_csv_report **report)
 {
     if (!rc) {
-        rd->rep->seconds = now_seconds() - t0;
+        rd->rep->seconds = aml_now() - t0;
         *out = rd->frame;
         rd->frame = NULL;
         if (report) {
@@ -1002,7 +995,7 @@ int aml_csv_read(const char *path, const aml_csv_options *opts, aml_frame **out,
     if (!out || !path)
         return aml_error_set(err, AML_EINVAL, 0, 0, "", "no path or output");
     *out = NULL;
-    double t0 = now_seconds();
+    double t0 = aml_now();
     aml_csv_options def = aml_csv_options_default();
     reader rd;
     memset(&rd, 0, sizeof rd);
@@ -1024,7 +1017,7 @@ int aml_csv_read_buffer(const void *data, size_t len, const char *name,
     if (!out || (!data && len))
         return aml_error_set(err, AML_EINVAL, 0, 0, "", "no data or output");
     *out = NULL;
-    double t0 = now_seconds();
+    double t0 = aml_now();
     aml_csv_options def = aml_csv_options_default();
     reader rd;
     memset(&rd, 0, sizeof rd);

@@ -1,6 +1,6 @@
 /* csv_report.c — the report of a CSV read: notes for the user and facts
  * about the parse. */
-#include "data/csv_internal.h"
+#include "data/data_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

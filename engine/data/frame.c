@@ -1,7 +1,7 @@
 /* frame.c — the public frame API: creation, columns from strings or
  * numbers, metadata and cell access. */
-#include "data/frame_internal.h"
 
+#include "aml_data.h"
 #include <math.h>
 #include <string.h>
 #include <strings.h>

@@ -1,7 +1,7 @@
 /* frame_col.c — one column: storage, the append-a-value builder used by the
  * CSV reader and aml_frame_add_strings, row-range copies and cell text. */
-#include "data/frame_internal.h"
 
+#include "aml_data.h"
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>

@@ -4,8 +4,8 @@
  * move only the bytes in use when a large buffer grows.  Only the 2 MiB-
  * aligned interior of the caller's own block is advised; the hint may be
  * ignored by the kernel. */
-#include "data/frame_internal.h"
 
+#include "aml_data.h"
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>

@@ -1,7 +1,7 @@
 /* frame_ops.c — frame operations that build new columns: change of type
  * (re-parsing each cell's text), column selection and row slices. */
-#include "data/frame_internal.h"
 
+#include "aml_data.h"
 #include <string.h>
 
 static int copy_col(const amlp_col *src, size_t row0, size_t n, amlp_col *dst)

@@ -1,7 +1,7 @@
 /* frame_strings.c — string pools and string dictionaries used by text and
  * categorical columns. */
-#include "data/frame_internal.h"
 
+#include "aml_data.h"
 #include <string.h>
 
 void amlp_strpool_free(amlp_strpool *p)

@@ -22,8 +22,8 @@
  *    (categorical with > 1000 levels, or > 20 levels and more than half of
  *    the non-missing values distinct).
  */
-#include "data/frame_internal.h"
 
+#include "aml_data.h"
 #include <string.h>
 
 #define NUMERIC_SHARE 0.95

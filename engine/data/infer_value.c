@@ -1,8 +1,8 @@
 /* infer_value.c — parsing and formatting of single values: missing tokens,
  * integers, numbers (fast exact path, strtod fallback), booleans, ISO dates;
  * locale-independent. */
-#include "data/frame_internal.h"
 
+#include "aml_data.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

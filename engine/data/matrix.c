@@ -1,7 +1,7 @@
 /* matrix.c — prepared-feature matrices: dense (row-major floats, NAN =
  * missing) or CSR sparse; creation, element access and row selection. */
-#include "aml.h"
-#include "base/amlp.h"
+#include "aml_data.h"
+#include "aml_base.h"
 
 #include <math.h>
 #include <string.h>

@@ -6,7 +6,6 @@
  * ROC AUC, RMSE, MAE, R²) come from metrics.c through aml_metric_score.
  */
 #include "evaluate/evaluate_internal.h"
-#include "prep/prep_internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,11 +2,10 @@
  * evaluate_internal.h — what the evaluate*.c files share (never installed):
  * the curve, threshold and calibration builders evaluate.c calls.
  */
-#ifndef EVALUATE_INTERNAL_H
-#define EVALUATE_INTERNAL_H
+#ifndef AML_EVALUATE_INTERNAL_H
+#define AML_EVALUATE_INTERNAL_H
 
-#include "aml.h"
-#include "base/amlp.h"
+#include "aml_evaluate.h"
 
 /* Score of row i for class c, one-vs-rest: binary P(class 1) for class 1 and
  * 1 - P for class 0; multiclass the class's probability. */

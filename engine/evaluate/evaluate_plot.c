@@ -5,8 +5,9 @@
  * each with its dashed reference line (y = x, y = 0), which the plain
  * scatter chart does not draw.
  */
+#include <cairo.h>  /* before aml_plot.h: its drawing layer */
+#include "aml_plot.h"
 #include "evaluate/evaluate_internal.h"
-#include "plot/plot_impl.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -10,7 +10,6 @@
  * the caller's frame.
  */
 #include "explain/explain_internal.h"
-#include "prep/prep_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -120,13 +119,6 @@ size_t amlp_ex_class_of(const amlp_ex *c, const float *p)
     return b;
 }
 
-double amlp_ex_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Chunks take about 0.05 to 0.2 s: big enough that the per-call cost
  * (preparation, XGBoost's matrix) does not dominate, small enough for the
  * cancel flag.  Predictions do not depend on the chunking. */
@@ -136,13 +128,13 @@ int amlp_ex_predict(amlp_ex *c, const aml_frame *f, size_t n, float *out)
         c->chunk = PREDICT_CHUNK;
     for (size_t r0 = 0; r0 < n;) {
         size_t m = n - r0 < c->chunk ? n - r0 : c->chunk;
-        double t0 = amlp_ex_now();
+        double t0 = aml_now();
         int rc = amlp_ex_tick(c, 0);
         rc = rc ? rc : aml_model_predict(c->m, f, c->iota + r0, m, out + r0 * c->x->width, c->err);
         rc = rc ? rc : amlp_ex_tick(c, (double)m);
         if (rc)
             return rc;
-        double dt = amlp_ex_now() - t0;
+        double dt = aml_now() - t0;
         if (m == c->chunk && dt < 0.05 && c->chunk < 8192)
             c->chunk *= 2;
         else if (dt > 0.2 && c->chunk > 32)
@@ -231,11 +223,11 @@ int amlp_ex_take_frame(const aml_frame *f, const size_t *cols, size_t ncols, con
 size_t amlp_ex_feature_input(const amlp_ex *c, const aml_prep *prep, size_t j)
 {
     size_t s = aml_prep_feature_source(prep, j);
-    for (size_t k = 0; k < prep->n_cols; k++) {
-        if (prep->cols[k].source != s)
+    for (size_t k = 0; k < aml_prep_n_inputs(prep); k++) {
+        if (aml_prep_input_source(prep, k) != s)
             continue;
         for (size_t i = 0; i < c->n_in; i++)
-            if (strcmp(aml_model_input_name(c->m, i), prep->cols[k].name) == 0)
+            if (strcmp(aml_model_input_name(c->m, i), aml_prep_input_name(prep, k)) == 0)
                 return i;
         break;
     }
@@ -576,9 +568,9 @@ int aml_explain_run(const aml_model *m, const aml_frame *frame, const size_t *ro
         goto done;
     }
     c.what = "predicting";
-    double t0 = amlp_ex_now();
+    double t0 = aml_now();
     if ((rc = amlp_ex_predict(&c, c.E, c.n, c.pred)) ||
-        (rc = fit_budget(&c, n_used, amlp_ex_now() - t0)))
+        (rc = fit_budget(&c, n_used, aml_now() - t0)))
         goto done;
     /* the work left, after the budget */
     c.work_total = c.work_done + (double)c.n * (double)n_used * (double)c.repeats +

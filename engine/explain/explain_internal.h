@@ -3,11 +3,10 @@
  * driver, frames of rows and permutation importance; explain_shap.c: SHAP;
  * explain_pdp.c: partial dependence and the model-agnostic row fallback).
  */
-#ifndef AMLP_EXPLAIN_INTERNAL_H
-#define AMLP_EXPLAIN_INTERNAL_H
+#ifndef AML_EXPLAIN_INTERNAL_H
+#define AML_EXPLAIN_INTERNAL_H
 
-#include "base/amlp.h"
-#include "data/frame_internal.h"
+#include "aml_explain.h"
 
 #define AMLP_ENGINEERED "(engineered features)"
 /* Progress: SHAP of a row costs about this many predictions of it. */
@@ -68,8 +67,6 @@ typedef struct amlp_ex {
 } amlp_ex;
 
 /* ---- explain.c ---- */
-/* Monotonic clock, seconds. */
-double amlp_ex_now(void);
 /* 0..n-1 in a seeded random order (amlp_free), or NULL (no memory). */
 size_t *amlp_ex_shuffled(const amlp_ex *c, size_t n, uint64_t salt);
 /* AML_ECANCELED (err filled) once the cancel flag is set, else 0; reports

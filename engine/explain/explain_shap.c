@@ -86,10 +86,10 @@ static int shap_frame(amlp_ex *c, const aml_frame *F, const size_t *rows, size_t
      * checked between chunks */
     size_t chunk = SHAP_CHUNK0;
     for (size_t r0 = 0, cn = 0; rc == 0 && r0 < n; r0 += cn) {
-        if (deadline > 0 && *done >= SHAP_MIN_ROWS && amlp_ex_now() > deadline)
+        if (deadline > 0 && *done >= SHAP_MIN_ROWS && aml_now() > deadline)
             break;
         cn = n - r0 < chunk ? n - r0 : chunk;
-        double t0 = amlp_ex_now();
+        double t0 = aml_now();
         for (size_t mi = 0; rc == 0 && mi < nm; mi++) {
             if (!is_tree(m, mi))
                 continue;
@@ -131,7 +131,7 @@ static int shap_frame(amlp_ex *c, const aml_frame *F, const size_t *rows, size_t
         }
         if (rc == 0)
             *done += cn;
-        double dt = amlp_ex_now() - t0;
+        double dt = aml_now() - t0;
         if (cn == chunk && dt < 0.1 && chunk < 1024)
             chunk *= 2;
         else if (dt > 0.4 && chunk > 1)
@@ -190,7 +190,7 @@ int amlp_ex_shap_summary(amlp_ex *c)
     size_t *order = amlp_ex_shuffled(c, n, 0x5ba9);
     if (!order && rc == 0)
         rc = aml_error_set(c->err, AML_ENOMEM, 0, 0, "explain", "out of memory");
-    double deadline = c->o->budget_seconds > 0 ? amlp_ex_now() + c->o->budget_seconds / 4 : 0;
+    double deadline = c->o->budget_seconds > 0 ? aml_now() + c->o->budget_seconds / 4 : 0;
     rc = rc ? rc : shap_frame(c, c->E, order, want, phi, &engineered, deadline, &done);
     for (size_t p = 0; rc == 0 && p < done; p++) {
         size_t r = order[p];

@@ -8,11 +8,10 @@
  * them (features_construct.c, features_group.c, features_pca.c,
  * features_kmeans.c).
  */
-#ifndef FEATURES_INTERNAL_H
-#define FEATURES_INTERNAL_H
+#ifndef AML_FEATURES_INTERNAL_H
+#define AML_FEATURES_INTERNAL_H
 
-#include "aml.h"
-#include "base/amlp.h"
+#include "aml_features.h"
 
 /* A categorical group: one-hot members or one code column. */
 typedef struct amlp_feat_group {

@@ -4,7 +4,6 @@
  * damaged bytes give AML_EPARSE, never an out-of-range apply.
  */
 #include "features/features_internal.h"
-#include "learn/learn_impl.h"
 
 #include <string.h>
 

@@ -4,10 +4,10 @@
  * from one OpenBLAS sgemm per pass, empty clusters restarted at the farthest
  * row; applied as the Euclidean distance to every centroid.
  */
-#include <cblas.h>
 
 #include "features/features_internal.h"
-#include "base/dl.h"
+#include <cblas.h>
+#include "aml_base.h"  /* after the libraries: their lazily loaded functions */
 
 #include <math.h>
 #include <string.h>

@@ -4,11 +4,11 @@
  * loaded on first use, engine/base/dl.h), components kept by count or by share of
  * variance, with a deterministic sign.
  */
-#include <cblas.h>
-#include <lapacke.h>
 
 #include "features/features_internal.h"
-#include "base/dl.h"
+#include <cblas.h>
+#include <lapacke.h>
+#include "aml_base.h"  /* after the libraries: their lazily loaded functions */
 
 #include <math.h>
 

@@ -1,6 +1,6 @@
 /*
  * aml_analyze.h — column analysis of a frame, as in AutoML Tables' ANALYZE
- * tab (libaml subsystem, included by aml_frame.h).
+ * tab (libaml subsystem, included by aml.h).
  *
  * Per column: type, missing / invalid counts, distinct values; for number,
  * integer, boolean and datetime columns mean, standard deviation (n-1), min,
@@ -19,7 +19,7 @@
  */
 #ifndef AML_ANALYZE_H
 #define AML_ANALYZE_H
-#include "aml_frame.h"
+#include "aml_data.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -28,9 +28,11 @@
  */
 #ifndef AML_EVALUATE_H
 #define AML_EVALUATE_H
-#include "aml.h"
+#include "aml_base.h"
 #include "aml_plot.h"
-#include "aml_search.h"
+#include "aml_data.h"
+#include "aml_learn.h"
+#include "aml_model.h"
 
 #ifdef __cplusplus
 extern "C" {

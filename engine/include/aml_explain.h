@@ -34,9 +34,9 @@
  */
 #ifndef AML_EXPLAIN_H
 #define AML_EXPLAIN_H
-#include "aml.h"
-#include "aml_frame.h"
-#include "aml_search.h"
+#include "aml_base.h"
+#include "aml_data.h"
+#include "aml_model.h"
 
 #ifdef __cplusplus
 extern "C" {

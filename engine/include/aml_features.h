@@ -62,8 +62,9 @@
  */
 #ifndef AML_FEATURES_H
 #define AML_FEATURES_H
-#include "aml.h"
-#include "aml_learn.h"
+#include "aml_base.h"
+#include "aml_data.h"
+#include "aml_prep.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,7 +1,6 @@
 /*
- * aml_search.h — metrics, the AutoML search (%train), its result (aml_run)
- * and the fitted model bundle (aml_model) that %evaluate, %predict and %save
- * use (libaml subsystem, included by aml.h).
+ * aml_search.h — the search subsystem: the AutoML search (%train) and its
+ * result (aml_run), which holds the model bundles of aml_model.h.
  *
  * Data flow:  frame --aml_search_run--> aml_run (leaderboard, notes, curve,
  * test score) which holds aml_model bundles (preparation + learners +
@@ -15,150 +14,16 @@
  */
 #ifndef AML_SEARCH_H
 #define AML_SEARCH_H
-#include "aml.h"
-#include "aml_frame.h"
-#include "aml_learn.h"
+#include "aml_base.h"
+#include "aml_data.h"
+#include "aml_prep.h"
 #include "aml_features.h"
+#include "aml_learn.h"
+#include "aml_model.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- metrics ---- */
-
-typedef enum aml_metric {
-    AML_METRIC_AUTO = 0,          /* auc (binary), logloss (multiclass), rmse (regression) */
-    AML_METRIC_AUC,               /* ROC AUC; multiclass: macro one-vs-rest */
-    AML_METRIC_LOGLOSS,           /* mean negative log-likelihood, p clipped to [1e-15, 1-1e-15] */
-    AML_METRIC_ACCURACY,          /* binary: P(class 1) >= 0.5 is class 1; multiclass: argmax */
-    AML_METRIC_BALANCED_ACCURACY, /* mean per-class recall (classes present in y) */
-    AML_METRIC_F1,                /* binary: F1 of class 1; multiclass: macro F1 */
-    AML_METRIC_RMSE,
-    AML_METRIC_MAE,
-    AML_METRIC_R2,                /* 1 - SSE / SST (weighted mean) */
-    AML_METRIC_COUNT_
-} aml_metric;
-
-/* Parse a metric name ("auc", "logloss", "accuracy", "balanced_accuracy",
- * "f1", "rmse", "mae", "r2", "auto"; case-insensitive).  OUT: *out.
- * Returns 0 or AML_EINVAL. */
-int aml_metric_parse(const char *name, aml_metric *out);
-/* Lower-case name ("auc", ...); "?" for others.  Static string. */
-const char *aml_metric_name(aml_metric metric);
-/* True for auc, accuracy, balanced_accuracy, f1, r2. */
-bool aml_metric_higher_is_better(aml_metric metric);
-/* AUTO resolved for a task; other metrics are returned as they are. */
-aml_metric aml_metric_resolve(aml_metric metric, aml_task task);
-/* True if the metric applies to the task (classification metrics to binary
- * and multiclass, rmse/mae/r2 to regression). */
-bool aml_metric_supports(aml_metric metric, aml_task task);
-
-/* Scores predictions.  `y`: class index (classification) or value per row;
- * `pred`: as aml_learner_predict gives them (binary P(class 1); multiclass
- * n rows * n_classes probabilities, row-major; regression values);
- * `weights`: per-row weights or NULL (all 1).  AUTO is resolved first.
- * OUT: *score.  Returns 0, AML_EINVAL (metric does not fit the task, n = 0,
- * a class index out of range, AUC with a single class in y, R2 with a
- * constant y, weights summing to 0).  Thread-safe. */
-int aml_metric_score(aml_metric metric, aml_task task, size_t n_classes, const float *y,
-                     const float *pred, const float *weights, size_t n, double *score,
-                     aml_error *err);
-
-/* ---- the model bundle ---- */
-
-/* A fitted model: the preparation pipeline(s), one or more learners
- * ("members") with ensemble weights, class names, task, metric and the input
- * schema (the frame columns it reads).  Predicts from raw rows. */
-typedef struct aml_model aml_model;
-
-void aml_model_free(aml_model *model);   /* accepts NULL */
-
-aml_task aml_model_task(const aml_model *model);
-size_t aml_model_n_classes(const aml_model *model);          /* 0 for regression */
-const char *aml_model_class_name(const aml_model *model, size_t k);
-aml_metric aml_model_metric(const aml_model *model);         /* resolved */
-const char *aml_model_target(const aml_model *model);
-/* Values per predicted row: n_classes for multiclass, else 1. */
-size_t aml_model_pred_width(const aml_model *model);
-/* The frame columns the model reads (the schema), by name, with their type. */
-size_t aml_model_n_inputs(const aml_model *model);
-const char *aml_model_input_name(const aml_model *model, size_t i);
-aml_type aml_model_input_type(const aml_model *model, size_t i);
-/* Ensemble members: count, learner kind, hyper-parameters as text
- * ("max_depth=6 learning_rate=0.1"), weight (weights sum to 1), the fitted
- * learner and its preparation (borrowed, for %explain). */
-size_t aml_model_n_members(const aml_model *model);
-const char *aml_model_member_kind(const aml_model *model, size_t i);
-const char *aml_model_member_params(const aml_model *model, size_t i);
-double aml_model_member_weight(const aml_model *model, size_t i);
-const aml_learner *aml_model_member_learner(const aml_model *model, size_t i);
-const aml_prep *aml_model_member_prep(const aml_model *model, size_t i);
-/* Member i's feature-engineering step, applied after its prep (borrowed;
- * NULL when the member has none). */
-const aml_features *aml_model_member_features(const aml_model *model, size_t i);
-/* The pipeline in words (preparation, features kept, members and weights). */
-const char *aml_model_describe(const aml_model *model);
-
-/* Predicts rows `rows` (n of them; NULL = all rows of the frame) of `frame`
- * (raw columns as at training, found by name; the target may be absent;
- * extra columns are ignored; a column read with another type than at
- * training — integers for categories, text for numbers — is retyped to the
- * training type, values that do not parse count as missing; unseen
- * categories and missing values are encoded as at training).  `out` is the caller's array of n * aml_model_pred_width values:
- * binary P(class 1), multiclass probabilities row-major, regression values.
- * Returns 0, AML_EINVAL (a missing or unreadable column, named in err),
- * AML_ENOMEM. */
-int aml_model_predict(const aml_model *model, const aml_frame *frame, const size_t *rows,
-                      size_t n, float *out, aml_error *err);
-/* The columns the model reads from a frame (names borrowed from the model;
- * the array is the caller's, aml_free): a frame for aml_model_predict needs
- * these, other columns are ignored.  Returns 0 or AML_ENOMEM. */
-int aml_model_required_columns(const aml_model *model, const char ***names, size_t *n);
-/* Checks that `frame` has every column the model reads and, when some was
- * read with another type than at training (integers for categories, text
- * for numbers), makes a copy of those columns retyped to the training types.
- * aml_model_predict does this on each call; a caller predicting a large
- * frame in chunks does it once.  OUT: *copy (aml_frame_free), NULL when
- * `frame` fits as it is.  Returns 0, AML_EINVAL (a missing column, named in
- * err->source and err->text), AML_ENOMEM. */
-int aml_model_conform(const aml_model *model, const aml_frame *frame, aml_frame **copy,
-                      aml_error *err);
-/* Class index per row (argmax; binary: P >= 0.5) from predictions as above.
- * `labels` has n entries.  Regression models: AML_EINVAL. */
-int aml_model_predict_labels(const aml_model *model, const float *pred, size_t n,
-                             size_t *labels, aml_error *err);
-
-/* Serialise to bytes (aml_free) and back: the model file format of
- * docs/model-format.md.  The bytes carry a magic ("AMLM"), a format version
- * and a CRC32 of the content.  Model files are untrusted input: a damaged,
- * truncated, empty or foreign buffer is AML_EPARSE with a one-line reason
- * (never a crash, never an allocation larger than the buffer allows); a
- * newer format version is AML_EUNSUPPORTED.  Older versions (1, 2) load
- * (without training info).  A loaded model predicts bit-for-bit like the
- * saved one. */
-int aml_model_save(const aml_model *model, unsigned char **bytes, size_t *len, aml_error *err);
-int aml_model_load(const unsigned char *bytes, size_t len, aml_model **out, aml_error *err);
-/* As aml_model_save, with the keys of the JSON object `extra_info` (may be
- * NULL) added to (or replacing those of) the training info in the saved
- * bytes only; the model is unchanged.  AML_EPARSE / AML_EINVAL when
- * extra_info is not a JSON object. */
-int aml_model_save_ex(const aml_model *model, const char *extra_info, unsigned char **bytes,
-                      size_t *len, aml_error *err);
-/* The format version aml_model_save writes (and the newest it reads). */
-uint32_t aml_model_format_version(void);
-
-/* Training info: one JSON object, as compact text (borrowed; "{}" when the
- * model has none, e.g. loaded from a version-2 file).  A model from
- * aml_search_run carries: metric, validation_score, validation_std (null
- * for an ensemble), test_score (null without a test split), target, task,
- * rows, test_rows, strategy, budget_seconds, seconds, trials,
- * trials_failed, stop_reason, seed, created (UTC, ISO 8601),
- * engine_version; %save adds dataset and source.  Unknown keys are kept. */
-const char *aml_model_info(const aml_model *model);
-/* Replaces the training info with the JSON object `json` (NULL or "" clears
- * it).  Returns 0, AML_EPARSE (not JSON), AML_EINVAL (not an object),
- * AML_ENOMEM. */
-int aml_model_set_info(aml_model *model, const char *json, aml_error *err);
 
 /* ---- the search ---- */
 

@@ -7,11 +7,12 @@
  * weights=distance the vote is also divided by the distance, and exact
  * matches (distance 0) take all the weight.  Rows with a missing target are
  * not kept.  No feature importance. */
-#include <cblas.h>
+#include "learn/learn_internal.h"
 
-#include "nn/nn.h"
-#include "base/dl.h"
-#include "nn/nn_neighbors.h"
+#include "aml_nn.h"
+#include "aml_nn.h"
+#include <cblas.h>
+#include "aml_base.h"  /* after the libraries: their lazily loaded functions */
 
 #include <math.h>
 #include <string.h>

@@ -31,10 +31,10 @@
  * - Importance: |coefficient| averaged over the class vectors, normalised (on
  *   the features' own scale: standardise first for comparable magnitudes).
  */
-#include "learn/learn_impl.h"
+#include "learn/learn_internal.h"
 
 #include <linear.h>
-#include "base/dl.h"
+#include "aml_base.h"  /* after the libraries: their lazily loaded functions */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>

@@ -6,10 +6,11 @@
  * (multiclass) or squared-error (regression) loss.  Sample weights and class
  * weights weight the loss; rows with a missing target are left out.  CSR
  * input is densified one mini-batch at a time. */
-#include "nn/nn.h"
+#include "learn/learn_internal.h"
+#include "aml_nn.h"
 
 #include <cblas.h>
-#include "base/dl.h"
+#include "aml_base.h"  /* after the libraries: their lazily loaded functions */
 #include <math.h>
 #include <string.h>
 

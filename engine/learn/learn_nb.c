@@ -8,7 +8,8 @@
  * statistic; class weights scale the class priors only (they would cancel
  * out of the per-class statistics).  Rows with a missing target are left
  * out; missing features count as 0.  No regression, no importance. */
-#include "nn/nn.h"
+#include "learn/learn_internal.h"
+#include "aml_nn.h"
 
 #include <math.h>
 #include <string.h>

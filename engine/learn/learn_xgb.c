@@ -22,7 +22,7 @@
  * treatment of sparse data; dense NAN is missing too.
  * Class weights are multiplied into the sample weights.
  */
-#include "learn/learn_impl.h"
+#include "learn/learn_internal.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xgboost/c_api.h>
-#include "base/dl.h"
+#include "aml_base.h"  /* after the libraries: their lazily loaded functions */
 
 /* ---- the spaces ---- */
 

@@ -4,7 +4,7 @@
  * ("AMLL" magic, version, kind, task, classes, features, parameters, then the
  * kind's own bytes).
  */
-#include "learn/learn_impl.h"
+#include "learn/learn_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -89,26 +89,6 @@ double aml_params_get(const aml_params *p, const char *name, double dflt)
     return dflt;
 }
 
-aml_fit_ctl aml_fit_ctl_default(void)
-{
-    aml_fit_ctl c;
-    memset(&c, 0, sizeof c);
-    return c;
-}
-
-int amlp_threads(const aml_fit_ctl *ctl)
-{
-    if (ctl && ctl->threads > 0)
-        return ctl->threads;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-}
-
-bool amlp_canceled(const aml_fit_ctl *ctl)
-{
-    return ctl && ctl->cancel && *ctl->cancel;
-}
-
 static size_t choice_count(const char *choices)
 {
     size_t n = 1;
@@ -179,6 +159,21 @@ void aml_learner_free(aml_learner *l)
 const char *aml_learner_kind(const aml_learner *l)
 {
     return l->ops->kind;
+}
+
+aml_task aml_learner_task(const aml_learner *l)
+{
+    return l->task;
+}
+
+size_t aml_learner_n_classes(const aml_learner *l)
+{
+    return l->n_classes;
+}
+
+size_t aml_learner_n_features(const aml_learner *l)
+{
+    return l->n_features;
 }
 
 int aml_learner_fit(aml_learner *l, const aml_fit_data *d, const aml_fit_ctl *ctl,
@@ -357,69 +352,6 @@ int aml_learner_load(const unsigned char *bytes, size_t len, aml_learner **out, 
     return 0;
 }
 
-/* ---- byte buffers ---- */
-
-int amlp_bytes_put(amlp_bytes *b, const void *data, size_t len)
-{
-    if (b->len + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + len)
-            cap *= 2;
-        unsigned char *p = amlp_realloc(b->data, cap);
-        if (!p)
-            return AML_ENOMEM;
-        b->data = p;
-        b->cap = cap;
-    }
-    if (len)
-        memcpy(b->data + b->len, data, len);
-    b->len += len;
-    return 0;
-}
-
-int amlp_bytes_put_u64(amlp_bytes *b, uint64_t v)
-{
-    unsigned char le[8];
-    for (int i = 0; i < 8; i++)
-        le[i] = (unsigned char)(v >> (8 * i));
-    return amlp_bytes_put(b, le, 8);
-}
-
-int amlp_bytes_put_f64(amlp_bytes *b, double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, 8);
-    return amlp_bytes_put_u64(b, u);
-}
-
-int amlp_read(amlp_reader *r, void *out, size_t len)
-{
-    if (len > r->len - r->pos)
-        return AML_EPARSE;
-    memcpy(out, r->data + r->pos, len);
-    r->pos += len;
-    return 0;
-}
-
-int amlp_read_u64(amlp_reader *r, uint64_t *v)
-{
-    unsigned char le[8];
-    if (amlp_read(r, le, 8))
-        return AML_EPARSE;
-    *v = 0;
-    for (int i = 0; i < 8; i++)
-        *v |= (uint64_t)le[i] << (8 * i);
-    return 0;
-}
-
-int amlp_read_f64(amlp_reader *r, double *v)
-{
-    uint64_t u;
-    if (amlp_read_u64(r, &u))
-        return AML_EPARSE;
-    memcpy(v, &u, 8);
-    return 0;
-}
 
 void aml_free(void *p)
 {

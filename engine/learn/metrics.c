@@ -3,7 +3,8 @@
  * loss, accuracy, balanced accuracy, F1, RMSE, MAE and R², weighted, plus
  * the metric names and directions the search and the magics use.
  */
-#include "base/amlp.h"
+#include "aml_learn.h"
+#include "aml_base.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,9 +5,7 @@
  * the training types when the data was read differently).  The file format
  * is in model_io.c, the training info in model_info.c.
  */
-#include "search/search_internal.h"
-#include "learn/learn_impl.h"
-#include "prep/prep_internal.h"
+#include "aml_model.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -282,7 +280,7 @@ int aml_model_required_columns(const aml_model *m, const char ***names, size_t *
     *n = 0;
     size_t cap = 0;
     for (size_t p = 0; p < m->n_preps; p++)
-        cap += m->preps[p]->n_cols;
+        cap += aml_prep_n_inputs(m->preps[p]);
     const char **v = amlp_malloc((cap + 1) * sizeof *v);
     if (!v)
         return AML_ENOMEM;
@@ -291,8 +289,8 @@ int aml_model_required_columns(const aml_model *m, const char ***names, size_t *
         bool used = false;
         for (size_t i = 0; i < m->n_members; i++)
             used |= m->members[i].prep == p;
-        for (size_t s = 0; used && s < m->preps[p]->n_cols; s++) {
-            const char *name = m->preps[p]->cols[s].name;
+        for (size_t s = 0; used && s < aml_prep_n_inputs(m->preps[p]); s++) {
+            const char *name = aml_prep_input_name(m->preps[p], s);
             bool dup = false;
             for (size_t j = 0; j < k && !dup; j++)
                 dup = strcmp(v[j], name) == 0;

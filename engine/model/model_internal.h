@@ -1,13 +1,13 @@
 /*
  * model_internal.h — what the model files share (engine/model*.c) beyond
- * the bundle's layout in search_internal.h.
+ * the bundle's layout in aml_model.h.
  */
-#ifndef AMLP_MODEL_INTERNAL_H
-#define AMLP_MODEL_INTERNAL_H
+#ifndef AML_MODEL_INTERNAL_H
+#define AML_MODEL_INTERNAL_H
+
+#include "aml_model.h"
 
 #include <stddef.h>
-
-#include "aml.h"
 
 /* Features a learner in a model file may have (a bound for forged files). */
 #define AMLP_MODEL_MAX_FEATURES ((uint64_t)1 << 24)

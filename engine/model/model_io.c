@@ -11,8 +11,6 @@
  * loaded model is handed out.  Loading never crashes; it fails with one line
  * that says why.
  */
-#include "search/search_internal.h"
-#include "learn/learn_impl.h"
 #include "model/model_internal.h"
 
 #include <math.h>
@@ -218,12 +216,13 @@ static int check_member(const aml_model *m, const aml_learner *l, double w, why 
 {
     if (!isfinite(w) || w < 0 || w > 1e6)
         return bad(e, "member %zu: weight %g is not a weight", i + 1, w);
-    if (l->task != m->task)
-        return bad(e, "member %zu (%s) is a %s learner in a %s model", i + 1, l->ops->kind,
-                   aml_task_name(l->task), aml_task_name(m->task));
-    if (m->task == AML_TASK_MULTICLASS && l->n_classes != m->n_classes)
+    const char *kind = aml_learner_kind(l);
+    if (aml_learner_task(l) != m->task)
+        return bad(e, "member %zu (%s) is a %s learner in a %s model", i + 1, kind,
+                   aml_task_name(aml_learner_task(l)), aml_task_name(m->task));
+    if (m->task == AML_TASK_MULTICLASS && aml_learner_n_classes(l) != m->n_classes)
         return bad(e, "member %zu (%s) predicts %zu classes, the model has %zu", i + 1,
-                   l->ops->kind, l->n_classes, m->n_classes);
+                   kind, aml_learner_n_classes(l), m->n_classes);
     return 0;
 }
 
@@ -331,9 +330,9 @@ static int parse_body(amlp_reader *r, uint32_t ver, aml_model **out, why *w, aml
         }
         if (rc == 0) {
             size_t want = fe ? aml_features_n_out(fe) : aml_prep_n_features(m->preps[prep]);
-            if (l->n_features != want)
+            if (aml_learner_n_features(l) != want)
                 rc = bad(w, "member %zu (%s) reads %zu features, its preparation gives %zu",
-                         i + 1, kind, l->n_features, want);
+                         i + 1, kind, aml_learner_n_features(l), want);
         }
         if (rc == 0) {
             int idx = amlp_model_add_member(m, kind, params, wt, (size_t)prep, l);

@@ -18,8 +18,6 @@
  * classes, features, parameters) followed by learn_xgb.c's state (rounds,
  * base margin, scale, boosters: trees, length, UBJSON bytes).
  */
-#include "search/search_internal.h"
-#include "learn/learn_impl.h"
 #include "model/model_internal.h"
 
 #include <math.h>

@@ -1,7 +1,7 @@
 /* nn_adamw.c — the AdamW optimiser (Loshchilov & Hutter: weight decay
  * decoupled from the adaptive step, applied only to parameters marked for
  * decay) and the learning-rate schedule (linear warm-up, cosine decay). */
-#include "nn/nn.h"
+#include "aml_nn.h"
 
 #include <math.h>
 

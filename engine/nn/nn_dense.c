@@ -1,9 +1,9 @@
 /* nn_dense.c — the fully connected layer y = x W + b on OpenBLAS sgemm
  * (W is in x out, row-major), with seeded Xavier / He initialisation. */
-#include "nn/nn.h"
+#include "aml_nn.h"
 
 #include <cblas.h>
-#include "base/dl.h"
+#include "aml_base.h"  /* after the libraries: their lazily loaded functions */
 #include <math.h>
 #include <string.h>
 

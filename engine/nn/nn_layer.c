@@ -2,7 +2,7 @@
  * parameter / state tensors, freeing, buffer growth, and serialisation
  * (type, widths, configuration, then every tensor) with the loader dispatch
  * by type. */
-#include "nn/nn.h"
+#include "aml_nn.h"
 
 #include <string.h>
 

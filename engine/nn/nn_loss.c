@@ -2,7 +2,7 @@
  * network's outputs (softmax cross-entropy, sigmoid binary cross-entropy,
  * squared error), weighted per row and per class, in double; and the link
  * from outputs to predictions. */
-#include "nn/nn.h"
+#include "aml_nn.h"
 
 #include <math.h>
 #include <string.h>

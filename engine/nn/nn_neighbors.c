@@ -2,12 +2,11 @@
  * sgemm gives the cross products of a block of query rows with every
  * training row, a max-heap of size k per query row keeps the nearest, and
  * the chosen distances are recomputed exactly in double. */
-#include "nn/nn_neighbors.h"
+#include "aml_nn.h"
 
-#include "base/amlp.h"
 
 #include <cblas.h>
-#include "base/dl.h"
+#include "aml_base.h"  /* after the libraries: their lazily loaded functions */
 #include <pthread.h>
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * between them (grown to the largest batch seen), backward through the
  * chain with two ping-pong gradient buffers, parameter enumeration,
  * weight snapshots and serialisation. */
-#include "nn/nn.h"
+#include "aml_nn.h"
 
 #include <string.h>
 

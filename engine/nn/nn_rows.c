@@ -1,7 +1,7 @@
 /* nn_rows.c — rows of a prepared matrix (dense or CSR) as dense floats with
  * missing values as 0: how the neural network, k-NN and naive Bayes read
  * their input a block at a time. */
-#include "nn/nn.h"
+#include "aml_nn.h"
 
 #include <math.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * mini-batches, AdamW under a warm-up + cosine schedule, per-epoch
  * validation with early stopping that keeps the best weights, cancel checks
  * before every mini-batch and between layers, progress per epoch; and chunked inference. */
-#include "nn/nn.h"
+#include "aml_nn.h"
 
 #include <math.h>
 #include <stdio.h>

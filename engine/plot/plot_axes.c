@@ -2,8 +2,9 @@
  * tick labels, titles, legend and colour bar; tick counts chosen so labels
  * never overlap, category labels rotated or thinned), the data-to-pixel
  * mapping, grid lines, and the axes drawn over the data. */
-#include "plot/plot_impl.h"
 
+#include <cairo.h>  /* before aml_plot.h: its drawing layer */
+#include "aml_plot.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,8 @@
 /* plot_bar.c — bar charts: vertical or horizontal, optionally sorted, with
  * value labels at the bar ends (inside the bar when there is no room). */
-#include "plot/plot_impl.h"
 
+#include <cairo.h>  /* before aml_plot.h: its drawing layer */
+#include "aml_plot.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,9 @@
 /* plot_canvas.c — the chart canvas: options, cairo surface at device scale,
  * the palette, text drawing and measuring, legend entries, and the final
  * hand-over of the PNG to the caller. */
-#include "plot/plot_impl.h"
 
+#include <cairo.h>  /* before aml_plot.h: its drawing layer */
+#include "aml_plot.h"
 #include <math.h>
 #include <string.h>
 

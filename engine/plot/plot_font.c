@@ -2,8 +2,9 @@
  * per process with FreeType straight from the fonts-dejavu-core files, so the
  * glyphs never depend on fontconfig's configuration or substitutions (and no
  * fontconfig caches are left behind at exit). */
-#include "plot/plot_impl.h"
 
+#include <cairo.h>  /* before aml_plot.h: its drawing layer */
+#include "aml_plot.h"
 #include <cairo-ft.h>
 #include <ft2build.h>
 #include FT_FREETYPE_H

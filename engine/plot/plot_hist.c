@@ -1,7 +1,8 @@
 /* plot_hist.c — histograms over shared bins (Freedman-Diaconis by default):
  * one solid histogram, or one translucent histogram per class overlaid. */
-#include "plot/plot_impl.h"
 
+#include <cairo.h>  /* before aml_plot.h: its drawing layer */
+#include "aml_plot.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -2,8 +2,9 @@
  * area, in axis-normalized coordinates so it is known before layout), the
  * legend (size, placement in the least-occupied corner or outside, drawing)
  * and the heatmap colour bar. */
-#include "plot/plot_impl.h"
 
+#include <cairo.h>  /* before aml_plot.h: its drawing layer */
+#include "aml_plot.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,8 @@
 /* plot_line.c — line charts: several series, optional steps, fill to zero,
  * dashes and markers; also the polyline path shared with the ROC/PR curves. */
-#include "plot/plot_impl.h"
 
+#include <cairo.h>  /* before aml_plot.h: its drawing layer */
+#include "aml_plot.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,8 +1,9 @@
 /* plot_png.c — encodes a finished cairo RGB24 surface as an 8-bit RGB PNG in
  * memory with libpng.  No time or text chunks, so the bytes depend only on
  * the pixels; a pHYs chunk records the device scale (96 dpi x scale). */
-#include "plot/plot_impl.h"
 
+#include <cairo.h>  /* before aml_plot.h: its drawing layer */
+#include "aml_plot.h"
 #include <png.h>
 #include <setjmp.h>
 #include <string.h>

@@ -1,8 +1,9 @@
 /* plot_roc.c — ROC and precision-recall curves from scores and 0/1 labels:
  * the curve points (one per distinct score), AUC and average precision, and
  * their charts with the chance line. */
-#include "plot/plot_impl.h"
 
+#include <cairo.h>  /* before aml_plot.h: its drawing layer */
+#include "aml_plot.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,8 +3,9 @@
  * with integer alpha blending in input order, band by band of device rows
  * so the frame buffer stays in cache: 100k points in a few milliseconds, and
  * the same bytes every time. */
-#include "plot/plot_impl.h"
 
+#include <cairo.h>  /* before aml_plot.h: its drawing layer */
+#include "aml_plot.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

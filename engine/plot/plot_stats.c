@@ -1,8 +1,9 @@
 /* plot_stats.c — input checks shared by the chart kinds (finite values,
  * category codes) and the small statistics they need: min/max, sorted
  * copies, quantiles, Freedman-Diaconis bin counts. */
-#include "plot/plot_impl.h"
 
+#include <cairo.h>  /* before aml_plot.h: its drawing layer */
+#include "aml_plot.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

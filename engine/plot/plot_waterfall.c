@@ -4,8 +4,9 @@
  * in blue, Okabe-Ito), the final row; dashed lines mark the base and the
  * final value, thin connectors join consecutive bars, each bar carries its
  * signed value. */
-#include "plot/plot_impl.h"
 
+#include <cairo.h>  /* before aml_plot.h: its drawing layer */
+#include "aml_plot.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -66,6 +66,21 @@ aml_task aml_prep_task(const aml_prep *p)
     return p->task;
 }
 
+size_t aml_prep_n_inputs(const aml_prep *p)
+{
+    return p->n_cols;
+}
+
+const char *aml_prep_input_name(const aml_prep *p, size_t i)
+{
+    return i < p->n_cols ? p->cols[i].name : NULL;
+}
+
+size_t aml_prep_input_source(const aml_prep *p, size_t i)
+{
+    return i < p->n_cols ? p->cols[i].source : SIZE_MAX;
+}
+
 size_t aml_prep_n_classes(const aml_prep *p)
 {
     return p->task == AML_TASK_REGRESSION ? 0 : p->n_classes;

@@ -2,8 +2,6 @@
  * per step kind ("Filled 2 missing values of 'age' with the median (39).
  * One-hot encoded 'job' (12 values). Left out 'hmid' (an ID)."). */
 #include "prep/prep_internal.h"
-#include "learn/learn_impl.h"
-#include "data/frame_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

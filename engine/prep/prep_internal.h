@@ -9,11 +9,10 @@
  * (center 0 and scale 1 for features that are not scaled, which leaves them
  * bit-for-bit unchanged).
  */
-#ifndef PREP_INTERNAL_H
-#define PREP_INTERNAL_H
+#ifndef AML_PREP_INTERNAL_H
+#define AML_PREP_INTERNAL_H
 
-#include "aml.h"
-#include "base/amlp.h"
+#include "aml_prep.h"
 
 #define AMLP_PREP_FOLDS 5           /* out-of-fold target encoding */
 #define AMLP_PREP_SMOOTHING 10.0    /* pseudo-count toward the prior */
@@ -103,8 +102,6 @@ struct aml_prep {
     signed char *fold;        /* fit_nrows entries: fold of a fit row, or -1 */
 };
 
-#define AMLP_ROW(rows, i) ((rows) ? (rows)[i] : (i))
-
 /* prep.c */
 /* Feature names and sources of every step (after the steps are complete);
  * fills n_features, feature_names, feature_source, and center/scale = 0/1.
@@ -116,11 +113,6 @@ bool amlp_prep_is_fit_frame(const aml_prep *p, const aml_frame *f);
 /* The fold of frame row `row` when `f` is the fit frame and the row was a
  * fit row; -1 otherwise (a "new" row).  For tests. */
 int amlp_prep_fold_of(const aml_prep *p, const aml_frame *f, size_t row);
-/* The target of each of the n rows as class index or value (NAN: missing or
- * a class not seen in training), into y.  Returns 0, AML_ENOMEM, AML_EINVAL
- * (a column type that cannot be read as the target). */
-int amlp_prep_target_values(const aml_prep *p, const aml_frame *f, size_t tcol,
-                            const size_t *rows, size_t n, float *y, aml_error *err);
 
 /* prep_stats.c */
 /* The q-quantile (linear interpolation, numpy's default) of x[0..n);

@@ -6,7 +6,6 @@
  * loading checks every count against the bytes left and every invariant the
  * transform relies on. */
 #include "prep/prep_internal.h"
-#include "learn/learn_impl.h"
 
 #include <math.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * then selects an ensemble, refits it on all non-test rows and scores it on
  * the test split.
  */
-#include "search/search_ctx.h"
+#include "search/search_internal.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -16,13 +16,6 @@
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-double amlp_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 aml_search_options aml_search_options_default(void)
 {
@@ -83,7 +76,7 @@ static void set_phase(amlp_ctx *c, const char *phase, double deadline)
     pthread_mutex_lock(&c->mu);
     c->phase = phase;
     c->phase_deadline = deadline;
-    if (!c->interrupted && amlp_now() < deadline)
+    if (!c->interrupted && aml_now() < deadline)
         c->fit_cancel = 0;
     pthread_mutex_unlock(&c->mu);
 }
@@ -200,7 +193,7 @@ static void evaluate(amlp_ctx *c, amlp_trial *t, keep *fold_models)
         rc = amlp_fold_get(c, v, f, &m, &err);
         if (rc)
             break;
-        double t1 = amlp_now();
+        double t1 = aml_now();
         aml_learner *l = NULL;
         aml_features *fe = NULL;
         aml_matrix *Ft = NULL, *Fv = NULL;
@@ -212,7 +205,7 @@ static void evaluate(amlp_ctx *c, amlp_trial *t, keep *fold_models)
         }
         const aml_matrix *Xt = Ft ? Ft : m->Xtr, *Xv = Fv ? Fv : m->Xva;
         rc = rc ? rc : fit_one(c, &t->cfg, Xt, m->ytr, m->wtr, Xv, m->yva, &l, &err);
-        double t2 = amlp_now();
+        double t2 = aml_now();
         t->info.fit_seconds += t2 - t1;
         if (rc == 0 && c->fit_cancel)
             rc = AML_ECANCELED;
@@ -222,7 +215,7 @@ static void evaluate(amlp_ctx *c, amlp_trial *t, keep *fold_models)
         rc = rc ? rc : aml_learner_predict(l, Xv, pred, &err);
         aml_matrix_free(Ft);
         aml_matrix_free(Fv);
-        t->info.predict_seconds += amlp_now() - t2;
+        t->info.predict_seconds += aml_now() - t2;
         double s = NAN;
         rc = rc ? rc : aml_metric_score(c->metric, c->task, c->k, m->yva, pred, NULL, m->n_va, &s, &err);
         if (rc == 0) {
@@ -520,7 +513,7 @@ static size_t try_features(amlp_ctx *c, size_t best, double until)
     for (size_t i = 0; i < ns && !c->interrupted; i++) {
         const char *out = NULL;
         char buf[256];
-        if (spent + est > allow || amlp_now() + est > until) {
+        if (spent + est > allow || aml_now() + est > until) {
             out = "not tried (out of time)";
         } else {
             amlp_trial t;
@@ -528,9 +521,9 @@ static size_t try_features(amlp_ctx *c, size_t best, double until)
             t.cfg = base->cfg;
             t.feat_steps = kept | feature_steps[i].step;
             t.info.id = c->run->n_trials + 1;
-            double t1 = amlp_now();
+            double t1 = aml_now();
             evaluate(c, &t, NULL);
-            double cost = amlp_now() - t1;
+            double cost = aml_now() - t1;
             spent += cost;
             est = cost > est ? cost : 0.5 * (est + cost);
             if (t.info.status == AML_TRIAL_OK && better(c, t.info.score, cur)) {
@@ -573,7 +566,7 @@ static size_t try_features(amlp_ctx *c, size_t best, double until)
     held.info.fidelity = held.cfg.fidelity;
     held.params_s = amlp_strdup(text);
     held.info.params = held.params_s ? held.params_s : "";
-    held.info.finished_at = amlp_now() - c->t0;
+    held.info.finished_at = aml_now() - c->t0;
     pthread_mutex_lock(&c->mu);
     *slot = held;
     c->run->n_trials++;
@@ -848,11 +841,11 @@ static void *worker(void *arg)
         double reserve = best == SIZE_MAX ? 0 : best_cost * (c->o.ensemble ? 2.5 : 1.3) + 0.3;
         double search_end = deadline - reserve;
         double expect = ki < nk ? est_kind[ki] * cfg.fidelity : 0;
-        if (!c->o.max_trials && amlp_now() + expect > search_end && r->n_trials > 0) {
+        if (!c->o.max_trials && aml_now() + expect > search_end && r->n_trials > 0) {
             /* too costly for the time left: let the strategy propose others (a
              * cheaper kind often fits), and stop when the time is up or nothing
              * proposed fits; only where the run stops depends on time */
-            if (amlp_now() >= search_end || ++skipped > 64) {
+            if (aml_now() >= search_end || ++skipped > 64) {
                 r->stop = AML_STOP_BUDGET;
                 break;
             }
@@ -905,12 +898,12 @@ static void *worker(void *arg)
         amlp_config_text(&cfg, text, sizeof text);
         tmp.params_s = amlp_strdup(text);
         tmp.info.params = tmp.params_s ? tmp.params_s : "";
-        double t1 = amlp_now();
+        double t1 = aml_now();
         evaluate(c, &tmp, &km);
-        double cost = amlp_now() - t1;
+        double cost = aml_now() - t1;
         if (ki < nk && cfg.fidelity > 0 && cost / cfg.fidelity > est_kind[ki])
             est_kind[ki] = cost / cfg.fidelity;
-        tmp.info.finished_at = amlp_now() - c->t0;
+        tmp.info.finished_at = aml_now() - c->t0;
         pthread_mutex_lock(&c->mu);
         *t = tmp;
         r->n_trials++;
@@ -949,7 +942,7 @@ static void *worker(void *arg)
     }
     if (c->o.features && !c->feat_tried && !c->interrupted) {
         double res = best_cost * (c->o.ensemble ? 2.5 : 1.3) + 0.3;
-        if (amlp_now() < deadline - res) {
+        if (aml_now() < deadline - res) {
             set_phase(c, "feature engineering", deadline - res);
             features_phase(c, &best, deadline - res);
         }
@@ -1046,7 +1039,7 @@ static void *worker(void *arg)
         aml_free(yt);
         amlp_free(pred);
     }
-    amlp_model_attach_run_info(r, &c->o, aml_frame_nrows(c->frame), amlp_now() - c->t0);
+    amlp_model_attach_run_info(r, &c->o, aml_frame_nrows(c->frame), aml_now() - c->t0);
     if (m)
         r->pipeline = amlp_strdup(aml_model_describe(m));
 done:
@@ -1334,7 +1327,7 @@ int aml_search_run(const aml_frame *frame, const aml_search_options *opts, aml_r
     memset(&c, 0, sizeof c);
     c.frame = frame;
     c.o = *opts;
-    c.t0 = amlp_now();
+    c.t0 = aml_now();
     c.run = amlp_calloc(1, sizeof *c.run);
     if (!c.run)
         return aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
@@ -1353,7 +1346,7 @@ int aml_search_run(const aml_frame *frame, const aml_search_options *opts, aml_r
         for (;;) {
             struct timespec ts = {0, 50 * 1000000L};
             nanosleep(&ts, NULL);
-            double now = amlp_now();
+            double now = aml_now();
             pthread_mutex_lock(&c.mu);
             if (opts->cancel && *opts->cancel && !c.interrupted) {
                 c.interrupted = true;
@@ -1383,9 +1376,9 @@ int aml_search_run(const aml_frame *frame, const aml_search_options *opts, aml_r
         rc = c.rc;
         if (rc && err)
             *err = c.err;
-        c.run->seconds = amlp_now() - c.t0;
+        c.run->seconds = aml_now() - c.t0;
         c.phase = "done";
-        emit(&c, AML_SEARCH_EVENT_DONE, NULL, amlp_now());
+        emit(&c, AML_SEARCH_EVENT_DONE, NULL, aml_now());
     }
     amlp_cache_free(&c);
     amlp_journal_close(c.journal);

@@ -4,7 +4,7 @@
  * check, and the cache of prepared fold matrices shared by every trial with
  * the same preparation.
  */
-#include "search/search_ctx.h"
+#include "search/search_internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,63 +1,157 @@
 /*
- * search_internal.h — what the search's files share (engine/search*.c,
- * model.c, ensemble.c, journal.c): the model bundle's layout, the run
- * record, the auto strategy's phase, the ensemble and the journal.
+ * search_internal.h — the search subsystem's own declarations, included by
+ * engine/search/ only.  Its sections: the strategy interface, the strategies'
+ * shared helpers, what the search's files share, the run record, and the
+ * state of one run.
  */
-#ifndef AMLP_SEARCH_INTERNAL_H
-#define AMLP_SEARCH_INTERNAL_H
+#ifndef AML_SEARCH_INTERNAL_H
+#define AML_SEARCH_INTERNAL_H
 
-#include "base/amlp.h"
-#include "search/strategy.h"
+#include "aml_search.h"
 
 #include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
-/* ---- the model bundle ---- */
+/* ==== the interface every search strategy implements (internal to
+ * the search subsystem; the driver in search.c uses it).
+ *
+ * A strategy proposes configurations (a learner kind, its hyper-parameters and
+ * a fidelity) and learns from their results.  It never fits anything itself:
+ * the driver evaluates each configuration it is asked for and tells the
+ * strategy the loss (lower is better) and what it cost.  Strategies are
+ * deterministic for a given seed and sequence of results.
+ */
 
-typedef struct amlp_member {
-    char *kind;
-    char *params;          /* text */
-    double weight;
-    size_t prep;           /* index into model->preps */
-    aml_learner *learner;
-    aml_features *features;   /* applied after the prep, or NULL */
-} amlp_member;
+/* The joint search space: the learner kinds in play and their spaces (from
+ * aml_learner_space). */
+typedef struct amlp_space {
+    size_t n_kinds;
+    const char *const *kinds;
+    const aml_param_spec *const *specs;   /* specs[k][0..n_specs[k]) */
+    const size_t *n_specs;
+} amlp_space;
 
-struct aml_model {
-    aml_task task;
-    size_t n_classes;
-    char **class_names;
-    aml_metric metric;
-    char *target;
-    size_t n_inputs;
-    char **input_names;
-    aml_type *input_types;
-    size_t n_preps;
-    aml_prep **preps;
-    size_t n_members;
-    amlp_member *members;
-    char *describe;
-    char *info;            /* training info, a JSON object (amlp_ memory), or NULL */
-};
+/* One configuration.  `fidelity` in (0, 1]: the share of the full training
+ * effort (boosting rounds, epochs or rows; the driver maps it per kind); 1 is
+ * a full evaluation.  `kind` points into the space. */
+typedef struct amlp_config {
+    const char *kind;
+    aml_params params;
+    double fidelity;
+} amlp_config;
 
-/* An empty model for the task (class names and inputs copied later).
- * Returns NULL when out of memory. */
-aml_model *amlp_model_new(aml_task task, size_t n_classes, aml_metric metric, const char *target);
-/* Takes ownership of prep / learner.  Returns the index or a negative code. */
-int amlp_model_add_prep(aml_model *m, aml_prep *prep);
-int amlp_model_add_member(aml_model *m, const char *kind, const char *params, double weight,
-                          size_t prep, aml_learner *learner);
-/* Gives member i a features step (owned; freed on failure too). */
-int amlp_model_set_features(aml_model *m, size_t i, aml_features *f);
-int amlp_model_set_classes(aml_model *m, const aml_prep *prep);
-int amlp_model_set_inputs(aml_model *m, const aml_frame *frame, const char *const *cols, size_t n);
-/* Sets the describe text from the preps and the members (plus `extra`). */
-int amlp_model_finish(aml_model *m, const char *extra);
-/* The model's training info with the keys of the JSON object `extra` (may be
- * NULL) added or replaced.  OUT: *out (amlp_free).  Returns 0 or a code. */
-int amlp_model_info_merged(const aml_model *m, const char *extra, char **out, aml_error *err);
+typedef struct amlp_strategy_ops {
+    const char *name;   /* "grid", "random", "bayes", "evolution", "hyperband", "rl" */
+    /* New strategy state over `space` (borrowed; outlives the state). */
+    int (*create)(const amlp_space *space, uint64_t seed, void **state, aml_error *err);
+    /* The next configuration to evaluate.  Returns 0, or AML_EEMPTY when the
+     * strategy has nothing left to try (an exhausted grid). */
+    int (*ask)(void *state, amlp_config *out);
+    /* The result of a configuration returned by ask: `loss` (lower is better;
+     * INFINITY for a failed fit) and its cost in seconds. */
+    void (*tell)(void *state, const amlp_config *cfg, double loss, double cost_seconds);
+    void (*destroy)(void *state);
+} amlp_strategy_ops;
+
+/* The strategies (strategy_*.c), found by name. */
+const amlp_strategy_ops *amlp_strategy_find(const char *name);
+
+/* Helpers every strategy uses (engine/search/strategy_space.c): sample a value of a
+ * spec uniformly (on the log scale when spec->log), from a seeded generator
+ * state; clamp/round a value into the spec's range and type; splitmix64. */
+double amlp_space_sample(const aml_param_spec *spec, uint64_t *rng);
+double amlp_space_clamp(const aml_param_spec *spec, double v);
+uint64_t amlp_split_next(uint64_t *state);    /* splitmix64 */
+double amlp_rng_unit(uint64_t *state);        /* uniform in [0, 1) */
+
+/* ==== helpers shared by the search strategies
+ * (strategy_*.c): points of the joint space, the unit scale, spec
+ * conditions, a set of configuration hashes, and the strategies' ops tables.
+ *
+ * A point is a learner kind (its index in the space) and a value for every
+ * dimension of that kind, in the spec's natural units (CHOICE: the index).
+ * Dimensions whose condition does not hold are carried along but never
+ * reach a configuration and never count in its hash.
+ *
+ * The unit scale maps a numeric dimension to [0, 1], linearly or on the log
+ * scale (spec->log with lo > 0); models (TPE, mutation, grids, bins) work on
+ * it.
+ */
+
+extern const amlp_strategy_ops amlp_strategy_grid;
+extern const amlp_strategy_ops amlp_strategy_random;
+extern const amlp_strategy_ops amlp_strategy_bayes;
+extern const amlp_strategy_ops amlp_strategy_evolution;
+extern const amlp_strategy_ops amlp_strategy_hyperband;
+extern const amlp_strategy_ops amlp_strategy_rl;
+
+typedef struct amlp_point {
+    size_t kind;
+    double v[AML_PARAMS_MAX];
+} amlp_point;
+
+/* ---- random numbers ---- */
+/* splitmix64 (strategy.h's amlp_rng_next; that name is taken in the library
+ * by nn_rng.c's xoshiro256** with an amlp_rng * argument). */
+uint64_t amlp_split_next(uint64_t *state);
+double amlp_split_normal(uint64_t *rng);                 /* standard normal */
+size_t amlp_split_index(uint64_t *rng, size_t n);        /* uniform in [0, n), n > 0 */
+
+/* ---- specs ---- */
+size_t amlp_spec_n_choices(const aml_param_spec *spec);   /* CHOICE; 1 at least */
+/* The i-th choice's name into buf (cap bytes, NUL-terminated). */
+void amlp_spec_choice_name(const aml_param_spec *spec, size_t i, char *buf, size_t cap);
+bool amlp_spec_is_numeric(const aml_param_spec *spec);    /* INT or REAL */
+double amlp_spec_to_unit(const aml_param_spec *spec, double v);
+double amlp_spec_from_unit(const aml_param_spec *spec, double u);  /* clamped */
+
+/* ---- points ---- */
+/* 0, or AML_EINVAL (filling err) for a space with no kinds or broken entries. */
+int amlp_space_check(const amlp_space *space, aml_error *err);
+size_t amlp_space_dims(const amlp_space *space, size_t kind);   /* min(n_specs, MAX) */
+/* Index of a kind in the space (pointer or name match), or SIZE_MAX. */
+size_t amlp_space_kind_index(const amlp_space *space, const char *kind);
+/* True when dimension j of p's kind is active (its condition holds). */
+bool amlp_point_active(const amlp_space *space, const amlp_point *p, size_t j);
+/* Every dimension of `kind` sampled uniformly (log scale where spec->log). */
+void amlp_point_sample(const amlp_space *space, size_t kind, uint64_t *rng, amlp_point *p);
+/* Every dimension at its default. */
+void amlp_point_default(const amlp_space *space, size_t kind, amlp_point *p);
+/* The configuration of p: the active dimensions, in spec order. */
+void amlp_point_to_config(const amlp_space *space, const amlp_point *p, double fidelity,
+                          amlp_config *out);
+/* Back from a configuration (absent dimensions take their default).
+ * Returns 0, or AML_EINVAL when the kind is not in the space. */
+int amlp_point_from_config(const amlp_space *space, const amlp_config *cfg, amlp_point *p);
+/* Hash of the kind and the active values. */
+uint64_t amlp_point_hash(const amlp_space *space, const amlp_point *p);
+
+/* ---- a set of 64-bit hashes (open addressing) ---- */
+typedef struct amlp_hashset {
+    uint64_t *slot;
+    size_t cap, n;
+} amlp_hashset;
+
+bool amlp_hashset_has(const amlp_hashset *s, uint64_t h);
+/* 1 when added, 0 when already there, AML_ENOMEM. */
+int amlp_hashset_add(amlp_hashset *s, uint64_t h);
+void amlp_hashset_free(amlp_hashset *s);
+
+/* A loss for ordering: INFINITY for a failed fit (NAN counts as failed). */
+static inline double amlp_loss_key(double loss)
+{
+    return loss == loss ? loss : __builtin_inf();
+}
+
+/* ==== what the search's files share: run info, configurations, the auto
+ * strategy's phase, the ensemble and the journal.
+ */
+
 /* Sets the training info of the run's models (best single and ensemble) at
  * the end of a search: scores, task, rows, options, trials, stop reason,
- * time (model_info.c).  `rows`: the frame's rows; `seconds`: the run's wall
+ * time (search_info.c).  `rows`: the frame's rows; `seconds`: the run's wall
  * time so far.  Best effort: a model keeps no info when memory runs out. */
 void amlp_model_attach_run_info(aml_run *r, const aml_search_options *o, size_t rows,
                                 double seconds);
@@ -119,5 +213,114 @@ void amlp_journal_close(amlp_journal *j);
 int amlp_journal_put_oof(amlp_journal *j, size_t id, const float *v, size_t n, aml_error *err);
 float *amlp_journal_get_oof(const amlp_journal *j, size_t id, size_t n);
 void amlp_journal_trials_free(amlp_journal_trial *t, size_t n);
+
+/* ==== the run record shared by the search driver (search.c) and
+ * its accessors (search_run.c).
+ */
+
+typedef struct amlp_trial {
+    aml_trial_info info;     /* params / error point to the strings below */
+    char *params_s, *error_s;
+    amlp_config cfg;
+    uint64_t hash;
+    float *oof;              /* out-of-fold predictions over the training rows, or NULL */
+    double fold_scores[16];
+    size_t n_folds;
+    bool replayed;           /* resumed: already told to the strategy in this run */
+    unsigned feat_steps;     /* AML_FEATURES_* applied after the preparation (0: none) */
+} amlp_trial;
+
+struct aml_run {
+    aml_task task;
+    aml_metric metric;
+    size_t n_classes;
+    aml_stop_reason stop;
+    double seconds;
+    amlp_trial *trials;
+    size_t n_trials, cap_trials;
+    size_t *board;
+    size_t n_board;
+    char **notes;
+    size_t n_notes;
+    double *curve;           /* (t, score) pairs */
+    size_t n_curve, cap_curve;
+    size_t *test_rows;
+    size_t n_test;
+    char *pipeline;
+    aml_model *best, *ensemble;
+    bool chosen_ensemble;
+    double valid_score, test_score;
+};
+
+/* ==== the state of one search run shared by the driver
+ * (search.c) and the data side (search_data.c).
+ */
+
+typedef struct amlp_foldmat {
+    aml_prep *prep;
+    aml_matrix *Xtr, *Xva;
+    float *ytr, *yva, *wtr;
+    size_t *tr_pos, *va_pos;   /* positions in the training rows */
+    size_t n_tr, n_va;
+} amlp_foldmat;
+
+typedef struct amlp_ctx {
+    const aml_frame *frame;
+    aml_search_options o;
+    aml_run *run;
+    aml_task task;
+    size_t k;
+    aml_metric metric;
+    size_t *rows;              /* rows with a known target */
+    size_t n_rows;
+    size_t *train;             /* frame rows of the training part */
+    size_t n_train;
+    float *y_train, *w_train, *class_w;
+    size_t n_folds;
+    uint8_t *fold;
+    amlp_foldmat *cache[2];
+    int nonneg[2];             /* per prep variant: 1 all features >= 0, -1 not, 0 unknown */
+    char **exclude;
+    size_t n_exclude;
+    /* the journal (journal_dir) and the trials read back on resume */
+    amlp_journal *journal;
+    amlp_journal_trial *jt;
+    size_t n_jt;
+    uint64_t target_hash;
+    /* the feature steps tried on the best trial (opts.features): what each did */
+    bool feat_tried;
+    char feat_note[1024];
+    /* time and control (mu guards the fields below and run->trials) */
+    pthread_mutex_t mu;
+    double t0;
+    double phase_deadline;
+    volatile int fit_cancel;
+    bool interrupted;
+    bool worker_done;
+    const char *phase;
+    int rc;
+    aml_error err;
+} amlp_ctx;
+
+int amlp_split(amlp_ctx *c, const float *y_all, size_t n, aml_error *err);
+void amlp_cache_free(amlp_ctx *c);
+aml_prep_options amlp_prep_variant(const amlp_ctx *c, int variant);
+int amlp_kind_variant(const char *kind);
+/* Whether a configuration can run on this data at all (multinomial naive
+ * Bayes needs non-negative features); one that cannot is never a trial. */
+bool amlp_config_applies(amlp_ctx *c, const amlp_config *cfg);
+int amlp_fold_get(amlp_ctx *c, int v, size_t f, const amlp_foldmat **out, aml_error *err);
+/* Out-of-fold prediction vectors kept in memory for the ensemble (the best
+ * ones; the journal keeps them all). */
+#define AMLP_KEEP_OOF 24
+/* Checks that the search fits in opts.max_memory (or the memory available):
+ * estimated from the training rows and a prepared row's size in bytes
+ * (width features).  An automatic cv that does not fit becomes a holdout
+ * (with a note); otherwise AML_ENOMEM saying what it needs. */
+int amlp_memory_plan(amlp_ctx *c, size_t n_train, double row_bytes, size_t width,
+                     aml_error *err);
+int amlp_leak_check(amlp_ctx *c, const float *y_train, aml_error *err);
+int amlp_ctx_exclude(amlp_ctx *c, const char *name);
+int amlp_ctx_note(amlp_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

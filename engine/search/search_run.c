@@ -2,7 +2,7 @@
  * search_run.c — the result of a search (aml_run): its record, accessors and
  * release, and the stop reasons' names.
  */
-#include "search/search_run.h"
+#include "search/search_internal.h"
 
 #include <math.h>
 

@@ -3,7 +3,7 @@
  * helpers declared in strategy.h live with the space code in
  * engine/search/strategy_space.c.)
  */
-#include "search/strategy.h"
+#include "search/search_internal.h"
 
 #include <string.h>
 #include <strings.h>

@@ -23,8 +23,8 @@
  * Kinds with fewer than 2 results are sampled at random.  Always at full
  * fidelity.
  */
-#include "base/amlp.h"
-#include "search/strategy_internal.h"
+#include "aml_base.h"
+#include "search/search_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

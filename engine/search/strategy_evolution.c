@@ -15,8 +15,8 @@
  * the population and lose every tournament.  Already-proposed
  * configurations are re-mutated (up to 32 tries), then sampled at random.
  */
-#include "base/amlp.h"
-#include "search/strategy_internal.h"
+#include "aml_base.h"
+#include "search/search_internal.h"
 
 #include <math.h>
 #include <string.h>

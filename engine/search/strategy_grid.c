@@ -22,8 +22,8 @@
  * GRID_MIN_STEP is not refined; when nothing is left to refine and the
  * coarse grid is done, ask returns AML_EEMPTY.  Always at full fidelity.
  */
-#include "base/amlp.h"
-#include "search/strategy_internal.h"
+#include "aml_base.h"
+#include "search/search_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -21,8 +21,8 @@
  * results are ignored.  The driver maps fidelity to boosting rounds, epochs
  * or rows.
  */
-#include "base/amlp.h"
-#include "search/strategy_internal.h"
+#include "aml_base.h"
+#include "search/search_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -6,8 +6,8 @@
  * same one is not returned twice while the space has room.  Always at full
  * fidelity; tell() is ignored.
  */
-#include "base/amlp.h"
-#include "search/strategy_internal.h"
+#include "aml_base.h"
+#include "search/search_internal.h"
 
 #include <string.h>
 

@@ -19,8 +19,8 @@
  * grad log p(action) + RL_ENTROPY * grad entropy).  Always at full
  * fidelity.
  */
-#include "base/amlp.h"
-#include "search/strategy_internal.h"
+#include "aml_base.h"
+#include "search/search_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -4,8 +4,8 @@
  * hyper-parameter spec, the unit scale, spec conditions ("other=value"),
  * points of the joint space and a set of configuration hashes.
  */
-#include "base/amlp.h"
-#include "search/strategy_internal.h"
+#include "aml_base.h"
+#include "search/search_internal.h"
 
 #include <math.h>
 #include <stdlib.h>

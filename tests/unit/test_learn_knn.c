@@ -7,7 +7,7 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
-#include "nn/nn_neighbors.h"
+#include "aml_nn.h"
 
 #include <math.h>
 #include <stdlib.h>

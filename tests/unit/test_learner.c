@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "aml.h"
-#include "base/dl.h"
+#include "aml_base.h"
 
 Test(learner, all_six_kinds_are_linked_in)
 {

@@ -200,8 +200,8 @@ Test(registry, durations)
 
 Test(registry, edit_distance_and_closest)
 {
-    cr_assert_eq(mg_edit_distance("kitten", "sitting"), 3);
-    cr_assert_eq(mg_edit_distance("", "abc"), 3);
+    cr_assert_eq(aml_edit_distance("kitten", "sitting"), 3);
+    cr_assert_eq(aml_edit_distance("", "abc"), 3);
     cr_assert_str_eq(mg_closest_magic("ech"), "echo");
     cr_assert_str_eq(mg_closest_magic("%slep"), "sleep");
     cr_assert_null(mg_closest_magic("zzzzzzzz"));

@@ -7,7 +7,7 @@
  * when |numeric - analytic| <= 1e-3 + 1e-2 |numeric|. */
 #include <criterion/criterion.h>
 
-#include "nn/nn.h"
+#include "aml_nn.h"
 
 #include <math.h>
 #include <string.h>

@@ -8,10 +8,12 @@
  * Also: nice ticks against hand-checked cases, Freedman-Diaconis bins, AUC and
  * average precision against naive references, determinism, error cases and
  * allocation failures. */
+#include <cairo.h>  /* before aml_plot.h: its drawing layer */
+#include "aml_plot.h"
 #include <criterion/criterion.h>
 
 #include "aml.h"
-#include "plot/plot_impl.h"   /* internal tick-label formatting, checked below */
+#include "aml_plot.h"   /* internal tick-label formatting, checked below */
 
 #include <errno.h>
 #include <limits.h>

@@ -10,7 +10,7 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
-#include "search/strategy_internal.h"
+#include "search/search_internal.h"
 
 #include <math.h>
 #include <stdio.h>

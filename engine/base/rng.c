@@ -1,7 +1,7 @@
-/* nn_rng.c — the engine's seeded PRNG: xoshiro256** (Blackman & Vigna)
+/* rng.c — the engine's seeded PRNG: xoshiro256** (Blackman & Vigna)
  * seeded through splitmix64, so a seed gives the same stream on every run
  * and platform (shuffles, initial weights, dropout masks). */
-#include "nn/nn.h"
+#include "aml_base.h"
 
 #include <math.h>
 

@@ -1,5 +1,19 @@
 /*
- * nn.h — our small neural-network library on OpenBLAS sgemm (engine
+ * aml_nn.h — the nn subsystem: the engine's neural-network library (layers,
+ * networks, losses, AdamW, the training loop) and k-nearest-neighbour search
+ * on OpenBLAS.  Engine-internal (amlp_): the learners build on it; nothing
+ * outside engine/ calls it.
+ */
+#ifndef AML_NN_H
+#define AML_NN_H
+
+#include "aml_base.h"
+#include "aml_data.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ==== our small neural-network library on OpenBLAS sgemm (engine
  * internal, never installed).
  *
  * Tensors are row-major float arrays of n rows (the mini-batch) by a layer's
@@ -16,24 +30,6 @@
  * AML_E* code.  Objects are not thread-safe; sgemm uses the OpenBLAS thread
  * count set by the caller (a process-wide setting).
  */
-#ifndef NN_H
-#define NN_H
-
-#include "learn/learn_impl.h"
-
-/* ---- PRNG: xoshiro256** seeded through splitmix64 (same seed, same stream on
- * every platform) ---- */
-
-typedef struct amlp_rng {
-    uint64_t s[4];
-} amlp_rng;
-
-void amlp_rng_seed(amlp_rng *r, uint64_t seed);
-uint64_t amlp_rng_next(amlp_rng *r);
-double amlp_rng_uniform(amlp_rng *r);          /* [0, 1), 53 bits */
-double amlp_rng_normal(amlp_rng *r);           /* standard normal (Box-Muller) */
-size_t amlp_rng_below(amlp_rng *r, size_t n);  /* uniform in 0..n-1 (n > 0) */
-void amlp_rng_shuffle(amlp_rng *r, size_t *a, size_t n);   /* Fisher-Yates */
 
 /* ---- layers ---- */
 
@@ -262,5 +258,33 @@ int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_d
  * checked between chunks (AML_ECANCELED).  Returns 0, AML_ENOMEM. */
 int amlp_nn_predict_raw(amlp_nn_net *net, const amlp_nn_data *data, const aml_fit_ctl *ctl,
                         float *out);
+
+/* ==== nearest-neighbour search on OpenBLAS sgemm (engine
+ * internal): squared Euclidean distances as ||q||^2 + ||t||^2 - 2 q.t,
+ * blocked over query rows so the distance scratch stays under a fixed size,
+ * then a bounded heap per query row.  Used by the k-NN learner.
+ */
+
+/* Floats of distance scratch per query block (32 MB). */
+#define AMLP_KNN_SCRATCH (8u << 20)
+
+/* Squared norm of each of the n rows of x (n x d) into sq. */
+void amlp_knn_sqnorms(const float *x, size_t n, size_t d, float *sq);
+
+/* Query rows per block for nt training rows: the distance scratch of a block
+ * (rows x nt floats) stays under AMLP_KNN_SCRATCH (at least 16 rows). */
+size_t amlp_knn_block_rows(size_t nt);
+
+/* For each of the nq query rows (nq x d), its k nearest of the nt training
+ * rows (nt x d, squared norms in train_sq), nearest first, ties broken by the
+ * lower index: idx (nq x k) and squared distances dist (nq x k), recomputed
+ * exactly (double) for the chosen rows.  k <= nt.  `threads` threads select
+ * in parallel.  `scratch`: min(nq, amlp_knn_block_rows(nt)) x nt floats, or
+ * NULL to allocate it here (callers searching block after block pass one, so
+ * the large buffer is not faulted in again for every block).  Returns 0 or
+ * AML_ENOMEM. */
+int amlp_knn_search(const float *train, const float *train_sq, size_t nt, size_t d,
+                    const float *query, size_t nq, size_t k, int threads, float *scratch,
+                    uint32_t *idx, float *dist);
 
 #endif

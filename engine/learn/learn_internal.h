@@ -1,36 +1,15 @@
 /*
- * learn_impl.h — what every learner kind implements (shared by learner.c and
+ * learn_internal.h — what every learner kind implements (shared by learner.c and
  * the learn_<kind>.c files; never installed).
  *
  * A kind is a table of operations.  learner.c owns the handle, parameter
  * checking against the kind's space, the serialised envelope (kind, task,
  * classes, features, parameters) and dispatch; the kind owns its fitted state.
  */
-#ifndef LEARN_IMPL_H
-#define LEARN_IMPL_H
+#ifndef AML_LEARN_INTERNAL_H
+#define AML_LEARN_INTERNAL_H
 
-#include "aml.h"
-#include "base/amlp.h"
-
-/* A growing byte buffer for serialisation (amlp_ memory). */
-typedef struct amlp_bytes {
-    unsigned char *data;
-    size_t len, cap;
-} amlp_bytes;
-
-int amlp_bytes_put(amlp_bytes *b, const void *data, size_t len);   /* 0 or AML_ENOMEM */
-int amlp_bytes_put_u64(amlp_bytes *b, uint64_t v);
-int amlp_bytes_put_f64(amlp_bytes *b, double v);
-
-/* Reading back: a cursor that fails (returns AML_EPARSE) past the end. */
-typedef struct amlp_reader {
-    const unsigned char *data;
-    size_t len, pos;
-} amlp_reader;
-
-int amlp_read(amlp_reader *r, void *out, size_t len);
-int amlp_read_u64(amlp_reader *r, uint64_t *v);
-int amlp_read_f64(amlp_reader *r, double *v);
+#include "aml_learn.h"
 
 typedef struct amlp_learner_ops {
     const char *kind;
@@ -64,10 +43,5 @@ struct aml_learner {
 /* The kinds (learn_xgb.c, learn_linear.c, learn_knn.c, learn_nb.c, learn_mlp.c). */
 extern const amlp_learner_ops amlp_learner_xgb, amlp_learner_rf, amlp_learner_linear,
     amlp_learner_knn, amlp_learner_nb, amlp_learner_mlp;
-
-/* Threads to use: ctl->threads, or all online cores when 0. */
-int amlp_threads(const aml_fit_ctl *ctl);
-/* True once the fit's cancel flag is set. */
-bool amlp_canceled(const aml_fit_ctl *ctl);
 
 #endif

@@ -1,11 +1,11 @@
 /*
- * csv_internal.h — internals of the CSV reader shared by csv_*.c: the record
+ * data_internal.h — internals of the CSV reader shared by csv_*.c: the record
  * tokenizer, input loading and decoding, and the report.  Never installed.
  */
-#ifndef CSV_INTERNAL_H
-#define CSV_INTERNAL_H
+#ifndef AML_DATA_INTERNAL_H
+#define AML_DATA_INTERNAL_H
 
-#include "data/frame_internal.h"
+#include "aml_data.h"
 
 /* One field of a record: bytes [start, start+len) of the buffer.  `raw`
  * fields still hold their quotes and "" escapes (amlp_csv_unescape). */
