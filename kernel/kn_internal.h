@@ -106,6 +106,9 @@ void kn_history_add(kn_history *h, int line, const char *input, const char *outp
 /* Answers a history_request content with a new reply content object. */
 json_t *kn_history_reply(const kn_history *h, json_t *request);
 
+/* ---- the kernel's monotonic clock (kn_server.c), in milliseconds ---- */
+long kn_now_ms(void);
+
 /* ---- logging ---- */
 void kn_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -157,7 +157,7 @@ typedef struct iopub_state {
     long held_at_ms;
 } iopub_state;
 
-static long mono_ms(void)
+long kn_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -170,7 +170,7 @@ static void forward_one(kn_server *srv, iopub_state *st)
     if (kn_recv_frames(srv->iopub_pull, &f) == 0) {
         if (!st->first_seen && !st->subscribed) {
             st->held = f;  /* keep the frames: sent on the first subscription */
-            st->held_at_ms = mono_ms();
+            st->held_at_ms = kn_now_ms();
             st->first_seen = true;
             return;
         }
@@ -209,7 +209,7 @@ static void *iopub_main(void *arg)
             forward_one(srv, &st);
         else if (done)
             break;  /* everything pushed before the shutdown is out */
-        if (st.held.n && mono_ms() - st.held_at_ms > KN_STARTING_HOLD_MS)
+        if (st.held.n && kn_now_ms() - st.held_at_ms > KN_STARTING_HOLD_MS)
             kn_frames_clear(&st.held);
     }
     kn_frames_clear(&st.held);

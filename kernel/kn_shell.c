@@ -48,13 +48,6 @@ static json_t *user_expressions(kn_server *srv, json_t *exprs)
  * stop the ones sent with it. */
 #define KN_ABORT_WINDOW_MS 50
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Takes every request waiting on the shell socket or arriving within the
  * abort window (stop_on_error).  Called before the failed cell's reply goes
  * out, so a request sent after the client saw that reply is never among
@@ -62,10 +55,10 @@ static long now_ms(void)
 static size_t take_queued(kn_server *srv, kn_msg **out)
 {
     size_t n = 0, cap = 0;
-    long deadline = now_ms() + KN_ABORT_WINDOW_MS;
+    long deadline = kn_now_ms() + KN_ABORT_WINDOW_MS;
     *out = NULL;
     for (;;) {
-        long left = deadline - now_ms();
+        long left = deadline - kn_now_ms();
         zmq_pollitem_t item = {srv->shell, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&item, 1, left > 0 ? left : 0) <= 0)
             return n;
