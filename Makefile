@@ -108,7 +108,7 @@ $(LOCAL_SPEC): share/jupyter/kernels/automl/kernel.json.in $(KERNEL_BIN) \
 	sed 's|@KERNEL@|$(abspath $(KERNEL_BIN))|' $< > $@.tmp && mv $@.tmp $@
 
 # The bundled data sets are assembled into the binary (.incbin).
-$(O)/obj/magics/mg_bundled.o: share/data/bank-marketing.csv.gz
+$(O)/obj/magics/mg_bundled.o: share/data/bank-marketing.csv.gz share/data/happydb-claff-train.csv.gz
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
