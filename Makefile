@@ -128,7 +128,7 @@ $(O)/obj/magics/mg_bundled.o: share/data/bank-marketing.csv.gz share/data/happyd
 deps:
 	@sh tools/deps.sh $(DEB_PACKAGES)
 bench-deps:
-	@sh tools/deps.sh $(BENCH_PACKAGES)
+	@sh tools/deps.sh $(sort $(BENCH_PACKAGES))
 print-packages:
 	@echo 'deps: $(sort $(DEB_PACKAGES))'
 	@echo 'bench: $(sort $(BENCH_PACKAGES))'
