@@ -188,13 +188,14 @@ unit: $(UNIT_BINS)
 	  echo "== $$t"; $(TEST_ENV) $$t --jobs 2 || fail=1; done; \
 	  sh tools/check-sanitizer.sh $(SAN_DIR) || fail=1; exit $$fail
 
-# PYTEST_ARGS selects or adds (e.g. -m "not browser"); a sanitizer build runs 2-3x
-# slower, so its per-test time limit is longer.
+# PYTEST_ARGS selects or adds (e.g. -m "not browser"; test files given, only those run,
+# else setup.cfg's testpaths, tests/integration); a sanitizer build runs 2-3x slower,
+# so its per-test time limit is longer.
 PYTEST_ARGS ?=
 PYTEST_TIMEOUT := $(if $(filter asan,$(BUILD)),600,180)
 integration: all
 	@rm -rf $(SAN_DIR); mkdir -p $(SAN_DIR)
-	@fail=0; $(TEST_ENV) $(PYTHON) -m pytest tests/integration --timeout=$(PYTEST_TIMEOUT) \
+	@fail=0; $(TEST_ENV) $(PYTHON) -m pytest --timeout=$(PYTEST_TIMEOUT) \
 	  $(PYTEST_ARGS) || fail=1; \
 	  sh tools/check-sanitizer.sh $(SAN_DIR) || fail=1; exit $$fail
 
