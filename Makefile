@@ -3,9 +3,11 @@
 #   make deps                 install the Debian packages the project needs (idempotent)
 #   make [BUILD=...]          build build/$(BUILD)/automl-kernel (release|debug|asan)
 #   make install [PREFIX=...] install the binary and the kernelspec "automl"
-#   make test                 deps + build + unit (Criterion) + integration (pytest)
+#   make test                 deps + build + check + unit (Criterion) + integration (pytest)
+#   make check                the repository's own checks (every tools/check-* script)
 #   make demo                 deps + build + install + run notebooks/00-hello.ipynb -> HTML
 #   make bench                benchmarks in tests/bench (never part of CI)
+#   make print-packages       the package lists: "deps: ..." and "bench: ..."
 #   make logos                redraw the kernelspec logos
 #
 # User CFLAGS/LDFLAGS add to the project's flags; a change of flags rebuilds.
@@ -18,12 +20,18 @@ ifeq ($(filter $(BUILD),release debug asan),)
 $(error BUILD must be release, debug or asan (got '$(BUILD)'))
 endif
 
-# Debian packages: build, run, test, demo and bench.
+# Debian packages, one list per purpose (mk/*.mk fragments add to both):
+# DEB_PACKAGES   build, run, test, demo: what `make deps` installs;
+# BENCH_PACKAGES the benchmarks' peers, installed by `make bench-deps` (which every
+#                bench-* target runs), never by `make deps`: CI runs no benchmark.
+# tools/check-self-contained holds every Python import of tests/, tools/ and
+# notebooks/ to these lists (tests/bench/ to both, anything else to DEB_PACKAGES).
+BENCH_PACKAGES :=
 DEB_PACKAGES := build-essential pkg-config libzmq3-dev libjansson-dev libsodium-dev \
   libcriterion-dev zlib1g-dev libcairo2-dev libpng-dev fonts-dejavu-core \
   jupyter-client python3-jupyter-client python3-jupyter-kernel-test python3-ipykernel \
   jupyter-console python3-nbclient jupyter-nbconvert python3-nbconvert python3-nbformat \
-  python3-pytest python3-pandas python3-psutil python3-pexpect
+  python3-pytest python3-pandas python3-psutil python3-pexpect python3-numpy python3-sklearn
 
 PKGS    := libzmq jansson libsodium zlib cairo libpng
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -61,7 +69,8 @@ SPEC_EXTRA := $(addprefix share/jupyter/kernels/automl/,kernel.js kernel.css ext
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 
-.PHONY: all deps install uninstall test unit integration demo bench logos clean FORCE
+.PHONY: all deps bench-deps print-packages install uninstall test check unit integration \
+        demo bench logos clean FORCE
 all: $(KERNEL_BIN) $(LOCAL_SPEC)
 
 # ---- flags stamp: rewritten only when the flags change, so changed flags rebuild ----
@@ -108,7 +117,7 @@ $(LOCAL_SPEC): share/jupyter/kernels/automl/kernel.json.in $(KERNEL_BIN) \
 	sed 's|@KERNEL@|$(abspath $(KERNEL_BIN))|' $< > $@.tmp && mv $@.tmp $@
 
 # The bundled data sets are assembled into the binary (.incbin).
-$(O)/obj/magics/mg_bundled.o: share/data/bank-marketing.csv.gz
+$(O)/obj/magics/mg_bundled.o: share/data/bank-marketing.csv.gz share/data/happydb-claff-train.csv.gz
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
@@ -118,6 +127,11 @@ $(O)/obj/magics/mg_bundled.o: share/data/bank-marketing.csv.gz
 # ---- dependencies from Debian ----
 deps:
 	@sh tools/deps.sh $(DEB_PACKAGES)
+bench-deps:
+	@sh tools/deps.sh $(sort $(BENCH_PACKAGES))
+print-packages:
+	@echo 'deps: $(sort $(DEB_PACKAGES))'
+	@echo 'bench: $(sort $(BENCH_PACKAGES))'
 
 # ---- install: user (default) or under PREFIX ----
 ifdef PREFIX
@@ -157,8 +171,16 @@ TEST_ENV := $(SAN_ENV) JUPYTER_PATH=$(abspath $(O)/jupyter) AUTOML_KERNEL=$(absp
             AUTOML_BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1
 
 test: deps
+	$(MAKE) check
 	$(MAKE) all $(UNIT_BINS)
 	$(MAKE) unit integration
+
+# The repository's own checks: every tools/check-* script, from the root; each prints
+# one line per violation.
+# (tools/check-sanitizer.sh is not one: it reads a test run's sanitizer logs.)
+CHECKS := $(sort $(filter-out tools/check-sanitizer.sh,$(wildcard tools/check-*)))
+check:
+	@fail=0; for c in $(CHECKS); do ./$$c || fail=1; done; exit $$fail
 
 unit: $(UNIT_BINS)
 	@rm -rf $(SAN_DIR); mkdir -p $(SAN_DIR)
@@ -166,13 +188,14 @@ unit: $(UNIT_BINS)
 	  echo "== $$t"; $(TEST_ENV) $$t --jobs 2 || fail=1; done; \
 	  sh tools/check-sanitizer.sh $(SAN_DIR) || fail=1; exit $$fail
 
-# PYTEST_ARGS selects or adds (e.g. -m "not browser"); a sanitizer build runs 2-3x
-# slower, so its per-test time limit is longer.
+# PYTEST_ARGS selects or adds (e.g. -m "not browser"; test files given, only those run,
+# else setup.cfg's testpaths, tests/integration); a sanitizer build runs 2-3x slower,
+# so its per-test time limit is longer.
 PYTEST_ARGS ?=
 PYTEST_TIMEOUT := $(if $(filter asan,$(BUILD)),600,180)
 integration: all
 	@rm -rf $(SAN_DIR); mkdir -p $(SAN_DIR)
-	@fail=0; $(TEST_ENV) $(PYTHON) -m pytest tests/integration --timeout=$(PYTEST_TIMEOUT) \
+	@fail=0; $(TEST_ENV) $(PYTHON) -m pytest --timeout=$(PYTEST_TIMEOUT) \
 	  $(PYTEST_ARGS) || fail=1; \
 	  sh tools/check-sanitizer.sh $(SAN_DIR) || fail=1; exit $$fail
 
@@ -187,7 +210,7 @@ demo: deps
 	@echo "Open Jupyter with the kernel:  jupyter notebook notebooks/01-bank-marketing.ipynb"
 
 # ---- benchmarks (never in CI) ----
-bench: deps all
+bench: deps bench-deps all
 	$(PYTHON) tests/bench/kernel_latency --kernel $(abspath $(KERNEL_BIN))
 
 # ---- the kernelspec logos (committed; regenerate after changing tools/make_logo.c) ----

@@ -1,25 +1,32 @@
 /*
  * mg_bundled.c — example data sets embedded in the binary, so `%import
- * bank-marketing` works offline from one file.  The compressed CSV is pulled
- * in by the assembler (.incbin, path relative to the repository root where
- * make runs); the Makefile makes this object depend on it.
+ * bank-marketing` and `%import happydb` work offline from one file.  The
+ * compressed CSVs (share/data/, sources and licences in share/data/README.md)
+ * are pulled in by the assembler (.incbin, path relative to the repository
+ * root where make runs); the Makefile makes this object depend on them.
  */
 #include "mg.h"
 
 #include <string.h>
 
-__asm__(".section .rodata\n"
-        ".balign 16\n"
-        ".hidden mg_bank_marketing_gz\n"
-        ".globl mg_bank_marketing_gz\n"
-        "mg_bank_marketing_gz:\n"
-        ".incbin \"share/data/bank-marketing.csv.gz\"\n"
-        ".hidden mg_bank_marketing_gz_end\n"
-        ".globl mg_bank_marketing_gz_end\n"
-        "mg_bank_marketing_gz_end:\n"
-        ".previous\n");
+/* Embeds FILE between the hidden symbols SYM and SYM_end. */
+#define MG_INCBIN(sym, file)                   \
+    __asm__(".section .rodata\n"               \
+            ".balign 16\n"                     \
+            ".hidden " #sym "\n"               \
+            ".globl " #sym "\n"                \
+            #sym ":\n"                         \
+            ".incbin \"" file "\"\n"           \
+            ".hidden " #sym "_end\n"           \
+            ".globl " #sym "_end\n"            \
+            #sym "_end:\n"                     \
+            ".previous\n")
+
+MG_INCBIN(mg_bank_marketing_gz, "share/data/bank-marketing.csv.gz");
+MG_INCBIN(mg_happydb_gz, "share/data/happydb-claff-train.csv.gz");
 
 extern const unsigned char mg_bank_marketing_gz[], mg_bank_marketing_gz_end[];
+extern const unsigned char mg_happydb_gz[], mg_happydb_gz_end[];
 
 static const mg_bundled bundled[] = {
     {
@@ -31,6 +38,17 @@ static const mg_bundled bundled[] = {
         .about = "Portuguese bank telemarketing, 45,211 calls; will the client subscribe a term "
                  "deposit (y)? UCI Bank Marketing (Moro, Cortez, Rita 2014), CC BY 4.0. Note: "
                  "'duration' is only known after the call.",
+    },
+    {
+        .name = "happydb",
+        .file = "happydb-claff-train.csv",
+        .target = "social",
+        .gz = mg_happydb_gz,
+        .gz_end = mg_happydb_gz_end,
+        .about = "Happy moments written by crowd workers, 10,560 rows: the text (moment), the "
+                 "writer's demographics and the labels agency, social (yes/no) and concepts. "
+                 "CL-Aff Shared Task 2019 (Jaidka, Mumick, Chhaya, Ungar), derived from HappyDB "
+                 "(Asai et al. 2018), CC BY 4.0.",
     },
 };
 

@@ -125,7 +125,8 @@ static int run_import(mg_ctx *ctx, const mg_call *call)
                 return mg_fail(ctx, "FileNotFoundError", "no file '%s' — did you mean the "
                                "bundled data set '%s'?", src, s);
             return mg_fail(ctx, "FileNotFoundError", "no file '%s' (relative paths start in "
-                           "the notebook's folder; bundled data sets: bank-marketing)", src);
+                           "the notebook's folder; bundled data sets: bank-marketing, "
+                           "happydb)", src);
         }
         rc = aml_csv_read(src, &o, &frame, &rep, &err);
     }
@@ -224,7 +225,7 @@ const mg_magic mg_magic_import = {
     .summary = "Read a CSV file (or a bundled data set) and show its schema and first rows.",
     .help = "Reads .csv, .tsv and .csv.gz files: the delimiter, the header and each column's "
             "type (number, integer, boolean, categorical, text, datetime) are recognised.\n"
-            "A bare NAME loads a bundled data set: bank-marketing.\n\n"
+            "A bare NAME loads a bundled data set: bank-marketing, happydb.\n\n"
             "Examples:\n  %import bank-marketing\n  %import data/sales.csv as sales target=revenue\n"
             "  %import survey.csv na=-,n.a. types=zip:categorical skip_errors",
     .options = import_options,

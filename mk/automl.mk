@@ -8,10 +8,10 @@
 #                         (tests/bench/automl + tests/bench/automl_bench.c)
 #   make bench-automl AUTOML_BUDGETS=60   one budget only
 #
-# The peers' Python packages are installed by bench-automl itself, never by
-# `make deps`: CI does not need them.
+# The peers' Python packages (BENCH_PACKAGES) are installed by bench-automl
+# itself, never by `make deps`: CI does not need them.
 
-AUTOML_BENCH_PACKAGES := python3-sklearn python3-xgboost python3-pandas python3-numpy
+BENCH_PACKAGES += python3-sklearn python3-xgboost python3-pandas python3-numpy python3-scipy
 AUTOML_BENCH := $(O)/bench/automl_bench
 AUTOML_BUDGETS ?= 60,300
 
@@ -20,7 +20,6 @@ $(AUTOML_BENCH): tests/bench/automl_bench.c $(LIBAML) $(O)/flags
 	$(CC) $(ALL_CFLAGS) -MMD -MP $< $(WHOLE_AML) $(ALL_LDFLAGS) $(LIBS) -o $@
 
 .PHONY: bench-automl
-bench-automl: $(AUTOML_BENCH)
-	@sh tools/deps.sh $(AUTOML_BENCH_PACKAGES)
+bench-automl: bench-deps $(AUTOML_BENCH)
 	$(PYTHON) tests/bench/automl --driver $(AUTOML_BENCH) --budgets $(AUTOML_BUDGETS)
 bench: bench-automl

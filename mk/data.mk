@@ -1,6 +1,6 @@
 # mk/data.mk — the data subsystem (frames, CSV reader, analysis): the CSV
-# benchmark driver and the bundled data set.  (The CSV fuzz target is in
-# mk/fuzz.mk.)
+# benchmark driver.  (The CSV fuzz target is in mk/fuzz.mk; the bundled data
+# sets in share/data/ are committed files, see share/data/README.md.)
 #
 #   make bench-csv                     our reader vs pandas.read_csv (tests/bench/csv)
 
@@ -10,9 +10,3 @@ $(O)/bench/csv_bench: tests/bench/csv_bench.c $(LIBAML) $(O)/flags
 
 bench-csv: $(O)/bench/csv_bench
 	$(PYTHON) tests/bench/csv --driver $(O)/bench/csv_bench
-
-# The bundled data set (share/data/bank-marketing.csv.gz) is committed; this
-# rule regenerates it from the shared copy.
-share/data/bank-marketing.csv.gz:
-	@mkdir -p $(dir $@)
-	gzip -9n < ../shared/data/bank-full.csv > $@

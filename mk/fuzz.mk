@@ -60,7 +60,7 @@ $(FUZZ_DIR)/fuzz_wire: tests/fuzz/fuzz_wire.c $(FUZZ_WIRE_SRC) $(wildcard kernel
 # link everything below them, so every layer is built with the instrumentation.
 FUZZ_ALL_OBJ := $(FUZZ_ENGINE_OBJ) $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(KERNEL_SRC) $(MAGICS_SRC) \
                   $(filter-out serve/main.c,$(wildcard serve/*.c)))
-$(FUZZ_DIR)/obj/magics/mg_bundled.o: share/data/bank-marketing.csv.gz
+$(FUZZ_DIR)/obj/magics/mg_bundled.o: share/data/bank-marketing.csv.gz share/data/happydb-claff-train.csv.gz
 $(FUZZ_DIR)/fuzz_cell: tests/fuzz/fuzz_cell.c $(FUZZ_ALL_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) tests/fuzz/fuzz_cell.c \

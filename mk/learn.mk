@@ -5,13 +5,13 @@
 #                         bank-full, same split, same hyper-parameters: fit time, test
 #                         AUC, ratio (tests/bench/learners + tests/bench/learners_bench.c)
 #
-# The peers' Python packages are installed by bench-learners itself (BENCH_PACKAGES),
-# never by `make deps`: CI does not need them.
+# The peers' Python packages are installed by bench-learners itself (BENCH_PACKAGES,
+# through bench-deps), never by `make deps`: CI does not need them.
 
 LAZY_PKGS += xgboost
 DEB_PACKAGES += libxgboost-dev liblinear-dev
 
-BENCH_PACKAGES := python3-sklearn python3-xgboost python3-numpy
+BENCH_PACKAGES += python3-sklearn python3-xgboost python3-numpy python3-pandas
 LEARN_BENCH := $(O)/bench/learners_bench
 
 $(LEARN_BENCH): tests/bench/learners_bench.c $(LIBAML) $(O)/flags
@@ -19,7 +19,6 @@ $(LEARN_BENCH): tests/bench/learners_bench.c $(LIBAML) $(O)/flags
 	$(CC) $(ALL_CFLAGS) -MMD -MP $< $(WHOLE_AML) $(ALL_LDFLAGS) $(LIBS) -o $@
 
 .PHONY: bench-learners
-bench-learners: $(LEARN_BENCH)
-	@sh tools/deps.sh $(BENCH_PACKAGES)
+bench-learners: bench-deps $(LEARN_BENCH)
 	$(PYTHON) tests/bench/learners --driver $(LEARN_BENCH)
 bench: bench-learners

@@ -27,13 +27,13 @@ $(PLOT_BENCH): tests/bench/plot_bench.c $(LIBAML) $(O)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP $(filter %.c %.a,$^) $(ALL_LDFLAGS) $(LIBS) -o $@
 
-bench-plot: $(PLOT_BENCH)
-	@sh tools/deps.sh python3-matplotlib
+BENCH_PACKAGES += python3-matplotlib
+bench-plot: bench-deps $(PLOT_BENCH)
 	PYTHON=$(PYTHON) $(PLOT_BENCH)
 bench: bench-plot
 
 # The chart font is loaded with FreeType directly (engine/plot/plot_font.c).
 PKGS += freetype2
 DEB_PACKAGES += libfreetype-dev
-# The benchmark's peer (python3-matplotlib) is installed by bench-plot itself, not by
-# `make deps`: CI never runs benchmarks.
+# The benchmark's peer (python3-matplotlib, in BENCH_PACKAGES) is installed by
+# bench-plot itself (bench-deps), not by `make deps`: CI never runs benchmarks.

@@ -63,10 +63,9 @@ $(FUZZ_DIR)/fuzz_rest: tests/fuzz/fuzz_rest.c serve/srv_body.c serve/srv_auth.c 
 
 # ---- benchmark: automl-serve on a bank-marketing model ----
 # The peer (tests/bench/serve_peer.py: Python's http.server + xgboost) needs these;
-# installed by bench-serve itself, never by `make deps`.
-SERVE_BENCH_PACKAGES := python3-pandas python3-xgboost python3-numpy
-bench-serve: $(SERVE_BIN) $(SERVE_MODEL_TOOL)
-	@sh tools/deps.sh $(SERVE_BENCH_PACKAGES)
+# installed by bench-serve itself (bench-deps), never by `make deps`.
+BENCH_PACKAGES += python3-pandas python3-xgboost python3-numpy
+bench-serve: bench-deps $(SERVE_BIN) $(SERVE_MODEL_TOOL)
 	$(PYTHON) tests/bench/serve --serve $(abspath $(SERVE_BIN)) \
 	  --trainer $(abspath $(SERVE_MODEL_TOOL))
 bench: bench-serve

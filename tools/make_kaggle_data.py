@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""make_kaggle_data.py SRC OUTDIR — the train.csv / test.csv pair of notebooks/03.
+"""make_kaggle_data.py [--src CSV] [OUTDIR] — the train.csv / test.csv pair of notebooks/03.
 
-From HappyDB's CL-Aff training file (../shared/data/happydb-claff-train.csv: happy
-moments written by crowd workers, CC BY 4.0 as stated in ../shared/data/README.md) it
+From HappyDB's CL-Aff training file (the bundled share/data/happydb-claff-train.csv.gz:
+happy moments written by crowd workers, CC BY 4.0, see share/data/README.md) it
 makes a Kaggle-style competition: predict `social` (did the moment involve other
 people?) from the text and the writer's demographics.
 
@@ -11,14 +11,17 @@ people?) from the text and the writer's demographics.
 
 The other labels of the task (`agency`, `concepts`) are left out: they are annotations,
 not what a writer gives. Rows are split by a fixed shuffle (seed 2019), so running the
-script again writes the same files. The files are committed: the notebook never reads
-../shared.
+script again writes the same files (OUTDIR defaults to notebooks/data/happydb, where
+they are committed). Run from anywhere: the defaults are relative to the repository.
 """
 
 import argparse
 import csv
+import gzip
 import os
 import random
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def write_csv(path, header, rows):
@@ -32,10 +35,12 @@ def write_csv(path, header, rows):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("src")
-    ap.add_argument("outdir")
+    ap.add_argument("--src", default=os.path.join(REPO, "share/data/happydb-claff-train.csv.gz"),
+                    help="the CL-Aff training CSV (.csv or .csv.gz)")
+    ap.add_argument("outdir", nargs="?", default=os.path.join(REPO, "notebooks/data/happydb"))
     a = ap.parse_args()
-    with open(a.src, newline="", encoding="utf-8") as f:
+    opener = gzip.open if a.src.endswith(".gz") else open
+    with opener(a.src, "rt", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     random.Random(2019).shuffle(rows)
     keep = ["hmid", "moment", "age", "country", "gender", "married", "parenthood",

@@ -1,13 +1,11 @@
-"""The data magics over a real kernel: %import (bundled data, the shared CSV files, bad
-files), %schema, %datasets, %show, %analyze and %plot errors — what a user sees."""
+"""The data magics over a real kernel: %import (the bundled data sets, bad files),
+%schema, %datasets, %show, %analyze and %plot errors — what a user sees."""
 
 import time
 
 import pytest
 
-from harness import REPO, SLOW, of_type, outputs, stream_text
-
-SHARED = REPO.parent / "shared" / "data"
+from harness import SLOW, of_type, outputs, stream_text
 
 
 def frame_doc(iop):
@@ -44,16 +42,17 @@ def test_bundled_bank_types(bank):
     assert len(bank["preview"]) == 5 and len(bank["preview"][0]) == 17
 
 
-def test_shared_happydb_types(kernel):
-    reply, iop = kernel.execute(f"%import {SHARED / 'happydb-claff-train.csv'} as happy",
-                                timeout=60 * SLOW)
+def test_bundled_happydb_types(kernel):
+    reply, iop = kernel.execute("%import happydb as happy", timeout=60 * SLOW)
     assert reply["content"]["status"] == "ok"
     doc = frame_doc(iop)
+    assert doc["rows"] == 10560 and doc["target"] == "social"
     cols = {c["name"]: c for c in doc["columns"]}
     assert cols["moment"]["type"] == "text"
     assert cols["age"]["type"] == "number" and cols["age"]["invalid"] == 2
     text = of_type(iop, "display_data")[0]["content"]["data"]["text/plain"]
     assert "prefer not to say" in text, "the note on invalid values is missing"
+    assert "HappyDB (Asai et al. 2018), CC BY 4.0" in text, "the attribution is missing"
 
 
 def test_import_errors_say_where(kernel, tmp_path):

@@ -215,7 +215,7 @@ Test(analyze, bank_full_under_a_second)
 {
     aml_frame *f;
     aml_error e;
-    cr_assert_eq(aml_csv_read("../shared/data/bank-full.csv", NULL, &f, NULL, &e), 0, "%s", e.text);
+    cr_assert_eq(aml_csv_read("share/data/bank-marketing.csv.gz", NULL, &f, NULL, &e), 0, "%s", e.text);
     aml_analyze_options o = aml_analyze_options_default();
     o.target = "y";
     aml_analysis *a;

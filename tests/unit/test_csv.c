@@ -1,7 +1,7 @@
 /* test_csv.c — Criterion suite for the CSV reader: RFC 4180 details, sniffing,
  * headers, missing tokens, encodings, gzip, chunked multi-threaded parsing,
  * skip_errors, the data-driven bad-input cases in tests/data/csv/invalid
- * (AML_CSV_INVALID_DIR overrides the folder), the shared data sets, the frame
+ * (AML_CSV_INVALID_DIR overrides the folder), the bundled data sets, the frame
  * API (cells, set_type, select, slice) and allocation failures. */
 #include <criterion/criterion.h>
 
@@ -16,7 +16,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define SHARED "../shared/data/"
+/* The bundled data sets (share/data, read from the repository root). */
+#define BANK_FULL "share/data/bank-marketing.csv.gz"
+#define HAPPYDB "share/data/happydb-claff-train.csv.gz"
 
 static aml_frame *read_str(const char *text, const aml_csv_options *o, aml_csv_report **rep)
 {
@@ -384,14 +386,14 @@ Test(csv, invalid_cases)
     cr_expect_geq(cases, 15, "only %zu cases", cases);
 }
 
-/* ---- shared data sets ---- */
+/* ---- bundled data sets ---- */
 
 Test(csv, bank_full_types)
 {
     aml_frame *f;
     aml_csv_report *rep;
     aml_error e;
-    cr_assert_eq(aml_csv_read(SHARED "bank-full.csv", NULL, &f, &rep, &e), 0, "%s", e.text);
+    cr_assert_eq(aml_csv_read(BANK_FULL, NULL, &f, &rep, &e), 0, "%s", e.text);
     cr_expect_eq(aml_frame_nrows(f), 45211);
     cr_assert_eq(aml_frame_ncols(f), 17);
     cr_expect_eq(aml_csv_report_delimiter(rep), ';');
@@ -415,22 +417,12 @@ Test(csv, bank_full_types)
     aml_frame_free(f);
 }
 
-Test(csv, bundled_gzip_matches_shared_copy)
-{
-    aml_frame *f;
-    aml_error e;
-    cr_assert_eq(aml_csv_read("share/data/bank-marketing.csv.gz", NULL, &f, NULL, &e), 0, "%s", e.text);
-    cr_expect_eq(aml_frame_nrows(f), 45211);
-    cr_expect_eq(aml_frame_ncols(f), 17);
-    aml_frame_free(f);
-}
-
 Test(csv, happydb_types)
 {
     aml_frame *f;
     aml_csv_report *rep;
     aml_error e;
-    cr_assert_eq(aml_csv_read(SHARED "happydb-claff-train.csv", NULL, &f, &rep, &e), 0, "%s", e.text);
+    cr_assert_eq(aml_csv_read(HAPPYDB, NULL, &f, &rep, &e), 0, "%s", e.text);
     cr_expect_eq(aml_frame_nrows(f), 10560);
     long moment = aml_frame_col_index(f, "moment"), age = aml_frame_col_index(f, "age");
     cr_assert(moment >= 0 && age >= 0);

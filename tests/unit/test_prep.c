@@ -4,7 +4,7 @@
  * target encoding (full-data and out-of-fold) against a naive reference,
  * class order, the edge cases (unseen category, all-missing, constant and ID
  * columns, single-class target, missing or extra columns), save/load
- * bit-for-bit, the shared data sets with a timing budget, and allocation
+ * bit-for-bit, the bundled data sets with a timing budget, and allocation
  * failures during fit. */
 #include <criterion/criterion.h>
 
@@ -17,7 +17,9 @@
 #include <string.h>
 #include <time.h>
 
-#define SHARED "../shared/data/"
+/* The bundled data sets (share/data, read from the repository root). */
+#define BANK_FULL "share/data/bank-marketing.csv.gz"
+#define HAPPYDB "share/data/happydb-claff-train.csv.gz"
 
 static aml_frame *new_frame(void)
 {
@@ -846,7 +848,7 @@ Test(prep, bank_full_fit_transform_under_budget)
 {
     aml_frame *f = NULL;
     aml_error e = {0};
-    cr_assert_eq(aml_csv_read(SHARED "bank-full.csv", NULL, &f, NULL, &e), 0, "%s", e.text);
+    cr_assert_eq(aml_csv_read(BANK_FULL, NULL, &f, NULL, &e), 0, "%s", e.text);
     aml_prep_options o = aml_prep_options_default();
     o.target = "y";
     double best = 1e9;
@@ -885,8 +887,7 @@ Test(prep, happydb_text_gives_sparse_matrix)
 {
     aml_frame *f = NULL;
     aml_error e = {0};
-    cr_assert_eq(aml_csv_read(SHARED "happydb-claff-train.csv", NULL, &f, NULL, &e), 0, "%s",
-                 e.text);
+    cr_assert_eq(aml_csv_read(HAPPYDB, NULL, &f, NULL, &e), 0, "%s", e.text);
     aml_prep_options o = aml_prep_options_default();
     o.target = "agency";
     const char *ex[] = {"social", "concepts"};
