@@ -3,10 +3,11 @@
  * starts the heartbeat, iopub and control threads, runs the shell loop on the
  * calling thread, and shuts everything down cleanly.
  *
- * Threads (DESIGN §2): heartbeat echoes on its own REP socket; one iopub
- * thread owns the PUB socket and forwards what the shell and control threads
- * push to it over inproc (ZeroMQ sockets are not thread-safe); control answers
- * kernel_info, interrupt and shutdown while the shell is busy.
+ * Threads (docs/architecture.md, "Threads"): heartbeat echoes on its own REP
+ * socket; one iopub thread owns the PUB socket and forwards what the shell and
+ * control threads push to it over inproc (ZeroMQ sockets are not
+ * thread-safe); control answers kernel_info, interrupt and shutdown while the
+ * shell is busy.
  */
 #include "kn_server.h"
 

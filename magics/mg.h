@@ -43,7 +43,7 @@ typedef struct mg_syntax_error {
     char word[64];  /* the offending word, for "did you mean" suggestions */
 } mg_syntax_error;
 
-/* Parses a cell (DESIGN §3).  Returns 0, or -1 with `err` filled (out is then
+/* Parses a cell (docs/architecture.md, "The cell language").  Returns 0, or -1 with `err` filled (out is then
  * empty).  `out` must be freed with mg_cell_free. */
 int mg_parse(const char *code, mg_cell *out, mg_syntax_error *err);
 void mg_cell_free(mg_cell *c);

@@ -1,5 +1,5 @@
 /*
- * mg_parse.c — the cell parser (DESIGN §3).
+ * mg_parse.c — the cell parser (docs/architecture.md, "The cell language").
  *
  * A cell is lines.  Blank lines and `#` comments are skipped; every other line
  * is a line magic `%name args`; a first line `%%name args` makes the rest of

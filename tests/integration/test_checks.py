@@ -127,3 +127,106 @@ def test_self_contained_reads_python_notebooks_only(tmp_path):
         "notebooks/py.ipynb:2", "tools/gen.py:1"]
     assert all("which is not installed: make deps does not install it" in line
                for line in lines)
+
+
+# ---- tools/check-layers ----
+
+ORDER = "Layer order: base < data < learn < search\n"
+
+
+def layered(tmp_path, files, order=ORDER):
+    """A tree with docs/architecture.md's layer order and a clean engine, plus FILES."""
+    root = tmp_path / "repo"
+    tree = {
+        "docs/architecture.md": f"# Architecture\n\n{order}",
+        "engine/include/aml.h": '#include "aml_base.h"\n#include "aml_search.h"\n',
+        "engine/include/aml_base.h": "",
+        "engine/include/aml_data.h": '#include "aml_base.h"\n',
+        "engine/include/aml_learn.h": '#include "aml_data.h"\n',
+        "engine/include/aml_search.h": '#include "aml_learn.h"\n',
+        "engine/base/alloc.c": '#include "aml_base.h"\n',
+        "engine/data/csv.c": '#include "data/data_internal.h"\n#include "aml_base.h"\n',
+        "engine/data/data_internal.h": '#include "aml_data.h"\n',
+        "engine/learn/learner.c": '#include "aml_learn.h"\n#include "aml_data.h"\n',
+        "engine/search/search.c": '#include "aml_learn.h"\n',
+        "kernel/kn_shell.c": '#include "kn_internal.h"\n#include <zmq.h>\n',
+        **files,
+    }
+    for path, text in tree.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    return run("check-layers", "--root", str(root))
+
+
+def test_layers_pass_on_this_repository():
+    out = run("check-layers")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.startswith("check-layers: ok (base < ")
+
+
+def test_layers_pass_on_a_clean_tree(tmp_path):
+    out = layered(tmp_path, {})
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_layers_flag_another_subfolders_internal_header(tmp_path):
+    out = layered(tmp_path, {"engine/search/search.c": '#include "aml_learn.h"\n'
+                                                       '#include "data/data_internal.h"\n'})
+    assert out.returncode == 1
+    assert out.stdout.splitlines() == [
+        "engine/search/search.c:2: includes data/data_internal.h, the internal header of "
+        "data; use aml_data.h"]
+
+
+def test_layers_flag_an_include_from_above(tmp_path):
+    out = layered(tmp_path, {
+        "engine/data/csv.c": '#include "aml_search.h"\n',
+        "engine/include/aml_data.h": '#include "aml_base.h"\n#include "aml_learn.h"\n',
+        "engine/learn/learner.c": '#include "aml.h"\n',
+    })
+    assert out.returncode == 1
+    assert out.stdout.splitlines() == [
+        "engine/data/csv.c:1: data includes aml_search.h, but search is above data in the "
+        "layer order",
+        "engine/learn/learner.c:1: includes aml.h, the umbrella of every layer; include the "
+        "headers of the subsystems used",
+        "engine/include/aml_data.h:2: data includes aml_learn.h, but learn is above data in "
+        "the layer order",
+    ]
+
+
+def test_layers_follow_the_documents_order(tmp_path):
+    # the same tree is wrong once the document puts search below learn
+    out = layered(tmp_path, {}, order="Layer order: base < data < search < learn\n")
+    assert out.returncode == 1
+    assert "engine/include/aml_search.h:1: search includes aml_learn.h, but learn is above " \
+           "search in the layer order" in out.stdout
+
+
+def test_layers_flag_the_kernel_and_the_engine_crossing(tmp_path):
+    out = layered(tmp_path, {
+        "kernel/kn_shell.c": '#include "kn_internal.h"\n#include "aml.h"\n#include "mg.h"\n',
+        "engine/base/alloc.c": '#include "aml_base.h"\n#include "kn.h"\n#include "srv.h"\n',
+    })
+    assert out.returncode == 1
+    assert out.stdout.splitlines() == [
+        "engine/base/alloc.c:2: the engine includes kn.h of kernel",
+        "engine/base/alloc.c:3: the engine includes srv.h of serve",
+        "kernel/kn_shell.c:2: the kernel includes aml.h of the engine",
+        "kernel/kn_shell.c:3: the kernel includes mg.h of the magics",
+    ]
+
+
+def test_layers_flag_folders_and_headers_outside_the_scheme(tmp_path):
+    out = layered(tmp_path, {
+        "engine/vision/conv.c": '#include "aml_base.h"\n',
+        "engine/data/frame_internal.h": "",
+        "engine/include/aml_frame.h": "",
+    })
+    assert out.returncode == 1
+    assert out.stdout.splitlines() == [
+        "engine/data/frame_internal.h: a subfolder has one header, data_internal.h",
+        "engine/vision: a subsystem not in the layer order of docs/architecture.md",
+        "engine/include/aml_frame.h: a public header is aml_<subsystem>.h for a subsystem of "
+        "the layer order",
+    ]

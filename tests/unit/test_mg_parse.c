@@ -1,4 +1,4 @@
-/* test_mg_parse.c — the cell parser (DESIGN §3), is_complete, option binding
+/* test_mg_parse.c — the cell parser (docs/architecture.md, "The cell language"), is_complete, option binding
  * and suggestions. */
 #include <criterion/criterion.h>
 #include <string.h>

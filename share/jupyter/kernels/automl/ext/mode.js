@@ -1,6 +1,6 @@
 /*
  * mode.js — the CodeMirror 5 mode "automl" (MIME text/x-automl) for the cell
- * language of DESIGN §3: `%magic` / `%%magic` names (known ones highlighted,
+ * language of docs/architecture.md ("The cell language"): `%magic` / `%%magic` names (known ones highlighted,
  * unknown ones marked), `key=value` and `--flag` options, quoted strings (which
  * may span lines), numbers with units (90s, 4G, 0.5), `as NAME`, `# comments`
  * at the start of a line, trailing `\` continuations, and the body of a cell
