@@ -156,6 +156,37 @@ static void show(mg_ctx *ctx, const char *text, const char *html, const aml_plot
     json_decref(meta);
 }
 
+/* A table display after what text and html already hold (a caption); frees
+ * the table and both buffers. */
+static void show_table(mg_ctx *ctx, mg_table *t, mg_buf *text, mg_buf *html, json_t *section)
+{
+    mg_table_render(t, text, html);
+    show(ctx, text->data, html->data, NULL, section);
+    mg_buf_free(text);
+    mg_buf_free(html);
+    mg_table_free(t);
+}
+
+/* A chart of nb horizontal bars with their values (palette colour
+ * `color`), alt its text; frees alt.  No bars, no image: the text alone. */
+static void show_bars(mg_ctx *ctx, const aml_plot_opts *o, const char **labels,
+                      const double *values, size_t nb, int color, mg_buf *alt, json_t *section)
+{
+    aml_plot_bar_data d = aml_plot_bar_data_default();
+    d.labels = labels;
+    d.values = values;
+    d.n = nb;
+    d.horizontal = true;
+    d.value_labels = true;
+    d.color = color;
+    aml_plot_image *img = NULL;
+    if (nb)
+        aml_plot_bar(o, &d, &img, NULL);
+    show(ctx, alt->data, NULL, img, section);
+    aml_plot_image_free(img);
+    mg_buf_free(alt);
+}
+
 static json_t *section_of(const char *kind, const char *model, const char *key, json_t *value)
 {
     json_t *s = json_pack("{s:s, s:s}", "section", kind, "model", model);
@@ -219,18 +250,7 @@ static void show_importance(mg_ctx *ctx, const char *model, const aml_explanatio
     o.x_title = xt;
     o.height = chart_height(nb);
     o.legend = AML_PLOT_LEGEND_NONE;
-    aml_plot_bar_data d = aml_plot_bar_data_default();
-    d.labels = labels;
-    d.values = values;
-    d.n = nb;
-    d.horizontal = true;
-    d.value_labels = true;
-    aml_plot_image *img = NULL;
-    if (nb)
-        aml_plot_bar(&o, &d, &img, NULL);
-    show(ctx, alt.data, NULL, img, sec);
-    aml_plot_image_free(img);
-    mg_buf_free(&alt);
+    show_bars(ctx, &o, labels, values, nb, 0, &alt, sec);
 
     /* table: every input */
     char head3[80];
@@ -253,11 +273,7 @@ static void show_importance(mg_ctx *ctx, const char *model, const aml_explanatio
             mg_table_row(t, cells);
         }
         mg_buf text = {0}, html = {0};
-        mg_table_render(t, &text, &html);
-        show(ctx, text.data, html.data, NULL, sec);
-        mg_buf_free(&text);
-        mg_buf_free(&html);
-        mg_table_free(t);
+        show_table(ctx, t, &text, &html, sec);
     }
     json_decref(sec);
 }
@@ -317,18 +333,7 @@ static void show_shap(mg_ctx *ctx, const char *model, const aml_explanation *e,
                   : "SHAP summary";
     o.x_title = xt;
     o.height = chart_height(nb);
-    aml_plot_bar_data d = aml_plot_bar_data_default();
-    d.labels = labels;
-    d.values = values;
-    d.n = nb;
-    d.horizontal = true;
-    d.value_labels = true;
-    d.color = 2;
-    aml_plot_image *img = NULL;
-    aml_plot_bar(&o, &d, &img, NULL);
-    show(ctx, alt.data, NULL, img, sec);
-    aml_plot_image_free(img);
-    mg_buf_free(&alt);
+    show_bars(ctx, &o, labels, values, nb, 2, &alt, sec);
 
     /* table: mean |SHAP| (and per class for multiclass) */
     size_t k = aml_model_task(m) == AML_TASK_MULTICLASS ? aml_model_n_classes(m) : 0;
@@ -367,11 +372,7 @@ static void show_shap(mg_ctx *ctx, const char *model, const aml_explanation *e,
         mg_buf_add(&html, "<p>");
         mg_buf_add_html(&html, cap);
         mg_buf_add(&html, "</p>");
-        mg_table_render(t, &text, &html);
-        show(ctx, text.data, html.data, NULL, sec);
-        mg_buf_free(&text);
-        mg_buf_free(&html);
-        mg_table_free(t);
+        show_table(ctx, t, &text, &html, sec);
     }
     json_decref(sec);
 }
