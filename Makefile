@@ -90,15 +90,16 @@ $(LIBKN): $(call obj,$(KERNEL_SRC))
 $(LIBMG): $(call obj,$(MAGICS_SRC))
 	@rm -f $@; ar rcs $@ $^
 
-# libaml is linked whole: its learner kinds register by being present.
-WHOLE_AML = -Wl,--whole-archive $(LIBAML) -Wl,--no-whole-archive
+# libaml goes last: every other layer (libsrv too, added in mk/serve.mk) uses it.
+# Its registries of learner kinds and strategies are explicit tables, so only
+# the objects that are referenced need be linked.
 $(KERNEL_BIN): $(call obj,magics/main.c) $(LIBMG) $(LIBKN) $(LIBAML)
-	$(CC) $(ALL_LDFLAGS) $(filter-out $(LIBAML),$^) $(WHOLE_AML) $(LIBS) -o $@
+	$(CC) $(ALL_LDFLAGS) $(filter-out $(LIBAML),$^) $(LIBAML) $(LIBS) -o $@
 
 # Unit suites link only the layers they test: test_kn_* the kernel, test_mg_* the
 # magics (and what they use), any other test_* the engine alone.
 TEST_LINK = $(CC) $(ALL_CFLAGS) -MMD -MP $(filter-out $(LIBAML),$(filter %.c %.a,$^)) \
-            $(if $(filter $(LIBAML),$^),$(WHOLE_AML)) $(ALL_LDFLAGS) -lcriterion $(LIBS) -o $@
+            $(filter $(LIBAML),$^) $(ALL_LDFLAGS) -lcriterion $(LIBS) -o $@
 $(O)/tests/test_kn_%: tests/unit/test_kn_%.c $(LIBKN) $(O)/flags
 	@mkdir -p $(dir $@)
 	$(TEST_LINK)

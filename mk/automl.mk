@@ -17,7 +17,7 @@ AUTOML_BUDGETS ?= 60,300
 
 $(AUTOML_BENCH): tests/bench/automl_bench.c $(LIBAML) $(O)/flags
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP $< $(WHOLE_AML) $(ALL_LDFLAGS) $(LIBS) -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP $< $(LIBAML) $(ALL_LDFLAGS) $(LIBS) -o $@
 
 .PHONY: bench-automl
 bench-automl: bench-deps $(AUTOML_BENCH)

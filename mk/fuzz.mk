@@ -47,7 +47,7 @@ $(FUZZ_DIR)/obj/%.o: %.c $(wildcard engine/*/*.h kernel/*.h magics/*.h serve/*.h
 $(FUZZ_DIR)/fuzz_model: tests/fuzz/fuzz_model.c $(FUZZ_ENGINE_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) tests/fuzz/fuzz_model.c \
-	  -Wl,--whole-archive $(FUZZ_ENGINE_OBJ) -Wl,--no-whole-archive $(PKG_LIBS) -ldl -lm -pthread -o $@
+	  $(FUZZ_ENGINE_OBJ) $(PKG_LIBS) -ldl -lm -pthread -o $@
 
 # ---- wire: the kernel's message codec (kn_msg_decode with and without a key).
 FUZZ_WIRE_SRC := kernel/kn_message.c kernel/kn_sign.c kernel/kn_text.c
@@ -64,7 +64,7 @@ $(FUZZ_DIR)/obj/magics/mg_bundled.o: share/data/bank-marketing.csv.gz share/data
 $(FUZZ_DIR)/fuzz_cell: tests/fuzz/fuzz_cell.c $(FUZZ_ALL_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) tests/fuzz/fuzz_cell.c \
-	  -Wl,--whole-archive $(FUZZ_ALL_OBJ) -Wl,--no-whole-archive $(PKG_LIBS) -ldl -lm -pthread -o $@
+	  $(FUZZ_ALL_OBJ) $(PKG_LIBS) -ldl -lm -pthread -o $@
 
 # ---- running ----
 # (fuzz-NAME is a pattern rule, so it is not listed as .PHONY: make skips
@@ -89,7 +89,7 @@ fuzz: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 # The model corpus: small valid files of each kind, from a tiny search each.
 $(O)/tools/gen_model_corpus: tests/fuzz/gen_model_corpus.c $(LIBAML) $(O)/flags
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< $(WHOLE_AML) $(ALL_LDFLAGS) $(LIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $< $(LIBAML) $(ALL_LDFLAGS) $(LIBS) -o $@
 
 fuzz-model-corpus: $(O)/tools/gen_model_corpus
 	@mkdir -p tests/fuzz/corpus/model

@@ -16,7 +16,7 @@ LEARN_BENCH := $(O)/bench/learners_bench
 
 $(LEARN_BENCH): tests/bench/learners_bench.c $(LIBAML) $(O)/flags
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP $< $(WHOLE_AML) $(ALL_LDFLAGS) $(LIBS) -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP $< $(LIBAML) $(ALL_LDFLAGS) $(LIBS) -o $@
 
 .PHONY: bench-learners
 bench-learners: bench-deps $(LEARN_BENCH)

@@ -29,11 +29,11 @@ $(LIBSRV): $(call obj,$(SERVE_SRC))
 $(KERNEL_BIN): $(LIBSRV)
 
 $(SERVE_BIN): $(call obj,serve/main.c) $(LIBSRV) $(LIBAML)
-	$(CC) $(ALL_LDFLAGS) $(filter-out $(LIBAML),$^) $(WHOLE_AML) $(LIBS) -o $@
+	$(CC) $(ALL_LDFLAGS) $(filter-out $(LIBAML),$^) $(LIBAML) $(LIBS) -o $@
 
 $(SERVE_MODEL_TOOL): tests/bench/serve_model.c $(LIBAML) $(O)/flags
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP $< $(WHOLE_AML) $(ALL_LDFLAGS) $(LIBS) -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP $< $(LIBAML) $(ALL_LDFLAGS) $(LIBS) -o $@
 
 all: $(SERVE_BIN) $(SERVE_MODEL_TOOL)
 

@@ -1,6 +1,6 @@
 /*
  * evaluate_plot.c — the evaluation's own charts, drawn with the chart
- * library's internals (plot_impl.h): the calibration curve (a line chart),
+ * library's drawing layer (aml_plot.h): the calibration curve (a line chart),
  * and for regression the predicted-vs-actual and residual scatter plots,
  * each with its dashed reference line (y = x, y = 0), which the plain
  * scatter chart does not draw.

@@ -653,6 +653,63 @@ static void journal_line(amlp_ctx *c, const amlp_trial *t)
     }
 }
 
+/* The limits of the worker's loop and phases. */
+enum {
+    /* learner kinds a search can hold (the registry has fewer) */
+    SEARCH_MAX_KINDS = 16,
+    /* proposals in a row that are too costly for the time left or cannot
+     * run on this data before the search stops: the strategy has had its
+     * chance to offer something that fits */
+    SEARCH_MAX_SKIPPED = 64,
+    /* proposals in a row already tried before the search counts as
+     * converged: a strategy that only repeats itself has nothing new */
+    SEARCH_MAX_DUPLICATES = 200,
+    /* the best trials the ensemble may draw from, and its selection rounds */
+    ENSEMBLE_MAX_CANDIDATES = 10,
+    ENSEMBLE_ROUNDS = 50,
+};
+
+/* What the worker's phases share: the space and the strategy, the deadline,
+ * the best trial so far and its fold models, and the ensemble chosen. */
+typedef struct search_state {
+    const amlp_strategy_ops *ops;
+    const char *kinds[SEARCH_MAX_KINDS];
+    const aml_param_spec *specs[SEARCH_MAX_KINDS];
+    size_t nspec[SEARCH_MAX_KINDS];
+    amlp_space space;
+    double est_kind[SEARCH_MAX_KINDS];   /* seconds per unit of fidelity, per kind */
+    void *st;
+    keep km;
+    double deadline;
+    size_t best;
+    double best_cost;
+    size_t dup, skipped;
+    double best_score;
+    /* the ensemble: candidates (trial indices), weights, validation score */
+    size_t cidx[ENSEMBLE_MAX_CANDIDATES], nc;
+    double wts[ENSEMBLE_MAX_CANDIDATES];
+    double ens_score;
+    bool use_ens;
+} search_state;
+
+/* The expected seconds of refitting trial t once on all non-test rows: its
+ * fit time per fold scaled from a fold's share of the rows to all of them
+ * (a holdout's single fit by 1.25). */
+static double refit_cost(const amlp_ctx *c, const amlp_trial *t)
+{
+    double n = (double)c->n_folds;
+    return t->info.fit_seconds / n * (c->n_folds > 1 ? n / (n - 1) : 1.25);
+}
+
+/* The seconds kept back from the search for the final refit: the best once
+ * with a margin (1.3), or the best and then the ensemble's members, whose
+ * fits together cost about as much again (2.5), plus 0.3 s for building
+ * the model and scoring the test split. */
+static double refit_reserve(const amlp_ctx *c, double best_cost)
+{
+    return best_cost * (c->o.ensemble ? 2.5 : 1.3) + 0.3;
+}
+
 /* Keeps the out-of-fold vectors of the AMLP_KEEP_OOF best trials only (the
  * ensemble draws from the top of the leaderboard): memory stays bounded
  * however many trials run. */
@@ -758,8 +815,7 @@ static int restore_trials(amlp_ctx *c, const amlp_space *sp, size_t *best, doubl
         if (t->info.status == AML_TRIAL_OK && t->info.score == t->info.score &&
             (*best == SIZE_MAX || better(c, t->info.score, r->trials[*best].info.score))) {
             *best = r->n_trials - 1;
-            *best_cost = t->info.fit_seconds / (double)c->n_folds *
-                         (c->n_folds > 1 ? (double)c->n_folds / (double)(c->n_folds - 1) : 1.25);
+            *best_cost = refit_cost(c, t);
             add_curve(r, 0, t->info.score);
         }
         pthread_mutex_unlock(&c->mu);
@@ -772,194 +828,255 @@ static int restore_trials(amlp_ctx *c, const amlp_space *sp, size_t *best, doubl
     return 0;
 }
 
-static void *worker(void *arg)
+/* Phase 1, the space: the learner kinds in play (opts.models, those that
+ * support the task) and the strategy's state over them.  Leaves s->space,
+ * s->st and s->deadline. */
+static int space_phase(amlp_ctx *c, search_state *s)
 {
-    amlp_ctx *c = arg;
-    aml_run *r = c->run;
-    const amlp_strategy_ops *ops = amlp_strategy_find(c->o.strategy);
-    /* the space: the kinds in play */
-    const char *kinds[16];
-    const aml_param_spec *specs[16];
-    size_t nspec[16], nk = 0;
+    size_t nk = 0;
     const char *const *all = aml_learner_kinds();
-    for (size_t i = 0; all[i] && nk < 16; i++) {
+    for (size_t i = 0; all[i] && nk < SEARCH_MAX_KINDS; i++) {
         bool want = c->o.models == NULL;
         for (size_t j = 0; !want && j < c->o.n_models; j++)
             want = strcmp(c->o.models[j], all[i]) == 0;
         if (want && aml_learner_supports(all[i], c->task)) {
-            kinds[nk] = all[i];
-            specs[nk] = aml_learner_space(all[i], &nspec[nk]);
+            s->kinds[nk] = all[i];
+            s->specs[nk] = aml_learner_space(all[i], &s->nspec[nk]);
             nk++;
         }
     }
-    amlp_space space = {nk, kinds, specs, nspec};
-    void *st = NULL;
-    keep km = {{0}, 0, 0};
-    double deadline = c->t0 + c->o.budget_seconds;
-    double est_kind[16] = {0};
-    if (nk == 0) {
-        c->rc = aml_error_set(&c->err, AML_EINVAL, 0, 0, "", "no learner kind supports the %s task",
-                              aml_task_name(c->task));
-        goto done;
+    s->space = (amlp_space){nk, s->kinds, s->specs, s->nspec};
+    s->deadline = c->t0 + c->o.budget_seconds;
+    if (nk == 0)
+        return aml_error_set(&c->err, AML_EINVAL, 0, 0, "", "no learner kind supports the %s task",
+                             aml_task_name(c->task));
+    return s->ops->create(&s->space, c->o.seed, &s->st, &c->err);
+}
+
+/* Whether the loop stops before asking for another proposal (interrupt,
+ * trial limit); sets the stop reason. */
+static bool loop_limits(amlp_ctx *c)
+{
+    if (c->interrupted) {
+        c->run->stop = AML_STOP_INTERRUPTED;
+        return true;
     }
-    c->rc = ops->create(&space, c->o.seed, &st, &c->err);
-    if (c->rc)
-        goto done;
-    size_t best = SIZE_MAX, dup = 0, skipped = 0;
-    double best_cost = 0;
-    if (c->n_jt && (c->rc = restore_trials(c, &space, &best, &best_cost, est_kind)) != 0)
-        goto done;
+    if (c->o.max_trials && c->run->n_trials >= c->o.max_trials) {
+        c->run->stop = AML_STOP_MAX_TRIALS;
+        return true;
+    }
+    return false;
+}
+
+/* The feature steps are due after the portfolio (auto) or six trials (when
+ * they come does not depend on the limits, so a resumed run goes on as the
+ * uninterrupted one would have). */
+static bool features_due(const amlp_ctx *c, const search_state *s)
+{
+    if (!c->o.features || c->feat_tried || s->best == SIZE_MAX)
+        return false;
+    return s->ops == &amlp_strategy_auto ? strcmp(amlp_auto_phase(s->st), "portfolio") != 0
+                                         : c->run->n_trials >= 6;
+}
+
+typedef enum { PROPOSAL_RUN, PROPOSAL_SKIP, PROPOSAL_STOP } proposal_verdict;
+
+/* Whether a proposal of kind index ki runs: one too costly for the time
+ * left before search_end, or one that cannot run on this data, is told back
+ * as failed so the strategy proposes others (a cheaper kind often fits);
+ * the loop stops when the time is up or nothing proposed fits (only where
+ * the run stops depends on time).  Sets the stop reason on STOP. */
+static proposal_verdict proposal_fits(amlp_ctx *c, search_state *s, const amlp_config *cfg,
+                                      size_t ki, double search_end)
+{
+    aml_run *r = c->run;
+    double expect = ki < s->space.n_kinds ? s->est_kind[ki] * cfg->fidelity : 0;
+    if (!c->o.max_trials && aml_now() + expect > search_end && r->n_trials > 0) {
+        if (aml_now() >= search_end || ++s->skipped > SEARCH_MAX_SKIPPED) {
+            r->stop = AML_STOP_BUDGET;
+            return PROPOSAL_STOP;
+        }
+        s->ops->tell(s->st, cfg, INFINITY, 0);
+        return PROPOSAL_SKIP;
+    }
+    if (!amlp_config_applies(c, cfg)) {
+        if (++s->skipped > SEARCH_MAX_SKIPPED) {
+            r->stop = AML_STOP_CONVERGED;
+            return PROPOSAL_STOP;
+        }
+        s->ops->tell(s->st, cfg, INFINITY, 0);
+        return PROPOSAL_SKIP;
+    }
+    s->skipped = 0;
+    return PROPOSAL_RUN;
+}
+
+/* The strategy's loss for a trial's outcome (lower is better). */
+static double trial_loss(const amlp_ctx *c, const amlp_trial *t)
+{
+    if (t->info.status != AML_TRIAL_OK)
+        return INFINITY;
+    return aml_metric_higher_is_better(c->metric) ? -t->info.score : t->info.score;
+}
+
+/* Whether a configuration (hash h) was tried already; the strategy is told
+ * its result.  A resumed trial proposed again is a replay: the strategy
+ * learns its result (and cost) as if it had just run, and continues from
+ * there.  OUT: *replay. */
+static bool tried_before(amlp_ctx *c, search_state *s, const amlp_config *cfg, uint64_t h,
+                         bool *replay)
+{
+    aml_run *r = c->run;
+    *replay = false;
+    for (size_t i = 0; i < r->n_trials; i++)
+        if (r->trials[i].hash == h) {
+            amlp_trial *o = &r->trials[i];
+            *replay = o->info.resumed && !o->replayed;
+            o->replayed = true;
+            s->ops->tell(s->st, cfg, trial_loss(c, o),
+                         *replay ? o->info.fit_seconds + o->info.predict_seconds : 0);
+            return true;
+        }
+    return false;
+}
+
+/* Runs one new trial of cfg (hash h, kind index ki): evaluates it, records
+ * it (leaderboard candidate, journal, learning curve, best), and tells the
+ * strategy.  Returns whether the loop stops (a canceled trial, an error in
+ * c->rc). */
+static bool run_trial(amlp_ctx *c, search_state *s, const amlp_config *cfg, uint64_t h, size_t ki)
+{
+    aml_run *r = c->run;
+    amlp_trial *t;
+    if ((c->rc = append_trial(c, &t)) != 0)
+        return true;
+    amlp_trial tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.cfg = *cfg;
+    tmp.hash = h;
+    tmp.info.id = r->n_trials + 1;
+    tmp.info.kind = cfg->kind;
+    tmp.info.fidelity = cfg->fidelity;
+    char text[512];
+    amlp_config_text(cfg, text, sizeof text);
+    tmp.params_s = amlp_strdup(text);
+    tmp.info.params = tmp.params_s ? tmp.params_s : "";
+    double t1 = aml_now();
+    evaluate(c, &tmp, &s->km);
+    double cost = aml_now() - t1;
+    if (ki < s->space.n_kinds && cfg->fidelity > 0 && cost / cfg->fidelity > s->est_kind[ki])
+        s->est_kind[ki] = cost / cfg->fidelity;
+    tmp.info.finished_at = aml_now() - c->t0;
+    pthread_mutex_lock(&c->mu);
+    *t = tmp;
+    r->n_trials++;
+    if (t->info.status == AML_TRIAL_OK &&
+        (s->best == SIZE_MAX || better(c, t->info.score, r->trials[s->best].info.score))) {
+        s->best = r->n_trials - 1;
+        s->best_cost = refit_cost(c, t);
+        add_curve(r, t->info.finished_at, t->info.score);
+    }
+    pthread_mutex_unlock(&c->mu);
+    journal_line(c, t);
+    trim_oof(c);
+    s->ops->tell(s->st, cfg, trial_loss(c, t), cost);
+    if (t->info.status == AML_TRIAL_CANCELED) {
+        r->stop = c->interrupted ? AML_STOP_INTERRUPTED : AML_STOP_BUDGET;
+        return true;
+    }
+    return false;
+}
+
+/* Phase 2, the trial loop: asks the strategy for configurations and runs
+ * them until a limit, the budget (less the refit reserve) or convergence
+ * (the strategy has nothing new); the feature steps come in once on the
+ * way.  Leaves the trials in the run, its stop reason, s->best and
+ * s->best_cost (SIZE_MAX when no trial succeeded). */
+static void trial_loop(amlp_ctx *c, search_state *s)
+{
+    aml_run *r = c->run;
     r->stop = AML_STOP_CONVERGED;
-    set_phase(c, "searching", deadline);
-    for (;;) {
-        if (c->interrupted) {
-            r->stop = AML_STOP_INTERRUPTED;
-            break;
-        }
-        if (c->o.max_trials && r->n_trials >= c->o.max_trials) {
-            r->stop = AML_STOP_MAX_TRIALS;
-            break;
-        }
-        /* the feature steps: after the portfolio (auto) or six trials (when
-         * they come does not depend on the limits, so a resumed run goes on
-         * as the uninterrupted one would have) */
-        if (c->o.features && !c->feat_tried && best != SIZE_MAX &&
-            (ops == &amlp_strategy_auto ? strcmp(amlp_auto_phase(st), "portfolio") != 0
-                                         : r->n_trials >= 6)) {
-            double res = best_cost * (c->o.ensemble ? 2.5 : 1.3) + 0.3;
-            set_phase(c, "feature engineering", deadline - res);
-            features_phase(c, &best, deadline - res);
+    set_phase(c, "searching", s->deadline);
+    while (!loop_limits(c)) {
+        if (features_due(c, s)) {
+            double until = s->deadline - refit_reserve(c, s->best_cost);
+            set_phase(c, "feature engineering", until);
+            features_phase(c, &s->best, until);
             continue;   /* the limits again: the kept combination is a trial */
         }
         amlp_config cfg;
-        if (ops->ask(st, &cfg) != 0)
+        if (s->ops->ask(s->st, &cfg) != 0)
             break;
         size_t ki = 0;
-        while (ki < nk && strcmp(kinds[ki], cfg.kind) != 0)
+        while (ki < s->space.n_kinds && strcmp(s->kinds[ki], cfg.kind) != 0)
             ki++;
-        /* the time left after reserving the refit of the best (twice for an ensemble) */
-        double reserve = best == SIZE_MAX ? 0 : best_cost * (c->o.ensemble ? 2.5 : 1.3) + 0.3;
-        double search_end = deadline - reserve;
-        double expect = ki < nk ? est_kind[ki] * cfg.fidelity : 0;
-        if (!c->o.max_trials && aml_now() + expect > search_end && r->n_trials > 0) {
-            /* too costly for the time left: let the strategy propose others (a
-             * cheaper kind often fits), and stop when the time is up or nothing
-             * proposed fits; only where the run stops depends on time */
-            if (aml_now() >= search_end || ++skipped > 64) {
-                r->stop = AML_STOP_BUDGET;
-                break;
-            }
-            ops->tell(st, &cfg, INFINITY, 0);
+        double reserve = s->best == SIZE_MAX ? 0 : refit_reserve(c, s->best_cost);
+        double search_end = s->deadline - reserve;
+        proposal_verdict v = proposal_fits(c, s, &cfg, ki, search_end);
+        if (v == PROPOSAL_STOP)
+            break;
+        if (v == PROPOSAL_SKIP)
             continue;
-        }
-        if (!amlp_config_applies(c, &cfg)) {
-            if (++skipped > 64) {
-                r->stop = AML_STOP_CONVERGED;
-                break;
-            }
-            ops->tell(st, &cfg, INFINITY, 0);
-            continue;
-        }
-        skipped = 0;
         uint64_t h = amlp_config_hash(&cfg);
-        bool seen = false, replay = false;
-        for (size_t i = 0; i < r->n_trials && !seen; i++)
-            if (r->trials[i].hash == h) {
-                amlp_trial *o = &r->trials[i];
-                seen = true;
-                /* a resumed trial proposed again: the strategy learns its
-                 * result as if it had just run, and continues from there */
-                replay = o->info.resumed && !o->replayed;
-                o->replayed = true;
-                ops->tell(st, &cfg, o->info.status == AML_TRIAL_OK
-                                        ? (aml_metric_higher_is_better(c->metric) ? -1 : 1) * o->info.score
-                                        : INFINITY,
-                          replay ? o->info.fit_seconds + o->info.predict_seconds : 0);
-            }
-        if (seen) {
-            if (!replay && ++dup > 200)
+        bool replay;
+        if (tried_before(c, s, &cfg, h, &replay)) {
+            if (!replay && ++s->dup > SEARCH_MAX_DUPLICATES)
                 break;
             continue;
         }
-        dup = 0;
-        set_phase(c, ops == &amlp_strategy_auto ? amlp_auto_phase(st) : "searching",
-                  best == SIZE_MAX ? deadline : search_end);
-        amlp_trial *t;
-        if ((c->rc = append_trial(c, &t)) != 0)
+        s->dup = 0;
+        set_phase(c, s->ops == &amlp_strategy_auto ? amlp_auto_phase(s->st) : "searching",
+                  s->best == SIZE_MAX ? s->deadline : search_end);
+        if (run_trial(c, s, &cfg, h, ki))
             break;
-        amlp_trial tmp;
-        memset(&tmp, 0, sizeof tmp);
-        tmp.cfg = cfg;
-        tmp.hash = h;
-        tmp.info.id = r->n_trials + 1;
-        tmp.info.kind = cfg.kind;
-        tmp.info.fidelity = cfg.fidelity;
-        char text[512];
-        amlp_config_text(&cfg, text, sizeof text);
-        tmp.params_s = amlp_strdup(text);
-        tmp.info.params = tmp.params_s ? tmp.params_s : "";
-        double t1 = aml_now();
-        evaluate(c, &tmp, &km);
-        double cost = aml_now() - t1;
-        if (ki < nk && cfg.fidelity > 0 && cost / cfg.fidelity > est_kind[ki])
-            est_kind[ki] = cost / cfg.fidelity;
-        tmp.info.finished_at = aml_now() - c->t0;
-        pthread_mutex_lock(&c->mu);
-        *t = tmp;
-        r->n_trials++;
-        if (t->info.status == AML_TRIAL_OK &&
-            (best == SIZE_MAX || better(c, t->info.score, r->trials[best].info.score))) {
-            best = r->n_trials - 1;
-            best_cost = t->info.fit_seconds / (double)c->n_folds *
-                        (c->n_folds > 1 ? (double)c->n_folds / (double)(c->n_folds - 1) : 1.25);
-            add_curve(r, t->info.finished_at, t->info.score);
-        }
-        pthread_mutex_unlock(&c->mu);
-        journal_line(c, t);
-        trim_oof(c);
-        double loss = t->info.status == AML_TRIAL_OK
-                          ? (aml_metric_higher_is_better(c->metric) ? -t->info.score : t->info.score)
-                          : INFINITY;
-        ops->tell(st, &cfg, loss, cost);
-        if (t->info.status == AML_TRIAL_CANCELED) {
-            r->stop = c->interrupted ? AML_STOP_INTERRUPTED : AML_STOP_BUDGET;
-            break;
-        }
     }
-    if (best == SIZE_MAX) {
-        if (c->rc == 0)
-            c->rc = c->interrupted ? aml_error_set(&c->err, AML_ECANCELED, 0, 0, "",
-                                                   "interrupted before any trial finished")
-                    : r->n_trials && r->trials[0].info.status == AML_TRIAL_CANCELED
-                        ? aml_error_set(&c->err, AML_ETIMEOUT, 0, 0, "",
-                                        "the budget of %.0f s ran out before the first trial "
-                                        "(%s) finished: give a larger budget, or fewer rows",
-                                        c->o.budget_seconds, r->trials[0].info.kind)
-                                   : aml_error_set(&c->err, AML_EINVAL, 0, 0, "",
-                                                   "no trial succeeded (first error: %s)",
-                                                   r->n_trials ? r->trials[0].info.error : "none");
-        goto done;
-    }
+}
+
+/* The error of a run in which no trial succeeded (c->rc, c->err), unless
+ * the loop already failed with one. */
+static void no_trial_error(amlp_ctx *c)
+{
+    const aml_run *r = c->run;
+    if (c->rc != 0)
+        return;
+    if (c->interrupted)
+        c->rc = aml_error_set(&c->err, AML_ECANCELED, 0, 0, "", "interrupted before any trial finished");
+    else if (r->n_trials && r->trials[0].info.status == AML_TRIAL_CANCELED)
+        c->rc = aml_error_set(&c->err, AML_ETIMEOUT, 0, 0, "",
+                              "the budget of %.0f s ran out before the first trial "
+                              "(%s) finished: give a larger budget, or fewer rows",
+                              c->o.budget_seconds, r->trials[0].info.kind);
+    else
+        c->rc = aml_error_set(&c->err, AML_EINVAL, 0, 0, "", "no trial succeeded (first error: %s)",
+                              r->n_trials ? r->trials[0].info.error : "none");
+}
+
+/* The feature steps when the loop ended before they were due, if the time
+ * left before the refit reserve allows; otherwise a note saying why they
+ * were not tried (c->feat_note).  May change s->best. */
+static void features_after_loop(amlp_ctx *c, search_state *s)
+{
     if (c->o.features && !c->feat_tried && !c->interrupted) {
-        double res = best_cost * (c->o.ensemble ? 2.5 : 1.3) + 0.3;
-        if (aml_now() < deadline - res) {
-            set_phase(c, "feature engineering", deadline - res);
-            features_phase(c, &best, deadline - res);
+        double until = s->deadline - refit_reserve(c, s->best_cost);
+        if (aml_now() < until) {
+            set_phase(c, "feature engineering", until);
+            features_phase(c, &s->best, until);
         }
     }
-    double best_score = r->trials[best].info.score;
     if (c->o.features && !c->feat_tried)
         snprintf(c->feat_note, sizeof c->feat_note, "Feature engineering was not tried: %s.",
                  c->interrupted ? "the run was interrupted first"
-                 : r->stop == AML_STOP_MAX_TRIALS ? "the trial limit came first"
-                                                  : "the budget ran out during the model search");
-    const char *feat_note = c->feat_note;
-    /* the leaderboard: OK trials, best first */
+                 : c->run->stop == AML_STOP_MAX_TRIALS ? "the trial limit came first"
+                                                       : "the budget ran out during the model search");
+}
+
+/* Phase 3, the leaderboard: the OK trials, best first, in run->board. */
+static int leaderboard_phase(amlp_ctx *c)
+{
+    aml_run *r = c->run;
     r->board = amlp_malloc(r->n_trials * sizeof *r->board);
-    if (!r->board) {
-        c->rc = AML_ENOMEM;
-        goto done;
-    }
+    if (!r->board)
+        return AML_ENOMEM;
     for (size_t i = 0; i < r->n_trials; i++)
         if (r->trials[i].info.status == AML_TRIAL_OK) {
             size_t j = r->n_board++;
@@ -969,60 +1086,93 @@ static void *worker(void *arg)
             }
             r->board[j] = i;
         }
-    /* the ensemble */
-    double wts[10] = {0};
-    const float *cand[10];
-    size_t cidx[10], nc = 0;
-    double ens_score = NAN;
+    return 0;
+}
+
+/* Phase 4, the ensemble choice: a weighted ensemble selected greedily from
+ * the out-of-fold predictions of the best trials.  Leaves s->cidx, s->wts,
+ * s->nc, s->ens_score and s->use_ens (at least two members, and better on
+ * validation than the best trial alone). */
+static void ensemble_phase(amlp_ctx *c, search_state *s)
+{
+    aml_run *r = c->run;
+    const float *cand[ENSEMBLE_MAX_CANDIDATES];
+    s->ens_score = NAN;
     if (c->o.ensemble && !c->interrupted) {
-        set_phase(c, "ensemble", deadline);
-        for (size_t i = 0; i < r->n_board && nc < 10; i++)
+        set_phase(c, "ensemble", s->deadline);
+        for (size_t i = 0; i < r->n_board && s->nc < ENSEMBLE_MAX_CANDIDATES; i++)
             if (r->trials[r->board[i]].oof) {
-                cidx[nc] = r->board[i];
-                cand[nc++] = r->trials[r->board[i]].oof;
+                s->cidx[s->nc] = r->board[i];
+                cand[s->nc++] = r->trials[r->board[i]].oof;
             }
-        if (nc >= 2 &&
+        if (s->nc >= 2 &&
             amlp_ensemble_select(c->metric, c->task, c->k, c->y_train, c->w_train, c->n_train,
-                                 c->task == AML_TASK_MULTICLASS ? c->k : 1, cand, nc, 50, wts,
-                                 &ens_score, NULL) != 0)
-            ens_score = NAN;
+                                 c->task == AML_TASK_MULTICLASS ? c->k : 1, cand, s->nc,
+                                 ENSEMBLE_ROUNDS, s->wts, &s->ens_score, NULL) != 0)
+            s->ens_score = NAN;
     }
     size_t nmem = 0;
-    for (size_t i = 0; i < nc; i++)
-        nmem += wts[i] > 0;
-    bool use_ens = nmem >= 2 && better(c, ens_score, best_score);
-    set_phase(c, "final refit", deadline);
+    for (size_t i = 0; i < s->nc; i++)
+        nmem += s->wts[i] > 0;
+    s->use_ens = nmem >= 2 && better(c, s->ens_score, s->best_score);
+}
+
+/* The chosen ensemble refitted on all non-test rows into run->ensemble (and
+ * run->chosen_ensemble); left out when a member's refit fails. */
+static void refit_ensemble(amlp_ctx *c, const search_state *s)
+{
+    aml_run *r = c->run;
+    int pe[2] = {-1, -1};
+    aml_error rerr;
+    aml_model *em = new_model(c);
+    int erc = em ? 0 : AML_ENOMEM;
+    for (size_t i = 0; erc == 0 && i < s->nc; i++)
+        if (s->wts[i] > 0)
+            erc = refit(c, em, &r->trials[s->cidx[i]].cfg, s->wts[i], pe,
+                        r->trials[s->cidx[i]].feat_steps, &rerr);
+    erc = erc ? erc : amlp_model_finish(em, c->feat_note);
+    if (erc)
+        aml_model_free(em);
+    else {
+        r->ensemble = em;
+        r->chosen_ensemble = true;
+    }
+}
+
+/* Phase 5, the final refit: the best trial refitted on all non-test rows
+ * (or, when that cannot run, its fold models bagged) into run->best, then
+ * the chosen ensemble.  Leaves run->valid_score. */
+static void final_refit_phase(amlp_ctx *c, search_state *s)
+{
+    aml_run *r = c->run;
+    set_phase(c, "final refit", s->deadline);
     int pidx[2] = {-1, -1};
     aml_model *bm = c->interrupted ? NULL : new_model(c);
     aml_error rerr;
-    int rrc = bm ? refit(c, bm, &r->trials[best].cfg, 1.0, pidx, r->trials[best].feat_steps, &rerr)
+    int rrc = bm ? refit(c, bm, &r->trials[s->best].cfg, 1.0, pidx, r->trials[s->best].feat_steps, &rerr)
                  : AML_ECANCELED;
-    rrc = rrc ? rrc : amlp_model_finish(bm, feat_note);
+    rrc = rrc ? rrc : amlp_model_finish(bm, c->feat_note);
     if (rrc) {
         aml_model_free(bm);
-        bm = fold_model(c, &km);
+        bm = fold_model(c, &s->km);
     }
     r->best = bm;
-    if (use_ens && rrc == 0) {
-        int pe[2] = {-1, -1};
-        aml_model *em = new_model(c);
-        int erc = em ? 0 : AML_ENOMEM;
-        for (size_t i = 0; erc == 0 && i < nc; i++)
-            if (wts[i] > 0)
-                erc = refit(c, em, &r->trials[cidx[i]].cfg, wts[i], pe,
-                            r->trials[cidx[i]].feat_steps, &rerr);
-        erc = erc ? erc : amlp_model_finish(em, feat_note);
-        if (erc)
-            aml_model_free(em);
-        else {
-            r->ensemble = em;
-            r->chosen_ensemble = true;
-        }
-    }
-    r->valid_score = r->chosen_ensemble ? ens_score : rrc == 0 ? best_score : r->trials[best].info.score;
+    if (s->use_ens && rrc == 0)
+        refit_ensemble(c, s);
+    r->valid_score = r->chosen_ensemble ? s->ens_score
+                     : rrc == 0         ? s->best_score
+                                        : r->trials[s->best].info.score;
     if (c->interrupted)
         r->stop = AML_STOP_INTERRUPTED;
-    set_phase(c, "scoring the test split", deadline + 1e9);
+}
+
+/* Phase 6, the test score: the chosen model scored on the test split
+ * (run->test_score, NAN without test rows), then the run's information and
+ * pipeline description. */
+static void test_score_phase(amlp_ctx *c, const search_state *s)
+{
+    aml_run *r = c->run;
+    set_phase(c, "scoring the test split", s->deadline + 1e9);
     const aml_model *m = aml_run_model(r);
     r->test_score = NAN;
     if (m && r->n_test) {
@@ -1031,9 +1181,9 @@ static void *worker(void *arg)
         aml_matrix *X = NULL;
         if (pred && aml_prep_transform(m->preps[0], c->frame, r->test_rows, r->n_test, &X, &yt, NULL) == 0 &&
             aml_model_predict(m, c->frame, r->test_rows, r->n_test, pred, NULL) == 0) {
-            double s;
-            if (aml_metric_score(c->metric, c->task, c->k, yt, pred, NULL, r->n_test, &s, NULL) == 0)
-                r->test_score = s;
+            double sc;
+            if (aml_metric_score(c->metric, c->task, c->k, yt, pred, NULL, r->n_test, &sc, NULL) == 0)
+                r->test_score = sc;
         }
         aml_matrix_free(X);
         aml_free(yt);
@@ -1042,10 +1192,40 @@ static void *worker(void *arg)
     amlp_model_attach_run_info(r, &c->o, aml_frame_nrows(c->frame), aml_now() - c->t0);
     if (m)
         r->pipeline = amlp_strdup(aml_model_describe(m));
-done:
-    keep_free(&km);
-    if (st)
-        ops->destroy(st);
+}
+
+/* The phases after the space, in order; stops at the first failure (c->rc). */
+static void run_phases(amlp_ctx *c, search_state *s)
+{
+    if (c->n_jt && (c->rc = restore_trials(c, &s->space, &s->best, &s->best_cost, s->est_kind)) != 0)
+        return;
+    trial_loop(c, s);
+    if (s->best == SIZE_MAX) {
+        no_trial_error(c);
+        return;
+    }
+    features_after_loop(c, s);
+    s->best_score = c->run->trials[s->best].info.score;
+    if ((c->rc = leaderboard_phase(c)) != 0)
+        return;
+    ensemble_phase(c, s);
+    final_refit_phase(c, s);
+    test_score_phase(c, s);
+}
+
+static void *worker(void *arg)
+{
+    amlp_ctx *c = arg;
+    search_state s;
+    memset(&s, 0, sizeof s);
+    s.ops = amlp_strategy_find(c->o.strategy);
+    s.best = SIZE_MAX;
+    c->rc = space_phase(c, &s);
+    if (c->rc == 0)
+        run_phases(c, &s);
+    keep_free(&s.km);
+    if (s.st)
+        s.ops->destroy(s.st);
     pthread_mutex_lock(&c->mu);
     c->worker_done = true;
     pthread_mutex_unlock(&c->mu);

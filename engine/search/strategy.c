@@ -8,18 +8,11 @@
 #include <string.h>
 #include <strings.h>
 
-/* Each strategy lives in its own file and is referenced weakly, so the
- * registry holds the strategies that are linked in (libaml is linked whole).
- * "auto" is the search's own (engine/search/search_auto.c). */
+/* The registry: every strategy, found by name.  Each lives in its own file;
+ * "auto" is the search's own (engine/search/search_auto.c).  Adding one is
+ * one line in each list. */
 extern const amlp_strategy_ops amlp_strategy_auto, amlp_strategy_grid, amlp_strategy_random,
     amlp_strategy_bayes, amlp_strategy_evolution, amlp_strategy_hyperband, amlp_strategy_rl;
-#pragma weak amlp_strategy_auto
-#pragma weak amlp_strategy_grid
-#pragma weak amlp_strategy_random
-#pragma weak amlp_strategy_bayes
-#pragma weak amlp_strategy_evolution
-#pragma weak amlp_strategy_hyperband
-#pragma weak amlp_strategy_rl
 
 static const amlp_strategy_ops *const all_strategies[] = {
     &amlp_strategy_auto, &amlp_strategy_grid, &amlp_strategy_random, &amlp_strategy_bayes,
@@ -30,7 +23,7 @@ const amlp_strategy_ops *amlp_strategy_find(const char *name)
 {
     size_t n = sizeof all_strategies / sizeof all_strategies[0];
     for (size_t i = 0; name && i < n; i++)
-        if (all_strategies[i] && strcasecmp(all_strategies[i]->name, name) == 0)
+        if (strcasecmp(all_strategies[i]->name, name) == 0)
             return all_strategies[i];
     return NULL;
 }

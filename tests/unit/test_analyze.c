@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,20 +14,6 @@
 #include <string.h>
 
 #define TOL(ref) (1e-9 * (fabs(ref) + 1))
-
-static int cmpd(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Naive quantile: numpy's linear interpolation written out. */
-static double naive_q(const double *s, size_t n, double q)
-{
-    double h = (double)(n - 1) * q;
-    double lo = s[(size_t)floor(h)], hi = s[(size_t)ceil(h)];
-    return lo + (h - floor(h)) * (hi - lo);
-}
 
 Test(analyze, numeric_stats_match_naive_reference)
 {
@@ -52,16 +39,16 @@ Test(analyze, numeric_stats_match_naive_reference)
     for (size_t i = 0; i < nv; i++)
         ss += (s[i] - mean) * (s[i] - mean);
     double sd = sqrt(ss / (double)(nv - 1));
-    qsort(s, nv, sizeof *s, cmpd);
+    qsort(s, nv, sizeof *s, tu_cmp_double);
     cr_expect_eq(c->missing, n - nv);
     cr_expect_float_eq(c->missing_pct, 100.0 * (double)(n - nv) / (double)n, 1e-9);
     cr_expect_float_eq(c->mean, mean, TOL(mean));
     cr_expect_float_eq(c->std, sd, TOL(sd));
     cr_expect_eq(c->min, s[0]);
     cr_expect_eq(c->max, s[nv - 1]);
-    cr_expect_float_eq(c->q1, naive_q(s, nv, 0.25), TOL(c->q1));
-    cr_expect_float_eq(c->median, naive_q(s, nv, 0.5), TOL(c->median));
-    cr_expect_float_eq(c->q3, naive_q(s, nv, 0.75), TOL(c->q3));
+    cr_expect_float_eq(c->q1, tu_quantile(s, nv, 0.25), TOL(c->q1));
+    cr_expect_float_eq(c->median, tu_quantile(s, nv, 0.5), TOL(c->median));
+    cr_expect_float_eq(c->q3, tu_quantile(s, nv, 0.75), TOL(c->q3));
     cr_expect_eq(c->distinct, nv);
     /* Histogram: counts add up, each value in its bin. */
     cr_assert_eq(c->n_bins, 20);

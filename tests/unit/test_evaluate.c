@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
+#include "testutil.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -294,20 +295,14 @@ Test(evaluate, regression_by_hand)
 
 /* ---- curves against a naive reference ---- */
 
-static uint64_t rs = 777;
-static double uni(void)
-{
-    rs = rs * 6364136223846793005ull + 1442695040888963407ull;
-    return (double)(rs >> 11) / 9007199254740992.0;
-}
-
 Test(evaluate, long_curves_are_thinned_not_their_areas)
 {
+    tu_seed(777);
     enum { N = 3000 };
     static float y[N], p[N];
     for (size_t i = 0; i < N; i++) {
-        y[i] = uni() < 0.3 ? 1 : 0;
-        p[i] = (float)(0.35 * y[i] + 0.65 * uni());
+        y[i] = tu_uni() < 0.3 ? 1 : 0;
+        p[i] = (float)(0.35 * y[i] + 0.65 * tu_uni());
         if (i % 7 == 0)
             p[i] = (float)(round(p[i] * 10) / 10);   /* some ties */
     }

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
+#include "testutil.h"
 #include "search/search_internal.h"
 
 #include <math.h>
@@ -15,20 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t rs;
-static double uni(void)
-{
-    rs = rs * 6364136223846793005ull + 1442695040888963407ull;
-    return (double)(rs >> 11) / 9007199254740992.0;
-}
-
 typedef enum { T_BINARY, T_MULTI, T_REG } ttype;
 
 /* a, b uniform in [-2, 2], c a category of 3 levels, noise pure noise;
  * the target depends on `a` only (and on c when with_c). */
 static aml_frame *make_frame(size_t n, ttype t, bool with_c)
 {
-    rs = 7;
+    tu_seed(7);
     aml_frame *f;
     cr_assert_eq(aml_frame_new(&f), 0);
     double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *z = malloc(n * sizeof *z);
@@ -37,12 +31,12 @@ static aml_frame *make_frame(size_t n, ttype t, bool with_c)
     static const char *lv[3] = {"red", "green", "blue"};
     static const char *cls[3] = {"low", "mid", "high"};
     for (size_t i = 0; i < n; i++) {
-        a[i] = uni() * 4 - 2;
-        b[i] = uni() * 4 - 2;
-        noise[i] = uni();
-        size_t c = (size_t)(uni() * 3);
+        a[i] = tu_uni() * 4 - 2;
+        b[i] = tu_uni() * 4 - 2;
+        noise[i] = tu_uni();
+        size_t c = (size_t)(tu_uni() * 3);
         cat[i] = lv[c];
-        double v = a[i] + (with_c ? 1.5 * (c == 1) : 0) + 0.1 * (uni() - 0.5);
+        double v = a[i] + (with_c ? 1.5 * (c == 1) : 0) + 0.1 * (tu_uni() - 0.5);
         z[i] = 3 * v;
         lab[i] = t == T_MULTI ? cls[v < -0.7 ? 0 : v < 0.7 ? 1 : 2] : v > 0 ? "yes" : "no";
     }

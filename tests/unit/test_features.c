@@ -9,22 +9,11 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t rng_state = 1;
-static double urand(void)
-{
-    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-    return (double)(rng_state >> 11) * 0x1.0p-53;
-}
-static double nrand(void)
-{
-    double u = urand() + 1e-12, v = urand();
-    return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
-}
 
 static aml_matrix *dense(size_t rows, size_t cols, const float *v)
 {
@@ -111,12 +100,13 @@ Test(features, construct_known_values)
 
 Test(features, construct_pairs_most_important_first)
 {
+    tu_seed(1);
     size_t n = 200;
     float *x = malloc(n * 4 * sizeof(float)), *y = malloc(n * sizeof(float));
     for (size_t i = 0; i < n; i++) {
         for (int j = 0; j < 4; j++)
-            x[i * 4 + j] = (float)nrand();
-        y[i] = 3 * x[i * 4 + 2] + x[i * 4 + 1] + 0.1f * (float)nrand();
+            x[i * 4 + j] = (float)tu_gauss();
+        y[i] = 3 * x[i * 4 + 2] + x[i * 4 + 1] + 0.1f * (float)tu_gauss();
     }
     aml_matrix *X = dense(n, 4, x);
     aml_features_options o = aml_features_options_default();
@@ -228,12 +218,12 @@ Test(features, pca_known_direction)
 {
     size_t n = 1000;
     float *x = malloc(n * 3 * sizeof(float)), *y = calloc(n, sizeof(float));
-    rng_state = 7;
+    tu_seed(7);
     for (size_t i = 0; i < n; i++) {
-        float t = (float)nrand();
+        float t = (float)tu_gauss();
         x[i * 3 + 0] = 5 + 2 * t;
-        x[i * 3 + 1] = -3 * t + 0.05f * (float)nrand();
-        x[i * 3 + 2] = (float)nrand();
+        x[i * 3 + 1] = -3 * t + 0.05f * (float)tu_gauss();
+        x[i * 3 + 2] = (float)tu_gauss();
         y[i] = t;
     }
     aml_matrix *X = dense(n, 3, x);
@@ -298,10 +288,10 @@ Test(features, kmeans_finds_blobs)
     static const float centre[3][2] = {{0, 0}, {10, 0}, {0, 10}};
     size_t n = 300;
     float *x = malloc(n * 2 * sizeof(float)), *y = calloc(n, sizeof(float));
-    rng_state = 3;
+    tu_seed(3);
     for (size_t i = 0; i < n; i++) {
-        x[i * 2] = centre[i % 3][0] + 0.5f * (float)nrand();
-        x[i * 2 + 1] = centre[i % 3][1] + 0.5f * (float)nrand();
+        x[i * 2] = centre[i % 3][0] + 0.5f * (float)tu_gauss();
+        x[i * 2 + 1] = centre[i % 3][1] + 0.5f * (float)tu_gauss();
     }
     aml_matrix *X = dense(n, 2, x);
     aml_features_options o = aml_features_options_default();
@@ -348,12 +338,12 @@ static void synthetic(size_t n, size_t d, float **x, float **y, bool classes)
 {
     *x = malloc(n * d * sizeof(float));
     *y = malloc(n * sizeof(float));
-    rng_state = 11;
+    tu_seed(11);
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < d; j++)
-            (*x)[i * d + j] = (float)nrand();
+            (*x)[i * d + j] = (float)tu_gauss();
         float *r = *x + i * d;
-        float t = r[3] + 2 * r[7] - r[12] + 0.3f * (float)nrand();
+        float t = r[3] + 2 * r[7] - r[12] + 0.3f * (float)tu_gauss();
         (*y)[i] = classes ? (t < -1 ? 0.0f : t < 1 ? 1.0f : 2.0f) : t;
     }
 }
@@ -418,11 +408,11 @@ static aml_matrix *mixed(size_t n, float **yout)
 {
     aml_matrix *X = dense(n, 6, NULL);
     float *y = malloc(n * sizeof(float));
-    rng_state = 5;
+    tu_seed(5);
     for (size_t i = 0; i < n; i++) {
         float *r = X->dense + i * 6;
         for (int j = 0; j < 4; j++)
-            r[j] = (float)nrand() + (j == 1 ? 100 : 0);
+            r[j] = (float)tu_gauss() + (j == 1 ? 100 : 0);
         r[4] = (float)(i % 5);
         r[5] = 7;
         if (i % 17 == 0)

@@ -7,7 +7,7 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
-#include "aml_nn.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -85,17 +85,7 @@ static aml_learner *knn(double k, double weights)
     aml_params p = {0};
     aml_params_set(&p, "k", k);
     aml_params_set(&p, "weights", weights);
-    aml_learner *l = NULL;
-    aml_error err = {0};
-    cr_assert_eq(aml_learner_new("knn", &p, &l, &err), 0, "%s", err.text);
-    return l;
-}
-
-static void fit(aml_learner *l, const aml_fit_data *d)
-{
-    aml_fit_ctl ctl = aml_fit_ctl_default();
-    aml_error err = {0};
-    cr_assert_eq(aml_learner_fit(l, d, &ctl, &err), 0, "%s", err.text);
+    return tu_learner_new("knn", &p);
 }
 
 Test(knn, k1_is_perfect_on_its_training_rows)
@@ -112,7 +102,7 @@ Test(knn, k1_is_perfect_on_its_training_rows)
     }
     aml_learner *l = knn(1, 0);
     aml_fit_data fd = {.task = AML_TASK_MULTICLASS, .n_classes = 4, .X = X, .y = y};
-    fit(l, &fd);
+    tu_fit(l, &fd);
     float *p = malloc(n * 4 * sizeof(float));
     aml_error err = {0};
     cr_assert_eq(aml_learner_predict(l, X, p, &err), 0);
@@ -139,14 +129,14 @@ Test(knn, regression_means_by_hand)
     aml_error err = {0};
 
     aml_learner *l = knn(3, 0);
-    fit(l, &fd);
+    tu_fit(l, &fd);
     cr_assert_eq(aml_learner_predict(l, Q, p, &err), 0);
     cr_expect_float_eq(p[0], 1.0f, 1e-6);    /* neighbours 1, 0, 2 */
     cr_expect_float_eq(p[1], 1.0f, 1e-6);    /* 2, 1, 0 */
     aml_learner_free(l);
 
     l = knn(3, 1);
-    fit(l, &fd);
+    tu_fit(l, &fd);
     cr_assert_eq(aml_learner_predict(l, Q, p, &err), 0);
     double d0 = 0.9 - (double)0.9f;   /* distances in float: 0.9f is not 0.9 */
     double a = 1 / (0.1 + d0), b = 1 / (0.9 - d0), c = 1 / (1.1 + d0);
@@ -159,7 +149,7 @@ Test(knn, regression_means_by_hand)
     float w[4] = {1, 3, 1, 1};
     fd.weight = w;
     l = knn(3, 0);
-    fit(l, &fd);
+    tu_fit(l, &fd);
     cr_assert_eq(aml_learner_predict(l, Q, p, &err), 0);
     cr_expect_float_eq(p[0], (float)((3 * 1 + 0 + 2) / 5.0), 1e-6);
     aml_learner_free(l);
@@ -176,7 +166,7 @@ Test(knn, votes_give_probabilities)
     memcpy(X->dense, xs, sizeof xs);
     aml_fit_data fd = {.task = AML_TASK_MULTICLASS, .n_classes = 3, .X = X, .y = y};
     aml_learner *l = knn(3, 0);
-    fit(l, &fd);
+    tu_fit(l, &fd);
     float p[3];
     aml_error err = {0};
     cr_assert_eq(aml_learner_predict(l, Q, p, &err), 0);   /* query at the origin */
@@ -187,14 +177,14 @@ Test(knn, votes_give_probabilities)
     float cw[3] = {4, 1, 1};
     fd.class_weight = cw;
     aml_learner *lw = knn(3, 0);
-    fit(lw, &fd);
+    tu_fit(lw, &fd);
     cr_assert_eq(aml_learner_predict(lw, Q, p, &err), 0);
     cr_expect_float_eq(p[0], 4.0f / 6, 1e-6);
     /* binary: P(class 1) */
     float yb[5] = {0, 1, 1, 0, 0};
     aml_fit_data fb = {.task = AML_TASK_BINARY, .n_classes = 2, .X = X, .y = yb};
     aml_learner *lb = knn(3, 0);
-    fit(lb, &fb);
+    tu_fit(lb, &fb);
     cr_assert_eq(aml_learner_predict(lb, Q, p, &err), 0);
     cr_expect_float_eq(p[0], 2.0f / 3, 1e-6);
     cr_expect_eq(aml_learner_importance(lb, p, 2, &err), AML_EUNSUPPORTED);
@@ -237,7 +227,7 @@ Test(knn, save_load_and_csr)
     S.indptr[n] = k;
     aml_learner *l = knn(7, 1);
     aml_fit_data fd = {.task = AML_TASK_MULTICLASS, .n_classes = 3, .X = &S, .y = y};
-    fit(l, &fd);
+    tu_fit(l, &fd);
     float *p = malloc(n * 3 * sizeof(float)), *q = malloc(n * 3 * sizeof(float));
     aml_error err = {0};
     cr_assert_eq(aml_learner_predict(l, X, p, &err), 0);

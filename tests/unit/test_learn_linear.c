@@ -7,149 +7,29 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- data ---- */
-
-static uint64_t rng_state;
-static double uni(void)   /* [0, 1) */
-{
-    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-    return (double)(rng_state >> 11) / 9007199254740992.0;
-}
-static double gauss(void)
-{
-    double u = uni() + 1e-12, v = uni();
-    return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
-}
-
-typedef struct set {
-    aml_matrix *X;
-    float *y;
-} set;
-
-static set make_set(size_t rows, size_t cols)
-{
-    set s;
-    cr_assert_eq(aml_matrix_new(rows, cols, &s.X), 0);
-    s.y = calloc(rows, sizeof *s.y);
-    return s;
-}
-static void free_set(set *s)
-{
-    aml_matrix_free(s->X);
-    free(s->y);
-}
-
-
-/* Three well-separated Gaussian blobs in 2-D. */
-static set blobs(size_t rows, uint64_t seed)
-{
-    static const float cx[3] = {0, 6, -6}, cy[3] = {6, -4, -4};
-    rng_state = seed;
-    set s = make_set(rows, 2);
-    for (size_t i = 0; i < rows; i++) {
-        int c = (int)(i % 3);
-        s.X->dense[2 * i] = cx[c] + (float)gauss();
-        s.X->dense[2 * i + 1] = cy[c] + (float)gauss();
-        s.y[i] = (float)c;
-    }
-    return s;
-}
-
-
-
 /* LIBLINEAR is single-threaded; one thread asked. */
 static const int fit_threads = 1;
 
-static aml_learner *fit_kind(const char *kind, const aml_params *p, aml_task task,
-                             size_t n_classes, const set *train, const float *weight)
-{
-    aml_learner *l = NULL;
-    aml_error err = {0};
-    cr_assert_eq(aml_learner_new(kind, p, &l, &err), 0, "%s", err.text);
-    aml_fit_data d = {task, n_classes, train->X, train->y, weight, NULL, NULL, NULL};
-    aml_fit_ctl ctl = aml_fit_ctl_default();
-    ctl.seed = 7;
-    ctl.threads = fit_threads;
-    cr_assert_eq(aml_learner_fit(l, &d, &ctl, &err), 0, "%s", err.text);
-    return l;
-}
-
-static double accuracy(const aml_learner *l, const set *test, size_t k)
-{
-    size_t rows = test->X->rows, width = k > 2 ? k : 1, right = 0;
-    float *p = calloc(rows * width, sizeof *p);
-    aml_error err = {0};
-    cr_assert_eq(aml_learner_predict(l, test->X, p, &err), 0, "%s", err.text);
-    for (size_t i = 0; i < rows; i++) {
-        size_t cls = 0;
-        if (width == 1) {
-            cls = p[i] > 0.5f;
-        } else {
-            for (size_t c = 1; c < k; c++)
-                if (p[i * k + c] > p[i * k + cls])
-                    cls = c;
-            double sum = 0;
-            for (size_t c = 0; c < k; c++)
-                sum += p[i * k + c];
-            cr_assert_float_eq(sum, 1.0, 1e-5);
-        }
-        right += cls == (size_t)test->y[i];
-    }
-    free(p);
-    return (double)right / (double)rows;
-}
-
-static __attribute__((unused)) double rmse(const aml_learner *l, const set *test)
-{
-    size_t rows = test->X->rows;
-    float *p = calloc(rows, sizeof *p);
-    cr_assert_eq(aml_learner_predict(l, test->X, p, NULL), 0);
-    double s = 0;
-    for (size_t i = 0; i < rows; i++)
-        s += (p[i] - test->y[i]) * (p[i] - test->y[i]);
-    free(p);
-    return sqrt(s / (double)rows);
-}
-
-
-
 /* Two separable clusters along (1, 1) with a 2-unit margin, plus a noise feature. */
-static set separable(size_t rows, uint64_t seed)
+static tu_set separable(size_t rows, uint64_t seed)
 {
-    rng_state = seed;
-    set s = make_set(rows, 3);
+    tu_seed(seed);
+    tu_set s = tu_set_new(rows, 3);
     for (size_t i = 0; i < rows; i++) {
         float *x = s.X->dense + 3 * i;
         int c = (int)(i % 2);
         float side = c ? 1.0f : -1.0f;
-        x[0] = side * (1.5f + (float)uni()) + (float)(uni() - 0.5);
-        x[1] = side * (1.5f + (float)uni()) - (float)(uni() - 0.5);
-        x[2] = (float)gauss();
+        x[0] = side * (1.5f + (float)tu_uni()) + (float)(tu_uni() - 0.5);
+        x[1] = side * (1.5f + (float)tu_uni()) - (float)(tu_uni() - 0.5);
+        x[2] = (float)tu_gauss();
         s.y[i] = (float)c;
-    }
-    return s;
-}
-
-/* y = 2 a - 3 b + 0.5 c + 1 + small noise. */
-static const double truth[3] = {2, -3, 0.5};
-static set linear_set(size_t rows, uint64_t seed, double noise)
-{
-    rng_state = seed;
-    set s = make_set(rows, 3);
-    for (size_t i = 0; i < rows; i++) {
-        float *x = s.X->dense + 3 * i;
-        double y = 1;
-        for (int j = 0; j < 3; j++) {
-            x[j] = (float)gauss();
-            y += truth[j] * x[j];
-        }
-        s.y[i] = (float)(y + noise * gauss());
     }
     return s;
 }
@@ -176,12 +56,13 @@ Test(learn_linear, registered_with_a_space)
 
 Test(learn_linear, separable_data_is_separated)
 {
-    set train = separable(400, 1), test = separable(400, 2);
+    tu_set train = separable(400, 1), test = separable(400, 2);
     for (int loss = 0; loss < 2; loss++)
         for (int pen = 0; pen < 2; pen++) {
             aml_params p = loss_params(loss, pen, 10);
-            aml_learner *l = fit_kind("linear", &p, AML_TASK_BINARY, 2, &train, NULL);
-            cr_assert_eq(accuracy(l, &test, 2), 1.0, "loss %d penalty %d", loss, pen);
+            aml_learner *l = tu_fit_kind("linear", &p, AML_TASK_BINARY, 2, &train, NULL,
+                                         fit_threads);
+            cr_assert_eq(tu_learner_accuracy(l, &test, 2), 1.0, "loss %d penalty %d", loss, pen);
             /* probabilities are probabilities, and on the right side */
             float pr[400];
             cr_assert_eq(aml_learner_predict(l, test.X, pr, NULL), 0);
@@ -191,17 +72,17 @@ Test(learn_linear, separable_data_is_separated)
             }
             aml_learner_free(l);
         }
-    free_set(&train);
-    free_set(&test);
+    tu_set_free(&train);
+    tu_set_free(&test);
 }
 
 Test(learn_linear, l2_regression_recovers_known_coefficients)
 {
-    set train = linear_set(2000, 3, 0.01), test = linear_set(200, 4, 0);
+    tu_set train = tu_linear(2000, 3, 0.01), test = tu_linear(200, 4, 0);
     aml_params p = {0};
     aml_params_set(&p, "C", 1e4);
     aml_params_set(&p, "eps", 1e-4);
-    aml_learner *l = fit_kind("linear", &p, AML_TASK_REGRESSION, 0, &train, NULL);
+    aml_learner *l = tu_fit_kind("linear", &p, AML_TASK_REGRESSION, 0, &train, NULL, fit_threads);
     /* the prediction at the origin is the intercept; at unit vectors, intercept + coefficient */
     aml_matrix *q = NULL;
     cr_assert_eq(aml_matrix_new(4, 3, &q), 0);
@@ -211,39 +92,41 @@ Test(learn_linear, l2_regression_recovers_known_coefficients)
     cr_assert_eq(aml_learner_predict(l, q, out, NULL), 0);
     cr_assert_float_eq(out[0], 1.0, 2e-3, "intercept %g", (double)out[0]);
     for (int j = 0; j < 3; j++)
-        cr_assert_float_eq(out[j + 1] - out[0], truth[j], 2e-3, "coefficient %d: %g", j,
+        cr_assert_float_eq(out[j + 1] - out[0], tu_linear_truth[j], 2e-3, "coefficient %d: %g", j,
                            (double)(out[j + 1] - out[0]));
-    cr_assert_lt(rmse(l, &test), 5e-3);
+    cr_assert_lt(tu_learner_rmse(l, &test), 5e-3);
     /* importance is |coefficient| normalised: 2 : 3 : 0.5 */
     float imp[3];
     cr_assert_eq(aml_learner_importance(l, imp, 3, NULL), 0);
     for (int j = 0; j < 3; j++)
-        cr_assert_float_eq(imp[j], fabs(truth[j]) / 5.5, 1e-3);
+        cr_assert_float_eq(imp[j], fabs(tu_linear_truth[j]) / 5.5, 1e-3);
     aml_matrix_free(q);
     aml_learner_free(l);
-    free_set(&train);
-    free_set(&test);
+    tu_set_free(&train);
+    tu_set_free(&test);
 }
 
 Test(learn_linear, three_blobs_one_vs_rest)
 {
-    set train = blobs(600, 5), test = blobs(300, 6);
+    tu_set train = tu_blobs(600, 5), test = tu_blobs(300, 6);
     for (int loss = 0; loss < 2; loss++) {
         aml_params p = loss_params(loss, 0, 1);
-        aml_learner *l = fit_kind("linear", &p, AML_TASK_MULTICLASS, 3, &train, NULL);
-        cr_assert_eq(accuracy(l, &test, 3), 1.0, "loss %d", loss);
+        aml_learner *l = tu_fit_kind("linear", &p, AML_TASK_MULTICLASS, 3, &train, NULL,
+                                     fit_threads);
+        cr_assert_eq(tu_learner_accuracy(l, &test, 3), 1.0, "loss %d", loss);
         aml_learner_free(l);
     }
-    free_set(&train);
-    free_set(&test);
+    tu_set_free(&train);
+    tu_set_free(&test);
 }
 
 Test(learn_linear, save_load_predicts_bit_for_bit)
 {
-    set train = blobs(600, 7), test = blobs(300, 8);
+    tu_set train = tu_blobs(600, 7), test = tu_blobs(300, 8);
     for (int loss = 0; loss < 2; loss++) {
         aml_params p = loss_params(loss, loss, 1);
-        aml_learner *l = fit_kind("linear", &p, AML_TASK_MULTICLASS, 3, &train, NULL);
+        aml_learner *l = tu_fit_kind("linear", &p, AML_TASK_MULTICLASS, 3, &train, NULL,
+                                     fit_threads);
         unsigned char *bytes = NULL;
         size_t len = 0;
         aml_error err = {0};
@@ -261,15 +144,15 @@ Test(learn_linear, save_load_predicts_bit_for_bit)
         aml_learner_free(back);
         aml_learner_free(l);
     }
-    free_set(&train);
-    free_set(&test);
+    tu_set_free(&train);
+    tu_set_free(&test);
 }
 
 /* LIBLINEAR has no callback: the flag is checked before each class's
  * train() and after the last. */
 Test(learn_linear, cancel_before_and_after_training)
 {
-    set train = blobs(300, 9);
+    tu_set train = tu_blobs(300, 9);
     aml_learner *l = NULL;
     cr_assert_eq(aml_learner_new("linear", NULL, &l, NULL), 0);
     aml_fit_data d = {AML_TASK_MULTICLASS, 3, train.X, train.y, NULL, NULL, NULL, NULL};
@@ -281,7 +164,7 @@ Test(learn_linear, cancel_before_and_after_training)
     float out[900];
     cr_assert_eq(aml_learner_predict(l, train.X, out, NULL), AML_EINVAL);   /* nothing kept */
     aml_learner_free(l);
-    free_set(&train);
+    tu_set_free(&train);
 }
 
 Test(learn_linear, parameter_errors_name_the_parameter)
@@ -310,7 +193,7 @@ Test(learn_linear, parameter_errors_name_the_parameter)
  * exact) moves P(1 | x = 0) up. */
 Test(learn_linear, sample_and_class_weights_change_the_fit)
 {
-    set s = make_set(400, 1);
+    tu_set s = tu_set_new(400, 1);
     float *w = calloc(400, sizeof *w);
     for (size_t i = 0; i < 400; i++) {
         s.X->dense[i] = (float)(i >= 200);
@@ -321,10 +204,10 @@ Test(learn_linear, sample_and_class_weights_change_the_fit)
     cr_assert_eq(aml_matrix_new(1, 1, &q), 0);
     aml_params p = loss_params(0, 0, 100);
     float plain, weighted, classw;
-    aml_learner *l = fit_kind("linear", &p, AML_TASK_BINARY, 2, &s, NULL);
+    aml_learner *l = tu_fit_kind("linear", &p, AML_TASK_BINARY, 2, &s, NULL, fit_threads);
     cr_assert_eq(aml_learner_predict(l, q, &plain, NULL), 0);
     aml_learner_free(l);
-    l = fit_kind("linear", &p, AML_TASK_BINARY, 2, &s, w);
+    l = tu_fit_kind("linear", &p, AML_TASK_BINARY, 2, &s, w, fit_threads);
     cr_assert_eq(aml_learner_predict(l, q, &weighted, NULL), 0);
     aml_learner_free(l);
     /* logistic regression with an intercept and one binary feature fits the
@@ -341,13 +224,13 @@ Test(learn_linear, sample_and_class_weights_change_the_fit)
     aml_learner_free(m);
     aml_matrix_free(q);
     free(w);
-    free_set(&s);
+    tu_set_free(&s);
 }
 
 Test(learn_linear, nan_is_read_as_zero_and_sparse_matches_dense)
 {
-    set train = separable(200, 10);
-    aml_learner *l = fit_kind("linear", NULL, AML_TASK_BINARY, 2, &train, NULL);
+    tu_set train = separable(200, 10);
+    aml_learner *l = tu_fit_kind("linear", NULL, AML_TASK_BINARY, 2, &train, NULL, fit_threads);
     aml_matrix *a = NULL, *b = NULL;
     cr_assert_eq(aml_matrix_new(1, 3, &a), 0);
     cr_assert_eq(aml_matrix_new(1, 3, &b), 0);
@@ -368,21 +251,21 @@ Test(learn_linear, nan_is_read_as_zero_and_sparse_matches_dense)
     cr_assert_eq(pa, pc);
     /* NAN in training rows is guarded too */
     train.X->dense[5] = NAN;
-    aml_learner *m = fit_kind("linear", NULL, AML_TASK_BINARY, 2, &train, NULL);
+    aml_learner *m = tu_fit_kind("linear", NULL, AML_TASK_BINARY, 2, &train, NULL, fit_threads);
     aml_matrix_free(a);
     aml_matrix_free(b);
     aml_learner_free(l);
     aml_learner_free(m);
-    free_set(&train);
+    tu_set_free(&train);
 }
 
 Test(learn_linear, same_seed_same_model)
 {
-    set train = separable(400, 11);
+    tu_set train = separable(400, 11);
     for (int loss = 0; loss < 2; loss++) {
         aml_params p = loss_params(loss, 1, 1);   /* the shuffling (dual, l1) solvers */
-        aml_learner *a = fit_kind("linear", &p, AML_TASK_BINARY, 2, &train, NULL);
-        aml_learner *b = fit_kind("linear", &p, AML_TASK_BINARY, 2, &train, NULL);
+        aml_learner *a = tu_fit_kind("linear", &p, AML_TASK_BINARY, 2, &train, NULL, fit_threads);
+        aml_learner *b = tu_fit_kind("linear", &p, AML_TASK_BINARY, 2, &train, NULL, fit_threads);
         float pa[400], pb[400];
         cr_assert_eq(aml_learner_predict(a, train.X, pa, NULL), 0);
         cr_assert_eq(aml_learner_predict(b, train.X, pb, NULL), 0);
@@ -390,5 +273,5 @@ Test(learn_linear, same_seed_same_model)
         aml_learner_free(a);
         aml_learner_free(b);
     }
-    free_set(&train);
+    tu_set_free(&train);
 }

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -12,13 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static double gauss(void)
 {
@@ -31,10 +25,7 @@ static aml_learner *mlp(const char *const *names, const double *values, size_t n
     aml_params p = {0};
     for (size_t i = 0; i < n; i++)
         cr_assert_eq(aml_params_set(&p, names[i], values[i]), 0);
-    aml_learner *l = NULL;
-    aml_error err = {0};
-    cr_assert_eq(aml_learner_new("mlp", &p, &l, &err), 0, "%s", err.text);
-    return l;
+    return tu_learner_new("mlp", &p);
 }
 
 /* 3 gaussian blobs in d dimensions; y = blob */
@@ -49,18 +40,6 @@ static void blobs(size_t n, size_t d, unsigned seed, aml_matrix **X, float **y)
         for (size_t j = 0; j < d; j++)
             (*X)->dense[i * d + j] = (float)((j % 3 == c ? 3.0 : 0.0) + gauss());
     }
-}
-
-static double accuracy(const float *p, const float *y, size_t n, size_t k)
-{
-    size_t ok = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t best = 0;
-        for (size_t c = 1; c < k; c++)
-            best = p[i * k + c] > p[i * k + best] ? c : best;
-        ok += best == (size_t)y[i];
-    }
-    return (double)ok / (double)n;
 }
 
 Test(mlp, xor_is_learned_exactly)
@@ -153,7 +132,7 @@ Test(mlp, three_blobs_with_batch_norm_and_gelu)
     cr_assert_eq(aml_learner_predict(l, V, p, &err), 0);
     for (size_t i = 0; i < 300; i++)
         cr_assert(fabsf(p[3 * i] + p[3 * i + 1] + p[3 * i + 2] - 1) < 1e-5);
-    double acc = accuracy(p, yv, 300, 3);
+    double acc = tu_accuracy(p, yv, 300, 3);
     cr_log_info("blobs: validation accuracy %.3f", acc);
     cr_expect_gt(acc, 0.95);
 
@@ -239,7 +218,7 @@ static void *cancel_later(void *arg)
     canceller *c = arg;
     struct timespec t = {0, 300 * 1000 * 1000};
     nanosleep(&t, NULL);
-    c->set_at = now();
+    c->set_at = aml_now();
     c->flag = 1;
     return NULL;
 }
@@ -260,7 +239,7 @@ Test(mlp, cancel_from_another_thread_stops_quickly)
     cr_assert_eq(pthread_create(&th, NULL, cancel_later, &c), 0);
     aml_error err = {0};
     int rc = aml_learner_fit(l, &fd, &ctl, &err);
-    double stopped = now();
+    double stopped = aml_now();
     pthread_join(th, NULL);
     cr_expect_eq(rc, AML_ECANCELED, "fit returned %d (%s)", rc, err.text);
     cr_log_info("cancel latency %.1f ms", 1e3 * (stopped - c.set_at));

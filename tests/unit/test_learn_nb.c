@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,17 +17,7 @@ static aml_learner *nb(double variant, double alpha)
     aml_params p = {0};
     aml_params_set(&p, "variant", variant);
     aml_params_set(&p, "alpha", alpha);
-    aml_learner *l = NULL;
-    aml_error err = {0};
-    cr_assert_eq(aml_learner_new("nb", &p, &l, &err), 0, "%s", err.text);
-    return l;
-}
-
-static void fit(aml_learner *l, const aml_fit_data *d)
-{
-    aml_fit_ctl ctl = aml_fit_ctl_default();
-    aml_error err = {0};
-    cr_assert_eq(aml_learner_fit(l, d, &ctl, &err), 0, "%s", err.text);
+    return tu_learner_new("nb", &p);
 }
 
 Test(nb, gaussian_matches_naive_computation)
@@ -43,7 +34,7 @@ Test(nb, gaussian_matches_naive_computation)
     }
     aml_learner *l = nb(0, 1);
     aml_fit_data fd = {.task = AML_TASK_MULTICLASS, .n_classes = k, .X = X, .y = y};
-    fit(l, &fd);
+    tu_fit(l, &fd);
     float *p = malloc(n * k * sizeof(float));
     aml_error err = {0};
     cr_assert_eq(aml_learner_predict(l, X, p, &err), 0);
@@ -132,7 +123,7 @@ Test(nb, multinomial_by_hand)
     Q->dense[0] = Q->dense[1] = Q->dense[2] = 1;
     aml_learner *l = nb(1, 1.0);
     aml_fit_data fd = {.task = AML_TASK_BINARY, .n_classes = 2, .X = X, .y = y_counts};
-    fit(l, &fd);
+    tu_fit(l, &fd);
     float p;
     aml_error err = {0};
     cr_assert_eq(aml_learner_predict(l, Q, &p, &err), 0);
@@ -146,7 +137,7 @@ Test(nb, multinomial_by_hand)
     float w[3] = {2, 1, 1};
     fd.weight = w;
     l = nb(1, 1.0);
-    fit(l, &fd);
+    tu_fit(l, &fd);
     cr_assert_eq(aml_learner_predict(l, Q, &p, &err), 0);
     double j0 = 0.75 * 36.0 / 1331.0, j1 = 0.25 * 12.0 / 512.0;
     cr_expect_float_eq(p, (float)(j1 / (j0 + j1)), 1e-6);
@@ -157,7 +148,7 @@ Test(nb, multinomial_by_hand)
     fd.weight = NULL;
     fd.class_weight = cw;
     l = nb(1, 1.0);
-    fit(l, &fd);
+    tu_fit(l, &fd);
     cr_assert_eq(aml_learner_predict(l, Q, &p, &err), 0);
     j0 = 0.4 / 32.0;
     j1 = 0.6 * 12.0 / 512.0;
@@ -174,7 +165,7 @@ Test(nb, bernoulli_by_hand)
     Q->dense[0] = 5;   /* binarised: [1, 0, 0] */
     aml_learner *l = nb(2, 1.0);
     aml_fit_data fd = {.task = AML_TASK_BINARY, .n_classes = 2, .X = X, .y = y_counts};
-    fit(l, &fd);
+    tu_fit(l, &fd);
     float p;
     aml_error err = {0};
     cr_assert_eq(aml_learner_predict(l, Q, &p, &err), 0);

@@ -14,6 +14,7 @@
 #endif
 
 #include "aml.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -24,93 +25,30 @@
 
 /* ---- data ---- */
 
-static uint64_t rng_state;
-static double uni(void)   /* [0, 1) */
-{
-    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-    return (double)(rng_state >> 11) / 9007199254740992.0;
-}
-static double gauss(void)
-{
-    double u = uni() + 1e-12, v = uni();
-    return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
-}
-
-typedef struct set {
-    aml_matrix *X;
-    float *y;
-} set;
-
-static set make_set(size_t rows, size_t cols)
-{
-    set s;
-    cr_assert_eq(aml_matrix_new(rows, cols, &s.X), 0);
-    s.y = calloc(rows, sizeof *s.y);
-    return s;
-}
-static void free_set(set *s)
-{
-    aml_matrix_free(s->X);
-    free(s->y);
-}
-
-/* XOR of the signs of two features, kept 0.1 away from the axes. */
-static set xor_set(size_t rows, uint64_t seed)
-{
-    rng_state = seed;
-    set s = make_set(rows, 2);
-    for (size_t i = 0; i < rows; i++) {
-        float a, b;
-        do {
-            a = (float)(uni() * 2 - 1);
-            b = (float)(uni() * 2 - 1);
-        } while (fabsf(a) < 0.1f || fabsf(b) < 0.1f);
-        s.X->dense[2 * i] = a;
-        s.X->dense[2 * i + 1] = b;
-        s.y[i] = (float)((a > 0) != (b > 0));
-    }
-    return s;
-}
-
-/* Three well-separated Gaussian blobs in 2-D. */
-static set blobs(size_t rows, uint64_t seed)
-{
-    static const float cx[3] = {0, 6, -6}, cy[3] = {6, -4, -4};
-    rng_state = seed;
-    set s = make_set(rows, 2);
-    for (size_t i = 0; i < rows; i++) {
-        int c = (int)(i % 3);
-        s.X->dense[2 * i] = cx[c] + (float)gauss();
-        s.X->dense[2 * i + 1] = cy[c] + (float)gauss();
-        s.y[i] = (float)c;
-    }
-    return s;
-}
-
 /* y = sin(3 a) + b^2 on [-1, 1]^2 plus a noise feature. */
-static set smooth(size_t rows, uint64_t seed)
+static tu_set smooth(size_t rows, uint64_t seed)
 {
-    rng_state = seed;
-    set s = make_set(rows, 3);
+    tu_seed(seed);
+    tu_set s = tu_set_new(rows, 3);
     for (size_t i = 0; i < rows; i++) {
         float *x = s.X->dense + 3 * i;
         for (int j = 0; j < 3; j++)
-            x[j] = (float)(uni() * 2 - 1);
+            x[j] = (float)(tu_uni() * 2 - 1);
         s.y[i] = (float)(sin(3 * x[0]) + x[1] * x[1]);
     }
     return s;
 }
 
 /* Binary with label noise: y = [a + 1.5 * noise > 0], 10 features (8 noise). */
-static set noisy(size_t rows, uint64_t seed)
+static tu_set noisy(size_t rows, uint64_t seed)
 {
-    rng_state = seed;
-    set s = make_set(rows, 10);
+    tu_seed(seed);
+    tu_set s = tu_set_new(rows, 10);
     for (size_t i = 0; i < rows; i++) {
         float *x = s.X->dense + 10 * i;
         for (int j = 0; j < 10; j++)
-            x[j] = (float)gauss();
-        s.y[i] = (float)(x[0] + 0.5 * x[1] + 1.5 * gauss() > 0);
+            x[j] = (float)tu_gauss();
+        s.y[i] = (float)(x[0] + 0.5 * x[1] + 1.5 * tu_gauss() > 0);
     }
     return s;
 }
@@ -119,64 +57,6 @@ static set noisy(size_t rows, uint64_t seed)
  * OpenMP's spinning workers on an oversubscribed machine make timings
  * erratic.  same_seed_same_model uses two. */
 static int fit_threads = 1;
-
-static aml_learner *fit_kind(const char *kind, const aml_params *p, aml_task task,
-                             size_t n_classes, const set *train, const float *weight)
-{
-    aml_learner *l = NULL;
-    aml_error err = {0};
-    cr_assert_eq(aml_learner_new(kind, p, &l, &err), 0, "%s", err.text);
-    aml_fit_data d = {task, n_classes, train->X, train->y, weight, NULL, NULL, NULL};
-    aml_fit_ctl ctl = aml_fit_ctl_default();
-    ctl.seed = 7;
-    ctl.threads = fit_threads;
-    cr_assert_eq(aml_learner_fit(l, &d, &ctl, &err), 0, "%s", err.text);
-    return l;
-}
-
-static double accuracy(const aml_learner *l, const set *test, size_t k)
-{
-    size_t rows = test->X->rows, width = k > 2 ? k : 1, right = 0;
-    float *p = calloc(rows * width, sizeof *p);
-    aml_error err = {0};
-    cr_assert_eq(aml_learner_predict(l, test->X, p, &err), 0, "%s", err.text);
-    for (size_t i = 0; i < rows; i++) {
-        size_t cls = 0;
-        if (width == 1) {
-            cls = p[i] > 0.5f;
-        } else {
-            for (size_t c = 1; c < k; c++)
-                if (p[i * k + c] > p[i * k + cls])
-                    cls = c;
-            double sum = 0;
-            for (size_t c = 0; c < k; c++)
-                sum += p[i * k + c];
-            cr_assert_float_eq(sum, 1.0, 1e-5);
-        }
-        right += cls == (size_t)test->y[i];
-    }
-    free(p);
-    return (double)right / (double)rows;
-}
-
-static double rmse(const aml_learner *l, const set *test)
-{
-    size_t rows = test->X->rows;
-    float *p = calloc(rows, sizeof *p);
-    cr_assert_eq(aml_learner_predict(l, test->X, p, NULL), 0);
-    double s = 0;
-    for (size_t i = 0; i < rows; i++)
-        s += (p[i] - test->y[i]) * (p[i] - test->y[i]);
-    free(p);
-    return sqrt(s / (double)rows);
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static const char *const kinds[] = {"xgb", "rf"};
 
@@ -202,56 +82,58 @@ Test(learn_xgb, registered_with_spaces)
 
 Test(learn_xgb, xor_is_learned_exactly)
 {
-    set train = xor_set(800, 1), test = xor_set(400, 2);
+    tu_set train = tu_xor(800, 1), test = tu_xor(400, 2);
     for (size_t k = 0; k < 2; k++) {
-        aml_learner *l = fit_kind(kinds[k], NULL, AML_TASK_BINARY, 2, &train, NULL);
-        cr_assert_eq(accuracy(l, &test, 2), 1.0, "%s", kinds[k]);
+        aml_learner *l = tu_fit_kind(kinds[k], NULL, AML_TASK_BINARY, 2, &train, NULL, fit_threads);
+        cr_assert_eq(tu_learner_accuracy(l, &test, 2), 1.0, "%s", kinds[k]);
         aml_learner_free(l);
     }
-    free_set(&train);
-    free_set(&test);
+    tu_set_free(&train);
+    tu_set_free(&test);
 }
 
 Test(learn_xgb, three_blobs)
 {
-    set train = blobs(600, 3), test = blobs(300, 4);
+    tu_set train = tu_blobs(600, 3), test = tu_blobs(300, 4);
     for (size_t k = 0; k < 2; k++) {
-        aml_learner *l = fit_kind(kinds[k], NULL, AML_TASK_MULTICLASS, 3, &train, NULL);
-        cr_assert_geq(accuracy(l, &test, 3), 0.99, "%s", kinds[k]);
+        aml_learner *l = tu_fit_kind(kinds[k], NULL, AML_TASK_MULTICLASS, 3, &train, NULL,
+                                     fit_threads);
+        cr_assert_geq(tu_learner_accuracy(l, &test, 3), 0.99, "%s", kinds[k]);
         aml_learner_free(l);
     }
-    free_set(&train);
-    free_set(&test);
+    tu_set_free(&train);
+    tu_set_free(&test);
 }
 
 Test(learn_xgb, smooth_regression)
 {
-    set train = smooth(3000, 5), test = smooth(1000, 6);
+    tu_set train = smooth(3000, 5), test = smooth(1000, 6);
     aml_params p = {0};
     aml_params_set(&p, "n_estimators", 500);
-    aml_learner *l = fit_kind("xgb", &p, AML_TASK_REGRESSION, 0, &train, NULL);
-    double e = rmse(l, &test);
+    aml_learner *l = tu_fit_kind("xgb", &p, AML_TASK_REGRESSION, 0, &train, NULL, fit_threads);
+    double e = tu_learner_rmse(l, &test);
     cr_assert_lt(e, 0.06, "xgb RMSE %g", e);
     aml_learner_free(l);
     aml_params q = {0};
     aml_params_set(&q, "max_depth", 12);
-    l = fit_kind("rf", &q, AML_TASK_REGRESSION, 0, &train, NULL);
-    e = rmse(l, &test);
+    l = tu_fit_kind("rf", &q, AML_TASK_REGRESSION, 0, &train, NULL, fit_threads);
+    e = tu_learner_rmse(l, &test);
     cr_assert_lt(e, 0.12, "rf RMSE %g", e);   /* the target's sd is about 0.75 */
     aml_learner_free(l);
-    free_set(&train);
-    free_set(&test);
+    tu_set_free(&train);
+    tu_set_free(&test);
 }
 
 /* ---- serialisation ---- */
 
 Test(learn_xgb, save_load_predicts_bit_for_bit)
 {
-    set train = blobs(600, 8), test = blobs(300, 9);
+    tu_set train = tu_blobs(600, 8), test = tu_blobs(300, 9);
     for (size_t k = 0; k < 2; k++) {
         aml_params p = {0};
         aml_params_set(&p, "subsample", 0.7);
-        aml_learner *l = fit_kind(kinds[k], &p, AML_TASK_MULTICLASS, 3, &train, NULL);
+        aml_learner *l = tu_fit_kind(kinds[k], &p, AML_TASK_MULTICLASS, 3, &train, NULL,
+                                     fit_threads);
         unsigned char *bytes = NULL;
         size_t len = 0;
         aml_error err = {0};
@@ -273,8 +155,8 @@ Test(learn_xgb, save_load_predicts_bit_for_bit)
         aml_learner_free(back);
         aml_learner_free(l);
     }
-    free_set(&train);
-    free_set(&test);
+    tu_set_free(&train);
+    tu_set_free(&test);
 }
 
 /* ---- early stopping ---- */
@@ -288,7 +170,7 @@ static void count_rounds(double fraction, const char *what, void *user)
 
 Test(learn_xgb, early_stopping_keeps_the_best_round)
 {
-    set train = noisy(2000, 10), valid = noisy(1000, 11), test = noisy(500, 12);
+    tu_set train = noisy(2000, 10), valid = noisy(1000, 11), test = noisy(500, 12);
     aml_params p = {0};
     aml_params_set(&p, "n_estimators", 2000);
     aml_params_set(&p, "learning_rate", 0.1);
@@ -310,7 +192,7 @@ Test(learn_xgb, early_stopping_keeps_the_best_round)
     aml_params q = {0};
     aml_params_set(&q, "n_estimators", best);
     aml_params_set(&q, "learning_rate", 0.1);
-    aml_learner *ref = fit_kind("xgb", &q, AML_TASK_BINARY, 2, &train, NULL);
+    aml_learner *ref = tu_fit_kind("xgb", &q, AML_TASK_BINARY, 2, &train, NULL, fit_threads);
     float a[500], b[500];
     cr_assert_eq(aml_learner_predict(l, test.X, a, NULL), 0);
     cr_assert_eq(aml_learner_predict(ref, test.X, b, NULL), 0);
@@ -318,14 +200,14 @@ Test(learn_xgb, early_stopping_keeps_the_best_round)
     /* and one round more is a different model */
     aml_learner_free(ref);
     aml_params_set(&q, "n_estimators", best + 1);
-    ref = fit_kind("xgb", &q, AML_TASK_BINARY, 2, &train, NULL);
+    ref = tu_fit_kind("xgb", &q, AML_TASK_BINARY, 2, &train, NULL, fit_threads);
     cr_assert_eq(aml_learner_predict(ref, test.X, b, NULL), 0);
     cr_assert_neq(memcmp(a, b, sizeof a), 0);
     aml_learner_free(ref);
     aml_learner_free(l);
-    free_set(&train);
-    free_set(&valid);
-    free_set(&test);
+    tu_set_free(&train);
+    tu_set_free(&valid);
+    tu_set_free(&test);
 }
 
 /* ---- cancel ---- */
@@ -353,14 +235,14 @@ static void *cancel_after_50ms(void *arg)
     while (!c->started)
         nanosleep(&tick, NULL);
     nanosleep(&wait, NULL);
-    c->set_at = now();
+    c->set_at = aml_now();
     c->flag = 1;
     return NULL;
 }
 
 static void cancel_case(const char *kind, aml_params *p)
 {
-    set train = noisy(20000, 13), test = noisy(100, 14);
+    tu_set train = noisy(20000, 13), test = noisy(100, 14);
     aml_learner *l = NULL;
     cr_assert_eq(aml_learner_new(kind, p, &l, NULL), 0);
     aml_fit_data d = {AML_TASK_BINARY, 2, train.X, train.y, NULL, NULL, NULL, NULL};
@@ -371,11 +253,11 @@ static void cancel_case(const char *kind, aml_params *p)
     ctl.user = &c;
     ctl.threads = 1;
     pthread_t t;
-    double t0 = now();
+    double t0 = aml_now();
     pthread_create(&t, NULL, cancel_after_50ms, &c);
     aml_error err = {0};
     int rc = aml_learner_fit(l, &d, &ctl, &err);
-    double end = now();
+    double end = aml_now();
     if (!c.flag)   /* finished before the cancel: a failure below, but join first */
         c.started = 1;
     pthread_join(t, NULL);
@@ -388,8 +270,8 @@ static void cancel_case(const char *kind, aml_params *p)
     for (int i = 0; i < 100; i++)
         cr_assert(out[i] >= 0 && out[i] <= 1);
     aml_learner_free(l);
-    free_set(&train);
-    free_set(&test);
+    tu_set_free(&train);
+    tu_set_free(&test);
 }
 
 Test(learn_xgb, cancel_stops_a_long_fit_with_a_usable_model)
@@ -445,7 +327,7 @@ Test(learn_xgb, parameter_errors_name_the_parameter)
 
 Test(learn_xgb, bad_labels_are_errors)
 {
-    set train = xor_set(50, 15);
+    tu_set train = tu_xor(50, 15);
     train.y[7] = 2;   /* binary */
     aml_learner *l = NULL;
     cr_assert_eq(aml_learner_new("xgb", NULL, &l, NULL), 0);
@@ -456,7 +338,7 @@ Test(learn_xgb, bad_labels_are_errors)
     float out[50];
     cr_assert_eq(aml_learner_predict(l, train.X, out, NULL), AML_EINVAL);   /* not fitted */
     aml_learner_free(l);
-    free_set(&train);
+    tu_set_free(&train);
 }
 
 /* ---- weights ---- */
@@ -465,7 +347,7 @@ Test(learn_xgb, bad_labels_are_errors)
  * the class-1 rows at x = 0 three times moves P(1 | x = 0) from 1/2 towards 3/4. */
 Test(learn_xgb, sample_and_class_weights_change_the_fit)
 {
-    set s = make_set(400, 1);
+    tu_set s = tu_set_new(400, 1);
     float *w = calloc(400, sizeof *w);
     for (size_t i = 0; i < 400; i++) {
         s.X->dense[i] = (float)(i >= 200);
@@ -476,10 +358,10 @@ Test(learn_xgb, sample_and_class_weights_change_the_fit)
     cr_assert_eq(aml_matrix_new(1, 1, &q), 0);
     for (size_t k = 0; k < 2; k++) {
         float plain, weighted, classw;
-        aml_learner *l = fit_kind(kinds[k], NULL, AML_TASK_BINARY, 2, &s, NULL);
+        aml_learner *l = tu_fit_kind(kinds[k], NULL, AML_TASK_BINARY, 2, &s, NULL, fit_threads);
         cr_assert_eq(aml_learner_predict(l, q, &plain, NULL), 0);
         aml_learner_free(l);
-        l = fit_kind(kinds[k], NULL, AML_TASK_BINARY, 2, &s, w);
+        l = tu_fit_kind(kinds[k], NULL, AML_TASK_BINARY, 2, &s, w, fit_threads);
         cr_assert_eq(aml_learner_predict(l, q, &weighted, NULL), 0);
         aml_learner_free(l);
         cr_assert_float_eq(plain, 0.5f, 0.05, "%s: %g", kinds[k], (double)plain);
@@ -496,18 +378,18 @@ Test(learn_xgb, sample_and_class_weights_change_the_fit)
     }
     aml_matrix_free(q);
     free(w);
-    free_set(&s);
+    tu_set_free(&s);
 }
 
 /* ---- importance, sparse input, determinism ---- */
 
 Test(learn_xgb, importance_ranks_the_signal_first)
 {
-    set train = noisy(2000, 16);
+    tu_set train = noisy(2000, 16);
     for (size_t k = 0; k < 2; k++) {
         aml_params p = {0};
         aml_params_set(&p, "max_depth", 6);
-        aml_learner *l = fit_kind(kinds[k], &p, AML_TASK_BINARY, 2, &train, NULL);
+        aml_learner *l = tu_fit_kind(kinds[k], &p, AML_TASK_BINARY, 2, &train, NULL, fit_threads);
         float imp[10];
         aml_error err = {0};
         cr_assert_eq(aml_learner_importance(l, imp, 10, &err), 0, "%s", err.text);
@@ -524,13 +406,13 @@ Test(learn_xgb, importance_ranks_the_signal_first)
         cr_assert_eq(aml_learner_importance(l, imp, 9, NULL), AML_EINVAL);
         aml_learner_free(l);
     }
-    free_set(&train);
+    tu_set_free(&train);
 }
 
 /* CSR with every entry present predicts as the dense matrix does. */
 Test(learn_xgb, sparse_input_matches_dense)
 {
-    set train = xor_set(400, 17);
+    tu_set train = tu_xor(400, 17);
     size_t n = train.X->rows, c = train.X->cols;
     aml_matrix sp = {n, c, NULL, malloc((n + 1) * sizeof(size_t)),
                      malloc(n * c * sizeof(uint32_t)), malloc(n * c * sizeof(float)), false};
@@ -540,9 +422,9 @@ Test(learn_xgb, sparse_input_matches_dense)
         sp.indices[i] = (uint32_t)(i % c);
         sp.values[i] = train.X->dense[i];
     }
-    set sparse = {&sp, train.y};
-    aml_learner *a = fit_kind("xgb", NULL, AML_TASK_BINARY, 2, &train, NULL);
-    aml_learner *b = fit_kind("xgb", NULL, AML_TASK_BINARY, 2, &sparse, NULL);
+    tu_set sparse = {&sp, train.y};
+    aml_learner *a = tu_fit_kind("xgb", NULL, AML_TASK_BINARY, 2, &train, NULL, fit_threads);
+    aml_learner *b = tu_fit_kind("xgb", NULL, AML_TASK_BINARY, 2, &sparse, NULL, fit_threads);
     float *pa = calloc(n, sizeof *pa), *pb = calloc(n, sizeof *pb);
     cr_assert_eq(aml_learner_predict(a, train.X, pa, NULL), 0);
     cr_assert_eq(aml_learner_predict(b, &sp, pb, NULL), 0);
@@ -555,20 +437,20 @@ Test(learn_xgb, sparse_input_matches_dense)
     free(sp.values);
     aml_learner_free(a);
     aml_learner_free(b);
-    free_set(&train);
+    tu_set_free(&train);
 }
 
 Test(learn_xgb, same_seed_same_model)
 {
-    set train = noisy(1000, 18);
+    tu_set train = noisy(1000, 18);
     fit_threads = 2;
     for (size_t k = 0; k < 2; k++) {
         aml_params p = {0};
         aml_params_set(&p, "subsample", 0.7);
         aml_params_set(&p, "n_estimators", 50);
         aml_params_set(&p, "max_depth", 6);
-        aml_learner *a = fit_kind(kinds[k], &p, AML_TASK_BINARY, 2, &train, NULL);
-        aml_learner *b = fit_kind(kinds[k], &p, AML_TASK_BINARY, 2, &train, NULL);
+        aml_learner *a = tu_fit_kind(kinds[k], &p, AML_TASK_BINARY, 2, &train, NULL, fit_threads);
+        aml_learner *b = tu_fit_kind(kinds[k], &p, AML_TASK_BINARY, 2, &train, NULL, fit_threads);
         float *pa = calloc(1000, sizeof *pa), *pb = calloc(1000, sizeof *pb);
         cr_assert_eq(aml_learner_predict(a, train.X, pa, NULL), 0);
         cr_assert_eq(aml_learner_predict(b, train.X, pb, NULL), 0);
@@ -578,5 +460,5 @@ Test(learn_xgb, same_seed_same_model)
         aml_learner_free(a);
         aml_learner_free(b);
     }
-    free_set(&train);
+    tu_set_free(&train);
 }

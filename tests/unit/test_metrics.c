@@ -5,20 +5,16 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-static uint64_t rs = 12345;
-static double uni(void)
-{
-    rs = rs * 6364136223846793005ull + 1442695040888963407ull;
-    return (double)(rs >> 11) / 9007199254740992.0;
-}
-
 #define N 300
 #define K 3
+/* The generator's seed of every test that draws numbers. */
+#define SEED 12345
 
 /* Pairwise AUC: sum over (pos, neg) pairs of w_p w_n [s_p > s_n] + 1/2 ties. */
 static double naive_auc(const float *s, const bool *pos, const float *w, size_t n)
@@ -36,11 +32,12 @@ static double naive_auc(const float *s, const bool *pos, const float *w, size_t 
 
 static void fill_binary(float *y, float *p, float *w)
 {
+    tu_seed(SEED);
     for (size_t i = 0; i < N; i++) {
-        y[i] = uni() < 0.3 ? 1 : 0;
+        y[i] = tu_uni() < 0.3 ? 1 : 0;
         /* rounded so ties happen */
-        p[i] = (float)(round((0.3 * y[i] + 0.7 * uni()) * 20) / 20);
-        w[i] = (float)(0.5 + uni());
+        p[i] = (float)(round((0.3 * y[i] + 0.7 * tu_uni()) * 20) / 20);
+        w[i] = (float)(0.5 + tu_uni());
     }
 }
 
@@ -97,12 +94,13 @@ Test(metrics, binary_threshold_metrics)
 
 Test(metrics, multiclass_against_reference)
 {
+    tu_seed(SEED);
     float y[N], p[N * K];
     for (size_t i = 0; i < N; i++) {
-        y[i] = (float)(size_t)(uni() * K);
+        y[i] = (float)(size_t)(tu_uni() * K);
         double s = 0;
         for (size_t c = 0; c < K; c++) {
-            p[i * K + c] = (float)(uni() + (c == (size_t)y[i] ? 0.6 : 0));
+            p[i * K + c] = (float)(tu_uni() + (c == (size_t)y[i] ? 0.6 : 0));
             s += p[i * K + c];
         }
         for (size_t c = 0; c < K; c++)
@@ -147,12 +145,13 @@ Test(metrics, multiclass_against_reference)
 
 Test(metrics, regression_against_reference)
 {
+    tu_seed(SEED);
     float y[N], p[N], w[N];
     double se = 0, ae = 0, sw = 0, sy = 0;
     for (size_t i = 0; i < N; i++) {
-        y[i] = (float)(10 * uni());
-        p[i] = (float)(y[i] + uni() - 0.5);
-        w[i] = (float)(0.2 + uni());
+        y[i] = (float)(10 * tu_uni());
+        p[i] = (float)(y[i] + tu_uni() - 0.5);
+        w[i] = (float)(0.2 + tu_uni());
         sw += w[i];
         sy += w[i] * y[i];
         se += w[i] * (p[i] - y[i]) * (p[i] - y[i]);

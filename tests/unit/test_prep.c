@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
+#include "testutil.h"
 #include "prep/prep_internal.h"
 
 #include <math.h>
@@ -171,19 +172,6 @@ Test(prep, mode_onehot_names_and_unseen_level)
     aml_frame_free(f);
 }
 
-static int cmpd(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double naive_q(const double *s, size_t n, double q)
-{
-    double h = (double)(n - 1) * q;
-    double lo = s[(size_t)floor(h)], hi = s[(size_t)ceil(h)];
-    return lo + (h - floor(h)) * (hi - lo);
-}
-
 Test(prep, scaling_standard_and_robust)
 {
     enum { N = 101 };
@@ -208,8 +196,8 @@ Test(prep, scaling_standard_and_robust)
     for (size_t i = 0; i < N; i++)
         ss += (x[i] - mean) * (x[i] - mean);
     double sd = sqrt(ss / N);
-    qsort(s, N, sizeof *s, cmpd);
-    double med = naive_q(s, N, 0.5), iqr = naive_q(s, N, 0.75) - naive_q(s, N, 0.25);
+    qsort(s, N, sizeof *s, tu_cmp_double);
+    double med = tu_quantile(s, N, 0.5), iqr = tu_quantile(s, N, 0.75) - tu_quantile(s, N, 0.25);
 
     aml_prep_options o = aml_prep_options_default();
     o.target = "y";
@@ -837,13 +825,6 @@ Test(prep, save_load_transform_is_bit_identical)
     free(city);
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 Test(prep, bank_full_fit_transform_under_budget)
 {
     aml_frame *f = NULL;
@@ -853,11 +834,11 @@ Test(prep, bank_full_fit_transform_under_budget)
     o.target = "y";
     double best = 1e9;
     for (int rep = 0; rep < 3; rep++) {
-        double t0 = now();
+        double t0 = aml_now();
         aml_prep *p = fit(f, NULL, 0, &o);
         float *y;
         aml_matrix *X = transform(p, f, NULL, 0, &y);
-        double dt = now() - t0;
+        double dt = aml_now() - t0;
         best = dt < best ? dt : best;
         /* 7 numbers + one-hot job 12, marital 3, education 4, default 2,
          * housing 2, loan 2, contact 3, month 12, poutcome 4 */
@@ -893,11 +874,11 @@ Test(prep, happydb_text_gives_sparse_matrix)
     const char *ex[] = {"social", "concepts"};
     o.exclude = ex;
     o.n_exclude = 2;
-    double t0 = now();
+    double t0 = aml_now();
     aml_prep *p = fit(f, NULL, 0, &o);
     float *y;
     aml_matrix *X = transform(p, f, NULL, 0, &y);
-    double dt = now() - t0;
+    double dt = aml_now() - t0;
     fprintf(stderr, "happydb fit + transform: %.1f ms, %zu features, %zu non-zeros\n", dt * 1e3,
             aml_prep_n_features(p), X->indptr[X->rows]);
     cr_assert_null(X->dense);

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 
 #include "aml.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -17,27 +18,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static uint64_t rs;
-static double uni(void)
-{
-    rs = rs * 6364136223846793005ull + 1442695040888963407ull;
-    return (double)(rs >> 11) / 9007199254740992.0;
-}
-
 static aml_frame *make_frame(size_t n, bool regression)
 {
-    rs = 99;
+    tu_seed(99);
     aml_frame *f;
     cr_assert_eq(aml_frame_new(&f), 0);
     double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *t = malloc(n * sizeof *t);
     const char **cat = malloc(n * sizeof *cat), **lab = malloc(n * sizeof *lab);
     static const char *lv[3] = {"red", "green", "blue"};
     for (size_t i = 0; i < n; i++) {
-        a[i] = uni() * 4 - 2;
-        b[i] = uni() * 4 - 2;
-        size_t c = (size_t)(uni() * 3);
+        a[i] = tu_uni() * 4 - 2;
+        b[i] = tu_uni() * 4 - 2;
+        size_t c = (size_t)(tu_uni() * 3);
         cat[i] = lv[c];
-        double z = a[i] * b[i] + 0.8 * (c == 1) + 0.5 * (uni() - 0.5);
+        double z = a[i] * b[i] + 0.8 * (c == 1) + 0.5 * (tu_uni() - 0.5);
         t[i] = z;
         lab[i] = z > 0.2 ? "yes" : "no";
     }
@@ -54,13 +48,6 @@ static aml_frame *make_frame(size_t n, bool regression)
     free(cat);
     free(lab);
     return f;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
 static int n_progress;
@@ -81,9 +68,9 @@ Test(search, binary_within_budget)
     o.on_event = on_event;
     aml_run *r = NULL;
     aml_error err;
-    double t0 = now();
+    double t0 = aml_now();
     int rc = aml_search_run(f, &o, &r, &err);
-    double dt = now() - t0;
+    double dt = aml_now() - t0;
     cr_assert_eq(rc, 0, "%s", err.text);
     cr_assert(dt <= 4 * 1.05 + 0.5, "took %.2f s", dt);
     cr_assert_eq(aml_run_task(r), AML_TASK_BINARY);
@@ -112,9 +99,9 @@ Test(search, regression_and_bundle)
     o.n_models = 2;
     aml_run *r = NULL;
     aml_error err;
-    double t0 = now();
+    double t0 = aml_now();
     cr_assert_eq(aml_search_run(f, &o, &r, &err), 0, "%s", err.text);
-    cr_assert(now() - t0 <= 3 * 1.05 + 0.5);
+    cr_assert(aml_now() - t0 <= 3 * 1.05 + 0.5);
     cr_assert_eq(aml_run_task(r), AML_TASK_REGRESSION);
     cr_assert(aml_run_test_score(r) < 0.6, "rmse %.3f", aml_run_test_score(r));
     aml_model *m = aml_run_take_model(r);
@@ -165,9 +152,9 @@ Test(search, cancel_keeps_best)
     pthread_create(&th, NULL, canceller, NULL);
     aml_run *r = NULL;
     aml_error err;
-    double t0 = now();
+    double t0 = aml_now();
     int rc = aml_search_run(f, &o, &r, &err);
-    double dt = now() - t0;
+    double dt = aml_now() - t0;
     pthread_join(th, NULL);
     cr_assert_eq(rc, 0, "%s", err.text);
     cr_assert(dt < 1.5 + 1.0, "stopped after %.2f s", dt);
