@@ -23,7 +23,6 @@
 #define AML_LEARN_H
 #include "aml_base.h"
 #include "aml_data.h"
-#include "aml_nn.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -10,6 +10,7 @@
 #define AML_LEARN_INTERNAL_H
 
 #include "aml_learn.h"
+#include "aml_nn.h"
 
 typedef struct amlp_learner_ops {
     const char *kind;
