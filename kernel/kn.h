@@ -69,7 +69,8 @@ typedef struct kn_interpreter {
 } kn_interpreter;
 
 /* Comm handlers a language registers for a target name.  `data` is the
- * message's content.data.  Each may send output and kn_comm_send(). */
+ * message's content.data (its strings may hold NULs: compare them with
+ * json_string_length).  Each may send output and kn_comm_send(). */
 typedef struct kn_comm_target {
     const char *name;
     void (*on_open)(void *self, kn_request *req, const char *comm_id, json_t *data);
