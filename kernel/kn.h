@@ -11,6 +11,14 @@
  * JSON values are jansson's json_t.  Unless said otherwise a function that
  * takes a json_t * borrows it (the caller keeps its reference), and a callback
  * that returns a json_t * hands over a new reference.
+ *
+ * Text from a client (code, expressions) reaches the interpreter as UTF-8
+ * `text` with its length `len` in bytes; text[len] is a NUL.  It may hold NUL
+ * characters of its own, as a client sends "\u0000" in JSON: read it with
+ * the length (memchr, not strlen), and decide what such text means rather
+ * than reading only the part before the first NUL.  Strings of the message
+ * that name things (msg_type, comm_id, target_name) are never passed holding
+ * a NUL: the kernel treats those as malformed or unknown itself.
  */
 #ifndef KN_H
 #define KN_H
@@ -38,27 +46,31 @@ typedef struct kn_interpreter {
      * and the control threads, so it must only read immutable state. */
     void (*kernel_info)(void *self, json_t *reply);
 
-    /* Runs a cell.  Sends output through the kn_* output API.  Returns 0 on
-     * success, -1 after reporting an error with kn_error(). */
-    int (*execute)(void *self, kn_request *req, const char *code);
+    /* Runs a cell of `code_len` bytes.  Sends output through the kn_* output
+     * API.  Returns 0 on success, -1 after reporting an error with
+     * kn_error(). */
+    int (*execute)(void *self, kn_request *req, const char *code, size_t code_len);
 
-    /* Evaluates one user expression.  Returns a new object
+    /* Evaluates one user expression of `len` bytes.  Returns a new object
      * {"status":"ok","data":{...},"metadata":{}} or an error dict
      * {"status":"error","ename","evalue","traceback"}. */
-    json_t *(*evaluate)(void *self, const char *expression);
+    json_t *(*evaluate)(void *self, const char *expression, size_t len);
 
     /* Return new content objects (without "status"; the kernel adds it).
-     * Cursor positions are in Unicode code points. */
-    json_t *(*complete)(void *self, const char *code, long cursor_pos);
-    json_t *(*inspect)(void *self, const char *code, long cursor_pos, int detail_level);
-    json_t *(*is_complete)(void *self, const char *code);
+     * Cursor positions are in Unicode code points (a NUL counts as one). */
+    json_t *(*complete)(void *self, const char *code, size_t code_len, long cursor_pos);
+    json_t *(*inspect)(void *self, const char *code, size_t code_len, long cursor_pos,
+                       int detail_level);
+    /* Returns {"status": "complete"|"incomplete"|"invalid"|"unknown", ...}. */
+    json_t *(*is_complete)(void *self, const char *code, size_t code_len);
 
     /* Called once on the shell thread when the kernel shuts down. */
     void (*shutdown)(void *self, bool restart);
 } kn_interpreter;
 
 /* Comm handlers a language registers for a target name.  `data` is the
- * message's content.data.  Each may send output and kn_comm_send(). */
+ * message's content.data (its strings may hold NULs: compare them with
+ * json_string_length).  Each may send output and kn_comm_send(). */
 typedef struct kn_comm_target {
     const char *name;
     void (*on_open)(void *self, kn_request *req, const char *comm_id, json_t *data);
@@ -113,7 +125,8 @@ void kn_ask_exit(kn_request *req, bool keep_kernel);
 
 /* Asks the user for a line through the stdin channel.  Returns 0 and a
  * malloc'd string in *out (caller frees), -1 when the client does not accept
- * input (allow_stdin false), -2 when interrupted or shutting down. */
+ * input (allow_stdin false), -2 when interrupted or shutting down, -3 when
+ * the answer held a NUL character (it is not a C string; nothing in *out). */
 int kn_input(kn_request *req, const char *prompt, bool password, char **out);
 
 /* True once an interrupt (interrupt_request or SIGINT) arrived during this

@@ -10,6 +10,10 @@
 static void handle(kn_server *srv, kn_msg *m)
 {
     void *pub = srv->control_pub;
+    if (m->refused[0]) {
+        kn_refuse(srv, srv->control, pub, m, NULL);
+        return;
+    }
     kn_publish_status(srv, pub, m, "busy");
     if (strcmp(m->msg_type, "kernel_info_request") == 0) {
         kn_reply(srv, srv->control, m, "kernel_info_reply", kn_kernel_info(srv));

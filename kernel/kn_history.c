@@ -187,11 +187,14 @@ static long get_int(json_t *req, const char *key, long dflt)
 
 json_t *kn_history_reply(const kn_history *h, json_t *req)
 {
-    const char *type = json_string_value(json_object_get(req, "hist_access_type"));
+    /* strings holding a NUL character (kn_cstring) name no access type and
+     * match no entry: the reply is an empty list */
+    json_t *type_v = json_object_get(req, "hist_access_type");
+    const char *type = json_is_string(type_v) ? kn_cstring(type_v) : "tail";
     bool output = json_is_true(json_object_get(req, "output"));
     json_t *list = json_array();
     if (!type)
-        type = "tail";
+        type = "";
     if (strcmp(type, "tail") == 0) {
         long n = get_int(req, "n", 10);
         size_t start = n >= 0 && (size_t)n < h->n ? h->n - (size_t)n : 0;
@@ -209,14 +212,13 @@ json_t *kn_history_reply(const kn_history *h, json_t *req)
                 json_array_append_new(list, item(e, (int)asked, output));
         }
     } else if (strcmp(type, "search") == 0) {
-        const char *pattern = json_string_value(json_object_get(req, "pattern"));
+        json_t *pattern_v = json_object_get(req, "pattern");
+        const char *pattern = json_is_string(pattern_v) ? kn_cstring(pattern_v) : "*";
         long n = get_int(req, "n", -1);
         bool unique = json_is_true(json_object_get(req, "unique"));
-        if (!pattern)
-            pattern = "*";
         /* newest first while collecting, so n and unique keep the latest */
         json_t *rev = json_array();
-        for (size_t i = h->n; i-- > 0 && (n < 0 || (long)json_array_size(rev) < n);) {
+        for (size_t i = h->n; pattern && i-- > 0 && (n < 0 || (long)json_array_size(rev) < n);) {
             const entry *e = &h->v[i];
             if (fnmatch(pattern, e->input, 0) != 0)
                 continue;

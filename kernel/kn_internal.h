@@ -73,11 +73,21 @@ typedef struct kn_msg {
     json_t *header, *parent, *metadata, *content;
     kn_frames buffers;
     const char *msg_type;  /* borrowed from header */
+    char refused[160];     /* "": a normal message; else why it is answered
+                              with an error instead of being handled (its
+                              metadata or content could not be read and
+                              decoded as {}) */
 } kn_msg;
+
+/* The text of string `v` when it is a string holding no NUL character, else
+ * NULL.  For strings used as names (msg_type, comm_id, ...): one holding a
+ * NUL is not the name its part before the NUL spells. */
+const char *kn_cstring(const json_t *v);
 
 /* Decodes a multipart message.  Verifies the signature (and replays) with
  * `signer`.  Returns 0, or -1 with a static reason in *why (and `out`
- * cleared). */
+ * cleared).  A message whose metadata or content has a key holding a NUL
+ * character decodes (returns 0) with out->refused set. */
 int kn_msg_decode(const kn_frames *frames, kn_signer *signer, kn_msg *out, const char **why);
 void kn_msg_clear(kn_msg *m);
 
@@ -115,7 +125,7 @@ void kn_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* ---- code points (kn_text.c) ---- */
 /* Byte offset of code point `cp` in UTF-8 `s` (clamped to the string's end). */
 size_t kn_utf8_offset(const char *s, long cp);
-/* Number of code points in the first `bytes` bytes of `s`. */
+/* Number of code points in the first `bytes` bytes of `s` (a NUL byte is one). */
 long kn_utf8_count(const char *s, size_t bytes);
 
 #endif

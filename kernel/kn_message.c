@@ -4,7 +4,10 @@
  * Wire layout: [identities...] "<IDS|MSG>" signature header parent_header
  * metadata content [buffers...].  Decoding verifies the signature over the raw
  * JSON frames before parsing them; anything malformed is rejected with a
- * reason for the log and never answered.
+ * reason for the log and never answered.  Strings may hold NUL characters
+ * (JSON "\u0000", which a cell may contain): they are decoded whole
+ * (JSON_ALLOW_NUL), and whoever takes one out reads it with its length or
+ * through kn_cstring.
  */
 #include "kn_internal.h"
 
@@ -58,14 +61,36 @@ void kn_msg_clear(kn_msg *m)
     memset(m, 0, sizeof *m);
 }
 
-static json_t *parse_object(const kn_frame *f)
+const char *kn_cstring(const json_t *v)
 {
-    json_t *v = json_loadb((const char *)f->data, f->size, JSON_REJECT_DUPLICATES, NULL);
+    const char *s = json_string_value(v);
+    return s && strlen(s) == json_string_length(v) ? s : NULL;
+}
+
+static json_t *parse_object(const kn_frame *f, json_error_t *err)
+{
+    json_t *v = json_loadb((const char *)f->data, f->size,
+                           JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, err);
     if (v && !json_is_object(v)) {
         json_decref(v);
         v = NULL;
     }
     return v;
+}
+
+/* jansson refuses a key holding "\u0000" even with JSON_ALLOW_NUL.  Such a
+ * metadata or content frame is still a request the client waits on: it
+ * decodes as {} and the message is marked refused, to be answered with an
+ * error reply instead of being run. */
+static void refuse_nul_key(kn_msg *m, json_t **part, const json_error_t *e, const char *name)
+{
+    if (*part || json_error_code(e) != json_error_null_byte_in_key)
+        return;
+    *part = json_object();
+    if (!m->refused[0])
+        snprintf(m->refused, sizeof m->refused,
+                 "the request's %s has a key holding a NUL character (\\u0000) at column %d, "
+                 "which this kernel does not read", name, e->column);
 }
 
 int kn_msg_decode(const kn_frames *frames, kn_signer *signer, kn_msg *out, const char **why)
@@ -98,18 +123,22 @@ int kn_msg_decode(const kn_frames *frames, kn_signer *signer, kn_msg *out, const
         *why = "replayed signature";
         return -1;
     }
-    out->header = parse_object(&frames->v[d + 2]);
-    out->parent = parse_object(&frames->v[d + 3]);
-    out->metadata = parse_object(&frames->v[d + 4]);
-    out->content = parse_object(&frames->v[d + 5]);
+    json_error_t errs[4];
+    memset(errs, 0, sizeof errs);
+    out->header = parse_object(&frames->v[d + 2], &errs[0]);
+    out->parent = parse_object(&frames->v[d + 3], &errs[1]);
+    out->metadata = parse_object(&frames->v[d + 4], &errs[2]);
+    out->content = parse_object(&frames->v[d + 5], &errs[3]);
+    refuse_nul_key(out, &out->metadata, &errs[2], "metadata");
+    refuse_nul_key(out, &out->content, &errs[3], "content");
     if (!out->header || !out->parent || !out->metadata || !out->content) {
         *why = "a header, parent_header, metadata or content frame is not a JSON object";
         kn_msg_clear(out);
         return -1;
     }
-    out->msg_type = json_string_value(json_object_get(out->header, "msg_type"));
+    out->msg_type = kn_cstring(json_object_get(out->header, "msg_type"));
     if (!out->msg_type || !json_is_string(json_object_get(out->header, "msg_id"))) {
-        *why = "header lacks msg_type or msg_id";
+        *why = "header lacks msg_type or msg_id (or its msg_type holds a NUL character)";
         kn_msg_clear(out);
         return -1;
     }

@@ -60,6 +60,24 @@ void kn_publish_status(kn_server *srv, void *pub, const kn_msg *parent, const ch
     kn_publish(srv, pub, parent, "status", json_pack("{s:s}", "execution_state", state));
 }
 
+void kn_refuse(kn_server *srv, void *sock, void *pub, const kn_msg *m,
+               const int *execution_count)
+{
+    size_t n = strlen(m->msg_type);
+    kn_log("%s: refused: %s", m->msg_type, m->refused);
+    if (n <= 8 || n > 100 || strcmp(m->msg_type + n - 8, "_request") != 0)
+        return;
+    char type[128];
+    snprintf(type, sizeof type, "%.*s_reply", (int)(n - 8), m->msg_type);
+    json_t *c = json_pack("{s:s, s:s, s:s, s:[s]}", "status", "error", "ename", "ValueError",
+                          "evalue", m->refused, "traceback", m->refused);
+    if (c && execution_count)
+        json_object_set_new(c, "execution_count", json_integer(*execution_count));
+    kn_publish_status(srv, pub, m, "busy");
+    kn_reply(srv, sock, m, type, c);
+    kn_publish_status(srv, pub, m, "idle");
+}
+
 /* ---- the output API ---- */
 
 static void out(kn_request *req, const char *msg_type, json_t *content)
@@ -180,8 +198,13 @@ int kn_input(kn_request *req, const char *prompt, bool password, char **result)
         kn_msg m;
         if (kn_recv_msg(srv, srv->stdin_sock, &m, "stdin"))
             continue;
-        const char *value = json_string_value(json_object_get(m.content, "value"));
+        json_t *value_v = json_object_get(m.content, "value");
+        const char *value = json_string_value(value_v);
         bool is_reply = strcmp(m.msg_type, "input_reply") == 0;
+        if (is_reply && (m.refused[0] || (value && !kn_cstring(value_v)))) {
+            kn_msg_clear(&m);
+            return -3;   /* the answer holds a NUL character: not a C string */
+        }
         if (is_reply) {
             *result = strdup(value ? value : "");
             kn_msg_clear(&m);

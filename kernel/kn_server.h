@@ -65,6 +65,12 @@ void kn_publish(kn_server *srv, void *pub, const kn_msg *parent, const char *msg
                 json_t *content);
 void kn_publish_status(kn_server *srv, void *pub, const kn_msg *parent, const char *state);
 
+/* Answers a refused message (kn_msg.refused) on `sock`: an X_request gets
+ * an X_reply with status "error" (with `execution_count` when not NULL),
+ * bracketed by busy and idle on `pub`; anything else is only logged. */
+void kn_refuse(kn_server *srv, void *sock, void *pub, const kn_msg *m,
+               const int *execution_count);
+
 /* kernel_info_reply content (shared by shell and control). */
 json_t *kn_kernel_info(kn_server *srv);
 

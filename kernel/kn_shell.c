@@ -3,6 +3,11 @@
  * stop_on_error aborts), introspection (complete, inspect, is_complete),
  * kernel_info, history and comms.  Runs on the shell thread; every request is
  * bracketed by busy and idle on iopub.
+ *
+ * Code may hold NUL characters (a client sends "\u0000"): it goes to the
+ * interpreter with its length, which answers it (kn.h).  History keeps C
+ * strings, so a cell holding a NUL is not recorded there; it uses its
+ * execution count like any failed cell.
  */
 #include "kn_server.h"
 
@@ -33,7 +38,8 @@ static json_t *user_expressions(kn_server *srv, json_t *exprs)
     json_t *v;
     json_object_foreach(exprs, name, v) {
         json_t *r = json_is_string(v) ? srv->interp->evaluate(srv->interp->self,
-                                                               json_string_value(v))
+                                                               json_string_value(v),
+                                                               json_string_length(v))
                                       : NULL;
         if (!r)
             r = json_pack("{s:s, s:s, s:s, s:[]}", "status", "error", "ename", "TypeError",
@@ -98,11 +104,18 @@ static void abort_queued(kn_server *srv, kn_msg *queued, size_t n)
     free(queued);
 }
 
+/* The request's "code": its text and length ("" when absent). */
+static const char *code_of(const kn_msg *m, size_t *len)
+{
+    json_t *v = json_object_get(m->content, "code");
+    *len = json_string_length(v);
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
 static void execute(kn_server *srv, kn_msg *m)
 {
-    const char *code = json_string_value(json_object_get(m->content, "code"));
-    if (!code)
-        code = "";
+    size_t code_len;
+    const char *code = code_of(m, &code_len);
     bool silent = flag(m->content, "silent", false);
     bool store = !silent && flag(m->content, "store_history", true);
     kn_request req = {
@@ -117,11 +130,12 @@ static void execute(kn_server *srv, kn_msg *m)
     req.execution_count = srv->execution_count;
     if (!silent)
         kn_publish(srv, srv->shell_pub, m, "execute_input",
-                   json_pack("{s:s, s:i}", "code", code, "execution_count", req.execution_count));
+                   json_pack("{s:s%, s:i}", "code", code, code_len, "execution_count",
+                             req.execution_count));
     atomic_store(&srv->interrupt, 0);
     kn_sigint_seen = 0;
 
-    int rc = srv->interp->execute(srv->interp->self, &req, code);
+    int rc = srv->interp->execute(srv->interp->self, &req, code, code_len);
     if (rc != 0 && !req.error)
         kn_error(&req, "Error", "the cell failed", NULL, 0);
 
@@ -134,7 +148,7 @@ static void execute(kn_server *srv, kn_msg *m)
     json_t *exprs = json_object_get(m->content, "user_expressions");
     json_object_set_new(reply, "user_expressions",
                         json_is_object(exprs) ? user_expressions(srv, exprs) : json_object());
-    if (store)
+    if (store && !memchr(code, 0, code_len))
         kn_history_add(srv->history, req.execution_count, code, req.result_text);
     kn_msg *queued = NULL;
     size_t n_queued = 0;
@@ -159,16 +173,16 @@ static const kn_comm_target *find_target(kn_server *srv, const char *name)
 
 static void comm(kn_server *srv, kn_msg *m)
 {
-    const char *id = json_string_value(json_object_get(m->content, "comm_id"));
+    const char *id = kn_cstring(json_object_get(m->content, "comm_id"));
     json_t *data = json_object_get(m->content, "data");
     kn_request req = {.srv = srv, .pub = srv->shell_pub, .msg = m, .execution_count =
                       srv->execution_count};
     if (!id) {
-        kn_log("shell: %s without comm_id", m->msg_type);
+        kn_log("shell: %s without a comm_id (or one holding a NUL character)", m->msg_type);
         return;
     }
     if (strcmp(m->msg_type, "comm_open") == 0) {
-        const char *name = json_string_value(json_object_get(m->content, "target_name"));
+        const char *name = kn_cstring(json_object_get(m->content, "target_name"));
         const kn_comm_target *t = find_target(srv, name);
         if (!t) {
             kn_log("shell: no comm target '%s'; closing comm %s", name ? name : "", id);
@@ -198,12 +212,14 @@ static void comm(kn_server *srv, kn_msg *m)
 
 static json_t *comm_info(kn_server *srv, kn_msg *m)
 {
-    const char *want = json_string_value(json_object_get(m->content, "target_name"));
+    json_t *want_v = json_object_get(m->content, "target_name");
+    const char *want = kn_cstring(want_v);
     json_t *comms = json_object();
     const char *id;
     json_t *target;
     json_object_foreach(srv->comms, id, target) {
-        if (!want || strcmp(want, json_string_value(target)) == 0)
+        /* a name holding a NUL names no target: it lists none, not all */
+        if (!json_is_string(want_v) || (want && strcmp(want, json_string_value(target)) == 0))
             json_object_set_new(comms, id, json_pack("{s:O}", "target_name", target));
     }
     return json_pack("{s:s, s:o}", "status", "ok", "comms", comms);
@@ -211,20 +227,22 @@ static json_t *comm_info(kn_server *srv, kn_msg *m)
 
 /* ---- dispatch ---- */
 
-static long cursor(kn_msg *m, const char *code)
+static long cursor(kn_msg *m, const char *code, size_t code_len)
 {
     json_t *v = json_object_get(m->content, "cursor_pos");
-    return json_is_integer(v) ? (long)json_integer_value(v)
-                              : kn_utf8_count(code, strlen(code));
+    return json_is_integer(v) ? (long)json_integer_value(v) : kn_utf8_count(code, code_len);
 }
 
 void kn_shell_handle(kn_server *srv, kn_msg *m)
 {
     const char *type = m->msg_type;
     kn_interpreter *in = srv->interp;
-    const char *code = json_string_value(json_object_get(m->content, "code"));
-    if (!code)
-        code = "";
+    size_t len;
+    const char *code = code_of(m, &len);
+    if (m->refused[0]) {
+        kn_refuse(srv, srv->shell, srv->shell_pub, m, &srv->execution_count);
+        return;
+    }
     if (strcmp(type, "execute_request") == 0) {
         kn_publish_status(srv, srv->shell_pub, m, "busy");
         execute(srv, m);  /* publishes idle itself, before aborting the queue */
@@ -235,13 +253,13 @@ void kn_shell_handle(kn_server *srv, kn_msg *m)
         kn_reply(srv, srv->shell, m, "kernel_info_reply", kn_kernel_info(srv));
     } else if (strcmp(type, "complete_request") == 0) {
         kn_reply(srv, srv->shell, m, "complete_reply",
-                 with_status(in->complete(in->self, code, cursor(m, code))));
+                 with_status(in->complete(in->self, code, len, cursor(m, code, len))));
     } else if (strcmp(type, "inspect_request") == 0) {
         int detail = (int)json_integer_value(json_object_get(m->content, "detail_level"));
         kn_reply(srv, srv->shell, m, "inspect_reply",
-                 with_status(in->inspect(in->self, code, cursor(m, code), detail)));
+                 with_status(in->inspect(in->self, code, len, cursor(m, code, len), detail)));
     } else if (strcmp(type, "is_complete_request") == 0) {
-        kn_reply(srv, srv->shell, m, "is_complete_reply", in->is_complete(in->self, code));
+        kn_reply(srv, srv->shell, m, "is_complete_reply", in->is_complete(in->self, code, len));
     } else if (strcmp(type, "history_request") == 0) {
         kn_reply(srv, srv->shell, m, "history_reply", kn_history_reply(srv->history, m->content));
     } else if (strcmp(type, "comm_info_request") == 0) {

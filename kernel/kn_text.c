@@ -25,7 +25,7 @@ size_t kn_utf8_offset(const char *s, long cp)
 long kn_utf8_count(const char *s, size_t bytes)
 {
     long n = 0;
-    for (size_t i = 0; i < bytes && s[i]; i++)
+    for (size_t i = 0; i < bytes; i++)
         if (!is_continuation((unsigned char)s[i]))
             n++;
     return n;

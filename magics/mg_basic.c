@@ -173,6 +173,9 @@ static int run_input(mg_ctx *ctx, const mg_call *call)
         return mg_fail(ctx, "StdinNotImplementedError",
                        "%%input needs a client that accepts input (this request has "
                        "allow_stdin false)");
+    if (rc == -3)
+        return mg_fail(ctx, "UsageError", "the answer holds a NUL character (\\0): "
+                       "%%input reads a line of text");
     if (rc != 0)
         return mg_fail(ctx, "KeyboardInterrupt", "interrupted while waiting for input");
     char *line = NULL;

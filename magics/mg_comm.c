@@ -22,8 +22,9 @@ static void on_open(void *self, kn_request *req, const char *comm_id, json_t *da
 
 static void on_msg(void *self, kn_request *req, const char *comm_id, json_t *data)
 {
-    const char *op = json_string_value(json_object_get(data, "op"));
-    if (op && strcmp(op, "state") == 0) {
+    json_t *op = json_object_get(data, "op");
+    /* compared with its length: "state\u0000x" is not "state" */
+    if (json_string_length(op) == 5 && memcmp(json_string_value(op), "state", 5) == 0) {
         send_state(self, req, comm_id);
         return;
     }

@@ -3,6 +3,11 @@
  * (parse and check every line before running any, so a typo never
  * half-changes the session), completion, inspection, is_complete, user
  * expressions and kernel_info.
+ *
+ * A NUL character (a client's "\u0000") is never part of the language: a
+ * cell or expression holding one is refused with its line and column, is
+ * "invalid" for is_complete, and completion and inspection look only at the
+ * text before it (nothing is offered past it).
  */
 #include "mg.h"
 #include "aml.h"
@@ -65,6 +70,55 @@ static int syntax_error(mg_ctx *ctx, const char *code, const mg_syntax_error *er
     return -1;
 }
 
+/* Line and column (1-based, columns in characters as mg_parse counts them) of
+ * byte `at` of `code`. */
+static void position_of(const char *code, size_t at, int *line, int *column)
+{
+    *line = 1;
+    *column = 1;
+    for (size_t i = 0; i < at; i++) {
+        if (code[i] == '\n') {
+            (*line)++;
+            *column = 1;
+        } else if (((unsigned char)code[i] & 0xC0) != 0x80) {
+            (*column)++;
+        }
+    }
+}
+
+#define NUL_MESSAGE "the cell holds a NUL character (\\0); remove it"
+
+/* The error for a cell whose first NUL character is at byte `at`: the
+ * message, the line with the NUL shown as \0, and a caret under it. */
+static int nul_error(mg_ctx *ctx, const char *code, size_t len, size_t at)
+{
+    int line, column;
+    position_of(code, at, &line, &column);
+    char evalue[128], first[160], src[256], caret[256];
+    snprintf(evalue, sizeof evalue, "line %d, column %d: " NUL_MESSAGE, line, column);
+    snprintf(first, sizeof first, "SyntaxError: %s", evalue);
+    size_t ls = at, k = 4;
+    while (ls > 0 && code[ls - 1] != '\n')
+        ls--;
+    memcpy(src, "    ", 4);
+    for (size_t i = ls; i < len && code[i] != '\n'; i++) {
+        if (((unsigned char)code[i] & 0xC0) != 0x80 && k + 8 > sizeof src)
+            break;   /* whole characters only: the traceback stays UTF-8 */
+        if (code[i] == '\0') {
+            src[k++] = '\\';
+            src[k++] = '0';
+        } else {
+            src[k++] = code[i];
+        }
+    }
+    src[k] = '\0';
+    int col = column < 200 ? column : 1;
+    snprintf(caret, sizeof caret, "    %*s^", col - 1, "");
+    const char *tb[3] = {first, src, caret};
+    kn_error(ctx->req, "SyntaxError", evalue, tb, 3);
+    return -1;
+}
+
 static int usage_error(mg_ctx *ctx, const mg_line *l, const char *why)
 {
     /* reasons that know their column start with "column N: " */
@@ -115,9 +169,12 @@ static int run_call(mg_ctx *ctx, const mg_magic *m, const mg_call *call)
     return m->run(ctx, call);
 }
 
-static int execute(void *self, kn_request *req, const char *code)
+static int execute(void *self, kn_request *req, const char *code, size_t code_len)
 {
     mg_ctx ctx = {.req = req, .session = self};
+    const char *nul = memchr(code, '\0', code_len);
+    if (nul)
+        return nul_error(&ctx, code, code_len, (size_t)(nul - code));
     mg_cell cell;
     mg_syntax_error err;
     if (mg_parse(code, &cell, &err))
@@ -153,13 +210,22 @@ static int execute(void *self, kn_request *req, const char *code)
     return rc;
 }
 
-static json_t *evaluate(void *self, const char *expr)
+static json_t *evaluate(void *self, const char *expr, size_t len)
 {
     mg_cell cell;
     mg_syntax_error err;
     const char *why = NULL;
     char buf[512];
     json_t *result = NULL;
+    const char *nul = memchr(expr, '\0', len);
+    if (nul) {
+        int line, column;
+        position_of(expr, (size_t)(nul - expr), &line, &column);
+        snprintf(buf, sizeof buf, "line %d, column %d: the expression holds a NUL character "
+                 "(\\0); remove it", line, column);
+        return json_pack("{s:s, s:s, s:s, s:[]}", "status", "error", "ename", "SyntaxError",
+                         "evalue", buf, "traceback");
+    }
     if (mg_parse(expr, &cell, &err)) {
         snprintf(buf, sizeof buf, "line %d, column %d: %s", err.line, err.column, err.message);
         return json_pack("{s:s, s:s, s:s, s:[]}", "status", "error", "ename", "SyntaxError",
@@ -187,15 +253,30 @@ static json_t *evaluate(void *self, const char *expr)
     return json_pack("{s:s, s:o, s:{}}", "status", "ok", "data", result, "metadata");
 }
 
-static json_t *mg_complete_hook(void *self, const char *code, long cursor_pos)
+/* True when the cursor is past a NUL character of the code: completion and
+ * inspection see only the text before the first NUL, so they offer nothing
+ * there. */
+static bool cursor_past_nul(const char *code, size_t len, long cursor_pos)
 {
+    const char *nul = memchr(code, '\0', len);
+    return nul && cursor_pos > kn_utf8_count(code, (size_t)(nul - code));
+}
+
+static json_t *mg_complete_hook(void *self, const char *code, size_t len, long cursor_pos)
+{
+    if (cursor_past_nul(code, len, cursor_pos))
+        return json_pack("{s:[], s:i, s:i, s:{}}", "matches", "cursor_start", (int)cursor_pos,
+                         "cursor_end", (int)cursor_pos, "metadata");
     return mg_complete(self, code, cursor_pos);
 }
 
-static json_t *inspect(void *self, const char *code, long cursor_pos, int detail_level)
+static json_t *inspect(void *self, const char *code, size_t len, long cursor_pos,
+                       int detail_level)
 {
     (void)self;
     (void)detail_level;
+    if (cursor_past_nul(code, len, cursor_pos))
+        return json_pack("{s:b, s:{}, s:{}}", "found", 0, "data", "metadata");
     size_t at = kn_utf8_offset(code, cursor_pos);
     size_t ls = at;
     while (ls > 0 && code[ls - 1] != '\n')
@@ -216,10 +297,10 @@ static json_t *inspect(void *self, const char *code, long cursor_pos, int detail
     return json_pack("{s:b, s:o, s:{}}", "found", 1, "data", mg_help_bundle(m), "metadata");
 }
 
-static json_t *is_complete(void *self, const char *code)
+static json_t *is_complete(void *self, const char *code, size_t len)
 {
     (void)self;
-    const char *status = mg_completeness(code);
+    const char *status = memchr(code, '\0', len) ? "invalid" : mg_completeness(code);
     if (strcmp(status, "incomplete") == 0)
         return json_pack("{s:s, s:s}", "status", status, "indent", "");
     return json_pack("{s:s}", "status", status);

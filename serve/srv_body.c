@@ -153,6 +153,93 @@ static void excerpt(const char *s, char *buf, size_t cap)
             *p = '?';
 }
 
+/* ---- a NUL character in a field name ----
+ *
+ * jansson refuses a key holding "\u0000" even with JSON_ALLOW_NUL, and stops
+ * there: its error position is just past the key's closing quote.  The body
+ * up to that point is valid JSON, so a plain scan finds the key's text and
+ * the instance it belongs to. */
+
+/* Byte offset of the opening quote of the string whose closing quote is at
+ * `close`: inside a string a quote is always escaped, so the opening one is
+ * the first quote found going back that an even number of backslashes
+ * precedes. */
+static size_t string_start(const char *body, size_t close)
+{
+    for (size_t i = close; i-- > 0;) {
+        if (body[i] != '"')
+            continue;
+        size_t slashes = 0;
+        while (slashes < i && body[i - 1 - slashes] == '\\')
+            slashes++;
+        if (slashes % 2 == 0)
+            return i;
+    }
+    return 0;
+}
+
+/* The index of the instance whose field name starts at byte `at`, or -1 when
+ * the key is not a field of an element of the top-level "instances" array. */
+static long instance_at(const char *body, size_t at)
+{
+    int depth = 0;
+    bool in_string = false, in_instances = false;
+    size_t str_start = 0, last_start = 0, last_len = 0;
+    long index = -1;
+    for (size_t i = 0; i < at; i++) {
+        char ch = body[i];
+        if (in_string) {
+            if (ch == '\\') {
+                i++;
+            } else if (ch == '"') {
+                in_string = false;
+                if (depth == 1) {
+                    last_start = str_start;
+                    last_len = i - str_start;
+                }
+            }
+        } else if (ch == '"') {
+            in_string = true;
+            str_start = i + 1;
+        } else if (ch == '{' || ch == '[') {
+            if (++depth == 2) {
+                in_instances = ch == '[' && last_len == 9 &&
+                               memcmp(body + last_start, "instances", 9) == 0;
+                index = 0;
+            }
+        } else if (ch == '}' || ch == ']') {
+            depth--;
+        } else if (ch == ',' && depth == 2) {
+            index++;
+        }
+    }
+    return depth == 3 && in_instances ? index : -1;
+}
+
+/* The 400 for a body whose key at jansson's error position holds a NUL.  An
+ * instance past the limit is not named (the body is too big anyway). */
+static int nul_in_key(const char *body, size_t len, const json_error_t *jerr,
+                      size_t max_instances, srv_error *err)
+{
+    size_t close = jerr->position > 0 ? (size_t)jerr->position - 1 : 0;
+    if (close >= len || body[close] != '"')
+        return fail(err, AML_EINVAL, 400, -1, NULL,
+                    "a key at line %d, column %d holds a NUL character (\\u0000)", jerr->line,
+                    jerr->column);
+    size_t open = string_start(body, close);
+    char raw[128], shown[48];
+    snprintf(raw, sizeof raw, "%.*s", (int)(close - open - 1), body + open + 1);
+    excerpt(raw, shown, sizeof shown);
+    long inst = instance_at(body, open);
+    if (inst >= 0 && (size_t)inst < max_instances)
+        return fail(err, AML_EINVAL, 400, inst, raw,
+                    "instances[%ld]: the field name \"%s\" holds a NUL character (\\u0000)",
+                    inst, shown);
+    return fail(err, AML_EINVAL, 400, -1, NULL,
+                "the key \"%s\" at line %d, column %d holds a NUL character (\\u0000)", shown,
+                jerr->line, jerr->column);
+}
+
 /* ---- the parser ---- */
 
 static int check_top(json_t *root, srv_error *err)
@@ -193,6 +280,12 @@ static int cell_text(const srv_schema *s, size_t c, size_t row, const json_t *v,
         return 0;
     switch (json_typeof(v)) {
     case JSON_STRING:
+        /* decoded with JSON_ALLOW_NUL: the frame takes C strings, so a text
+         * with a NUL in it is refused, never cut at the NUL */
+        if (strlen(json_string_value(v)) != json_string_length(v))
+            return fail(err, AML_EINVAL, 400, (long)row, s->names[c],
+                        "instances[%zu].%s: text holds a NUL character (\\u0000); remove it",
+                        row, s->names[c]);
         *text = json_string_value(v);
         return 0;
     case JSON_INTEGER:
@@ -224,7 +317,10 @@ int srv_parse_body(const srv_schema *s, const char *body, size_t len, const srv_
         *n_rows = 0;
     srv_limits lim = limits ? *limits : srv_limits_default();
     json_error_t jerr;
-    json_t *root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+                              &jerr);
+    if (!root && json_error_code(&jerr) == json_error_null_byte_in_key)
+        return nul_in_key(body, len, &jerr, lim.max_instances, err);
     if (!root)
         return fail(err, AML_EPARSE, 400, -1, NULL, "malformed JSON at line %d, column %d: %s",
                     jerr.line, jerr.column, jerr.text);

@@ -168,6 +168,21 @@ def test_wrong_type_is_400_naming_it(bank):
     assert status == 400 and doc["field"] == "job" and "array" in doc["error"]
 
 
+def test_nul_character_is_400_naming_the_field(bank):
+    """JSON "\\u0000" in a value or a field name: refused, with where, never cut."""
+    row = bank["doc"]["example"]["instances"][0]
+    status, doc, _ = call(bank["predict"], {"instances": [row, {**row, "job": "manage\u0000x"}]})
+    assert status == 400, doc
+    assert doc["field"] == "job" and doc["instance"] == 1
+    assert "instances[1].job: text holds a NUL character" in doc["error"], doc
+    status, doc, _ = call(bank["predict"], {"instances": [{"jo\u0000b": "x"}]})
+    assert status == 400, doc
+    assert doc["instance"] == 0 and doc["field"] == "jo\\u0000b", doc
+    assert 'the field name "jo\\u0000b" holds a NUL character' in doc["error"], doc
+    # the server keeps answering
+    assert call(bank["predict"], {"instances": [row]})[0] == 200
+
+
 @pytest.mark.parametrize("body, words", [
     (b'{"instances": [{"age": 58}', "malformed JSON"),
     (b"", "malformed JSON"),

@@ -1,5 +1,6 @@
 /* test_kn_codec.c — the wire codec: round trips, headers, malformed frame
- * sets, and the UTF-8 code point helpers. */
+ * sets, NUL characters (JSON "\u0000") in strings and keys, and the UTF-8
+ * code point helpers. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -108,6 +109,78 @@ Test(codec, malformed_frame_sets_are_rejected_with_a_reason)
     expect_rejected(dup, "JSON object");
 }
 
+/* Decodes frames built from strings with signing disabled; 0 or -1. */
+static int decode_open(const char *const *v, kn_msg *m, const char **why)
+{
+    kn_signer *s = kn_signer_new((const unsigned char *)"", 0);
+    kn_frames f = frames_of(v);
+    int rc = kn_msg_decode(&f, s, m, why);
+    kn_frames_clear(&f);
+    kn_signer_free(s);
+    return rc;
+}
+
+#define HEADER(type) "{\"msg_id\":\"1\",\"msg_type\":\"" type "\"}"
+
+Test(codec, nul_in_a_string_decodes_whole)
+{
+    const char *v[] = {"<IDS|MSG>", "", HEADER("execute_request"), "{}", "{}",
+                       "{\"code\":\"%echo a\\u0000b\"}", NULL};
+    kn_msg m;
+    const char *why = NULL;
+    cr_assert_eq(decode_open(v, &m, &why), 0, "%s", why ? why : "");
+    json_t *code = json_object_get(m.content, "code");
+    cr_assert_eq(json_string_length(code), 9);
+    cr_assert_eq(memcmp(json_string_value(code), "%echo a\0b", 10), 0);
+    cr_assert_null(kn_cstring(code), "a string holding a NUL is no C string");
+    cr_assert_str_eq(m.refused, "");
+    kn_msg_clear(&m);
+}
+
+Test(codec, nul_in_msg_type_is_rejected)
+{
+    /* "execute_request\u0000x" must not pass for execute_request */
+    const char *v[] = {"<IDS|MSG>", "", HEADER("execute_request\\u0000x"), "{}", "{}", "{}",
+                       NULL};
+    expect_rejected(v, "msg_type");
+}
+
+Test(codec, nul_in_a_content_key_is_refused_not_dropped)
+{
+    const char *v[] = {"<IDS|MSG>", "", HEADER("execute_request"), "{}", "{}",
+                       "{\"code\":\"%echo\",\"user_expressions\":{\"a\\u0000\":\"%version\"}}",
+                       NULL};
+    kn_msg m;
+    const char *why = NULL;
+    cr_assert_eq(decode_open(v, &m, &why), 0, "%s", why ? why : "");
+    cr_assert_str_eq(m.msg_type, "execute_request");
+    cr_assert(strstr(m.refused, "content") && strstr(m.refused, "NUL character"), "%s",
+              m.refused);
+    cr_assert_eq(json_object_size(m.content), 0);
+    kn_msg_clear(&m);
+    const char *meta[] = {"<IDS|MSG>", "", HEADER("complete_request"), "{}", "{\"\\u0000\":1}",
+                          "{}", NULL};
+    cr_assert_eq(decode_open(meta, &m, &why), 0);
+    cr_assert(strstr(m.refused, "metadata") != NULL, "%s", m.refused);
+    kn_msg_clear(&m);
+    /* the header and parent are needed to answer at all */
+    const char *head[] = {"<IDS|MSG>", "", "{\"msg_id\":\"1\",\"msg_type\":\"a\",\"\\u0000\":1}",
+                          "{}", "{}", "{}", NULL};
+    expect_rejected(head, "JSON object");
+}
+
+Test(codec, cstring_is_a_string_without_nul)
+{
+    json_t *plain = json_string("abc"), *nul = json_stringn("a\0c", 3), *num = json_integer(1);
+    cr_assert_str_eq(kn_cstring(plain), "abc");
+    cr_assert_null(kn_cstring(nul));
+    cr_assert_null(kn_cstring(num));
+    cr_assert_null(kn_cstring(NULL));
+    json_decref(plain);
+    json_decref(nul);
+    json_decref(num);
+}
+
 Test(codec, signed_session_rejects_unsigned_message)
 {
     kn_signer *s = signer();
@@ -132,4 +205,5 @@ Test(codec, utf8_code_points)
     cr_assert_eq(kn_utf8_offset(s, 99), strlen(s));
     cr_assert_eq(kn_utf8_count(s, strlen(s)), 5);
     cr_assert_eq(kn_utf8_count(s, 7), 4);
+    cr_assert_eq(kn_utf8_count("a\0b", 3), 3, "a NUL is a code point like any other");
 }

@@ -1,5 +1,6 @@
-/* test_mg_parse.c — the cell parser (docs/architecture.md, "The cell language"), is_complete, option binding
- * and suggestions. */
+/* test_mg_parse.c — the cell parser (docs/architecture.md, "The cell
+ * language"), is_complete, option binding and suggestions; the interpreter's
+ * hooks on text holding a NUL character. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -221,4 +222,51 @@ Test(parse, bare_exit_and_quit_are_the_exit_magic)
     cr_assert_eq(mg_parse("exit now", &c, &e), -1);
     cr_assert_eq(mg_parse("exiting", &c, &e), -1);
     cr_assert_str_eq(mg_completeness("quit"), "complete");
+}
+
+/* The interpreter's hooks take text with its length (kn.h): a NUL character
+ * in it is never read as the end of the cell. */
+static kn_interpreter interp_for_nul(void)
+{
+    static mg_session *s;
+    static kn_interpreter interp;
+    if (!s) {
+        s = mg_session_new();
+        mg_interpreter_init(&interp, s);
+    }
+    return interp;
+}
+
+Test(interp, nul_makes_a_cell_invalid_and_an_expression_an_error)
+{
+    kn_interpreter in = interp_for_nul();
+    /* "%echo a" alone is complete; with a NUL after it, it is not */
+    json_t *r = in.is_complete(in.self, "%echo a\0", 8);
+    cr_assert_str_eq(json_string_value(json_object_get(r, "status")), "invalid");
+    json_decref(r);
+    r = in.is_complete(in.self, "%echo a", 7);
+    cr_assert_str_eq(json_string_value(json_object_get(r, "status")), "complete");
+    json_decref(r);
+    r = in.evaluate(in.self, "%version\n%x\0", 12);
+    cr_assert_str_eq(json_string_value(json_object_get(r, "status")), "error");
+    cr_assert_str_eq(json_string_value(json_object_get(r, "ename")), "SyntaxError");
+    const char *why = json_string_value(json_object_get(r, "evalue"));
+    cr_assert(strstr(why, "line 2, column 3") && strstr(why, "NUL character"), "%s", why);
+    json_decref(r);
+}
+
+Test(interp, completion_stops_at_a_nul)
+{
+    kn_interpreter in = interp_for_nul();
+    json_t *r = in.complete(in.self, "%ech\0o", 6, 4);   /* cursor before the NUL */
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(r, "matches"), 0)),
+                     "%echo");
+    json_decref(r);
+    r = in.complete(in.self, "%ech\0%ech", 9, 9);       /* cursor past it */
+    cr_assert_eq(json_array_size(json_object_get(r, "matches")), 0);
+    cr_assert_eq(json_integer_value(json_object_get(r, "cursor_start")), 9);
+    json_decref(r);
+    r = in.inspect(in.self, "\0%echo", 6, 3, 0);
+    cr_assert(json_is_false(json_object_get(r, "found")));
+    json_decref(r);
 }

@@ -116,6 +116,21 @@ static const bad_case bad_cases[] = {
     /* control characters never break the one-line message */
     {"{\"instances\": [{\"a\\nb\": 1}]}", AML_EINVAL, 400, 0, "a\nb", "unknown field 'a?b'"},
     {"{\"instances\": [\"x\ny\"]}", AML_EPARSE, 400, -1, "", "malformed JSON"},
+    /* a NUL character (JSON "\u0000") in a value or a field name is named,
+     * never cut off at the NUL */
+    {"{\"instances\": [{\"job\": \"ch\\u0000ef\"}]}", AML_EINVAL, 400, 0, "job",
+     "instances[0].job: text holds a NUL character"},
+    {"{\"instances\": [{}, {\"note\": \"\\u0000\"}]}", AML_EINVAL, 400, 1, "note",
+     "instances[1].note: text holds a NUL character"},
+    {"{\"instances\": [{}, {\"jo\\u0000b\": \"x\"}]}", AML_EINVAL, 400, 1, "jo\\u0000b",
+     "instances[1]: the field name \"jo\\u0000b\" holds a NUL character"},
+    /* strings with brackets, commas and escaped quotes do not miscount */
+    {"{\"instances\": [{\"note\": \"}{\\\",[\\\\\"}, {}, {\"age\": 1, \"\\u0000\": 2}]}",
+     AML_EINVAL, 400, 2, "\\u0000", "instances[2]: the field name \"\\u0000\""},
+    {"{\"inst\\u0000ances\": []}", AML_EINVAL, 400, -1, "",
+     "the key \"inst\\u0000ances\" at line 1, column 18 holds a NUL character"},
+    {"{\"instances\": [{\"job\": {\"a\\u0000\": 1}}]}", AML_EINVAL, 400, -1, "",
+     "the key \"a\\u0000\""},
     /* the first bad instance is named, whichever column it is in */
     {"{\"instances\": [{}, {\"income\": \"x\"}, {\"age\": \"y\"}]}", AML_EINVAL, 400, 1, "income",
      "instances[1].income"},
@@ -168,9 +183,12 @@ Test(srv_body, body_is_length_bounded)
     cr_assert_eq(srv_parse_body(s, buf, strlen(buf) - 7, NULL, &f, NULL, &e), 0, "%s", e.text);
     cr_assert_eq(aml_frame_get_number(f, 0, 0), 5);
     aml_frame_free(f);
-    /* an embedded NUL in a string is refused, not truncated */
+    /* an embedded NUL in a string is refused, not truncated, and named */
     const char nul[] = "{\"instances\": [{\"job\": \"a\\u0000b\"}]}";
-    cr_assert_eq(srv_parse_body(s, nul, strlen(nul), NULL, &f, NULL, &e), AML_EPARSE);
+    cr_assert_eq(srv_parse_body(s, nul, strlen(nul), NULL, &f, NULL, &e), AML_EINVAL);
+    cr_assert_eq(e.status, 400);
+    cr_assert_str_eq(e.field, "job");
+    cr_assert_null(f);
     srv_schema_free(s);
 }
 
