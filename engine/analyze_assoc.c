@@ -47,12 +47,6 @@ int amlp_analyze_groups(const amlp_col *c, int32_t **groups, size_t *ngroups)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int amlp_analyze_bins(const amlp_col *c, size_t mi_bins, int32_t **bins, size_t *nbins)
 {
     if (amlp_analyze_is_cat(c)) {
@@ -93,7 +87,8 @@ int amlp_analyze_bins(const amlp_col *c, size_t mi_bins, int32_t **bins, size_t 
     int rc = amlp_analyze_values(c, &vals, &n);
     if (rc)
         return rc;
-    qsort(vals, n, sizeof *vals, cmp_double);
+    if (amlp_analyze_sort(vals, n))
+        return AML_ENOMEM;
     if (mi_bins < 2)
         mi_bins = 2;
     double cuts[256];
@@ -103,7 +98,6 @@ int amlp_analyze_bins(const amlp_col *c, size_t mi_bins, int32_t **bins, size_t 
         if (!ncut || q > cuts[ncut - 1])
             cuts[ncut++] = q;
     }
-    amlp_free(vals);
     int32_t *b = amlp_malloc((c->n ? c->n : 1) * sizeof *b);
     if (!b)
         return AML_ENOMEM;

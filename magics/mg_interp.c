@@ -117,7 +117,7 @@ static int run_call(mg_ctx *ctx, const mg_magic *m, const mg_call *call)
 
 static int execute(void *self, kn_request *req, const char *code)
 {
-    mg_ctx ctx = {.req = req, .session = self};
+    mg_ctx ctx = {.req = req, .session = self, .started = mg_now()};
     mg_cell cell;
     mg_syntax_error err;
     if (mg_parse(code, &cell, &err))
@@ -144,6 +144,7 @@ static int execute(void *self, kn_request *req, const char *code)
             continue;
         }
         rc = run_call(&ctx, magics[i], &calls[i]);
+        ctx.started = mg_now();
     }
     for (size_t i = 0; calls && i < bound; i++)
         mg_call_clear(&calls[i]);
