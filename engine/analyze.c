@@ -165,6 +165,112 @@ int amlp_analyze_sort(double *v, size_t n)
     return 0;
 }
 
+/* ---- distinct texts: sort 64-bit hashes, then check equal hashes' texts ---- */
+
+typedef struct text_key {
+    uint64_t hash;
+    uint64_t row;
+} text_key;
+
+static uint64_t hash64(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull ^ len, w;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, s + i, sizeof w);
+        h = (h ^ w) * 1099511628211ull;
+        h ^= h >> 29;
+    }
+    for (; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
+/* radix_sort on text_key.hash; returns the sorted array (keys or tmp). */
+static text_key *radix_sort_texts(text_key *keys, text_key *tmp, size_t n, size_t (*count)[RADIX])
+{
+    memset(count, 0, RADIX_PASSES * sizeof *count);
+    for (size_t i = 0; i < n; i++)
+        for (unsigned p = 0; p < RADIX_PASSES; p++)
+            count[p][(keys[i].hash >> (p * RADIX_BITS)) & (RADIX - 1)]++;
+    for (unsigned p = 0; p < RADIX_PASSES && n; p++) {
+        unsigned shift = p * RADIX_BITS;
+        if (count[p][(keys[0].hash >> shift) & (RADIX - 1)] == n)
+            continue;
+        size_t sum = 0;
+        for (unsigned d = 0; d < RADIX; d++) {
+            size_t c = count[p][d];
+            count[p][d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[count[p][(keys[i].hash >> shift) & (RADIX - 1)]++] = keys[i];
+        text_key *t = keys;
+        keys = tmp;
+        tmp = t;
+    }
+    return keys;
+}
+
+static bool same_text(const amlp_col *c, size_t r1, size_t r2)
+{
+    size_t len = amlp_strpool_len(&c->text, r1);
+    return len == amlp_strpool_len(&c->text, r2) &&
+           memcmp(amlp_strpool_get(&c->text, r1), amlp_strpool_get(&c->text, r2), len) == 0;
+}
+
+/* Distinct texts among rows of equal hash: almost always one; a hash
+ * collision is counted right by comparing with each distinct text so far. */
+static size_t distinct_in_run(const amlp_col *c, text_key *k, size_t n)
+{
+    size_t i = 1;
+    while (i < n && same_text(c, k[0].row, k[i].row))
+        i++;
+    if (i == n)
+        return 1;
+    size_t d = 1;   /* k[0..d) hold one row of each distinct text */
+    for (; i < n; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < d && !seen; j++)
+            seen = same_text(c, k[j].row, k[i].row);
+        if (!seen)
+            k[d++] = k[i];
+    }
+    return d;
+}
+
+int amlp_analyze_text_distinct(const amlp_col *c, size_t *distinct)
+{
+    size_t rows = c->n ? c->n : 1;
+    text_key *keys = amlp_malloc(rows * sizeof *keys), *tmp = amlp_malloc(rows * sizeof *tmp);
+    if (!keys || !tmp || scratch_reserve(1)) {
+        amlp_free(keys);
+        amlp_free(tmp);
+        return AML_ENOMEM;
+    }
+    size_t n = 0;
+    for (size_t r = 0; r < c->n; r++)
+        if (amlp_bit(c->valid, r))
+            keys[n++] = (text_key){hash64(amlp_strpool_get(&c->text, r),
+                                          amlp_strpool_len(&c->text, r)), r};
+    text_key *k = radix_sort_texts(keys, tmp, n, tls.count);
+    *distinct = 0;
+    for (size_t i = 0; i < n;) {
+        size_t e = i + 1;
+        while (e < n && k[e].hash == k[i].hash)
+            e++;
+        *distinct += distinct_in_run(c, k + i, e - i);
+        i = e;
+    }
+    amlp_free(keys);
+    amlp_free(tmp);
+    return 0;
+}
+
 double amlp_analyze_quantile(const double *sorted, size_t n, double q)
 {
     if (!n)
@@ -297,7 +403,7 @@ static int top_values(const amlp_col *c, size_t k, aml_analyze_column *s, size_t
 
 static int text_stats(const amlp_col *c, aml_analyze_column *s)
 {
-    amlp_dict words = {0}, all = {0};
+    amlp_dict words = {0};
     double chars = 0;
     size_t n = 0;
     int rc = 0;
@@ -309,8 +415,6 @@ static int text_stats(const amlp_col *c, aml_analyze_column *s)
         size_t len = amlp_strpool_len(&c->text, r);
         uint32_t code;
         n++;
-        if ((rc = amlp_dict_intern(&all, t, len, &code)))
-            break;
         size_t wl = 0;
         for (size_t i = 0; i <= len && !rc; i++) {
             unsigned char ch = i < len ? (unsigned char)t[i] : ' ';
@@ -328,10 +432,8 @@ static int text_stats(const amlp_col *c, aml_analyze_column *s)
     }
     s->avg_length = n ? chars / (double)n : 0;
     s->vocabulary = amlp_dict_count(&words);
-    s->distinct = amlp_dict_count(&all);
     amlp_dict_free(&words);
-    amlp_dict_free(&all);
-    return rc;
+    return rc ? rc : amlp_analyze_text_distinct(c, &s->distinct);
 }
 
 static int target_info(const amlp_col *c, size_t col, aml_analysis *a, size_t *cnt, size_t nl)
@@ -465,20 +567,6 @@ static int distinct_levels(const amlp_col *c, size_t *distinct)
     return 0;
 }
 
-static int distinct_texts(const amlp_col *c, size_t *distinct)
-{
-    amlp_dict all = {0};
-    uint32_t code;
-    int rc = 0;
-    for (size_t r = 0; r < c->n && !rc; r++)
-        if (amlp_bit(c->valid, r))
-            rc = amlp_dict_intern(&all, amlp_strpool_get(&c->text, r),
-                                  amlp_strpool_len(&c->text, r), &code);
-    *distinct = amlp_dict_count(&all);
-    amlp_dict_free(&all);
-    return rc;
-}
-
 static int distinct_only(const amlp_col *c, aml_analyze_column *s)
 {
     if (amlp_analyze_is_cat(c))
@@ -486,7 +574,7 @@ static int distinct_only(const amlp_col *c, aml_analyze_column *s)
     if (amlp_analyze_is_num(c))
         return distinct_sorted(c, &s->distinct);
     if (c->type == AML_TYPE_TEXT)
-        return distinct_texts(c, &s->distinct);
+        return amlp_analyze_text_distinct(c, &s->distinct);
     return 0;
 }
 

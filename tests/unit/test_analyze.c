@@ -245,6 +245,11 @@ Test(analyze, bank_full_under_a_second)
     aml_frame_free(f);
 }
 
+static int cmps(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static size_t naive_distinct(double *s, size_t n)
 {
     qsort(s, n, sizeof *s, cmpd);
@@ -346,6 +351,18 @@ Test(analyze, threads_and_radix_sort_match_naive_and_each_other)
         cr_expect_eq(p->assoc_kind, AML_ASSOC_NONE);
     }
     cr_expect_eq(aml_analyze_column_at(d, 2)->distinct, 3);
+    /* text: "wA and wB" for A < 300, B < 7, counted against a sorted copy */
+    const char **ts = malloc(n * sizeof *ts);
+    for (size_t r = 0; r < n; r++)
+        ts[r] = aml_frame_get_string(f, 3, r);
+    qsort(ts, n, sizeof *ts, cmps);
+    size_t dt = 1;
+    for (size_t r = 1; r < n; r++)
+        dt += strcmp(ts[r], ts[r - 1]) != 0;
+    cr_expect_eq(aml_analyze_column_at(d, 3)->distinct, dt);
+    cr_expect_eq(aml_analyze_column_at(one, 3)->distinct, dt);
+    cr_expect_gt(dt, 1000);
+    free(ts);
     aml_analyze_free(one);
     aml_analyze_free(two);
     aml_analyze_free(d);
