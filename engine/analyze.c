@@ -53,6 +53,8 @@ typedef struct scratch {
     uint64_t *tmp;
     size_t cap;
     size_t (*count)[RADIX];
+    const amlp_col *sorted_of;  /* vals holds this column's values sorted */
+    size_t sorted_n;
 } scratch;
 static _Thread_local scratch tls;
 
@@ -62,6 +64,7 @@ static int scratch_reserve(size_t n)
         return AML_ENOMEM;
     if (n <= tls.cap)
         return 0;
+    tls.sorted_of = NULL;
     amlp_free(tls.vals);
     amlp_free(tls.tmp);
     tls.vals = amlp_malloc(n * sizeof *tls.vals);
@@ -84,6 +87,7 @@ int amlp_analyze_values(const amlp_col *c, double **vals, size_t *n)
         return AML_ETYPE;
     if (scratch_reserve(c->n ? c->n : 1))
         return AML_ENOMEM;
+    tls.sorted_of = NULL;
     double *v = tls.vals;
     size_t k = 0;
     for (size_t r = 0; r < c->n; r++) {
@@ -144,6 +148,23 @@ static uint64_t *radix_sort(uint64_t *keys, uint64_t *tmp, size_t n, size_t (*co
         tmp = t;
     }
     return keys;
+}
+
+int amlp_analyze_sorted_values(const amlp_col *c, double **vals, size_t *n)
+{
+    if (tls.sorted_of == c) {
+        *vals = tls.vals;
+        *n = tls.sorted_n;
+        return 0;
+    }
+    int rc = amlp_analyze_values(c, vals, n);
+    if (!rc)
+        rc = amlp_analyze_sort(*vals, *n);
+    if (!rc) {
+        tls.sorted_of = c;
+        tls.sorted_n = *n;
+    }
+    return rc;
 }
 
 int amlp_analyze_sort(double *v, size_t n)
@@ -304,6 +325,8 @@ static int numeric_stats(const amlp_col *c, const aml_analyze_options *o, aml_an
     s->std = n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
     if (amlp_analyze_sort(v, n))
         return AML_ENOMEM;
+    tls.sorted_of = c;  /* for the association's quantile bins */
+    tls.sorted_n = n;
     s->min = v[0];
     s->max = v[n - 1];
     s->q1 = amlp_analyze_quantile(v, n, 0.25);
@@ -539,9 +562,7 @@ static int distinct_sorted(const amlp_col *c, size_t *distinct)
 {
     double *v;
     size_t n;
-    int rc = amlp_analyze_values(c, &v, &n);
-    if (!rc)
-        rc = amlp_analyze_sort(v, n);
+    int rc = amlp_analyze_sorted_values(c, &v, &n);
     if (!rc) {
         *distinct = n > 0;
         for (size_t i = 1; i < n; i++)

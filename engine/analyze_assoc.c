@@ -84,11 +84,9 @@ int amlp_analyze_bins(const amlp_col *c, size_t mi_bins, int32_t **bins, size_t 
     }
     double *vals;
     size_t n;
-    int rc = amlp_analyze_values(c, &vals, &n);
+    int rc = amlp_analyze_sorted_values(c, &vals, &n);
     if (rc)
         return rc;
-    if (amlp_analyze_sort(vals, n))
-        return AML_ENOMEM;
     if (mi_bins < 2)
         mi_bins = 2;
     double cuts[256];
@@ -107,7 +105,12 @@ int amlp_analyze_bins(const amlp_col *c, size_t mi_bins, int32_t **bins, size_t 
             continue;
         }
         double v = num_at(c, r);
-        size_t lo = 0, hi = ncut; /* first cut >= v */
+        size_t lo = 0, hi = ncut; /* first cut >= v: the number of cuts below v */
+        if (ncut <= 16) {
+            for (size_t k = 0; k < ncut; k++)
+                lo += cuts[k] < v;
+            hi = lo;
+        }
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
             if (cuts[mid] < v)

@@ -9,6 +9,9 @@
  * row order.  OUT: *vals (the calling thread's scratch: valid until its next
  * call or amlp_analyze_scratch_free), *n.  Returns 0, AML_ETYPE, AML_ENOMEM. */
 int amlp_analyze_values(const amlp_col *c, double **vals, size_t *n);
+/* The same values sorted ascending (-0 as +0), in the same scratch: kept
+ * from the thread's last sort of `c` when nothing overwrote them since. */
+int amlp_analyze_sorted_values(const amlp_col *c, double **vals, size_t *n);
 /* Sorts v[0..n) ascending (radix sort; -0 becomes +0) with the calling
  * thread's scratch.  0 or AML_ENOMEM. */
 int amlp_analyze_sort(double *v, size_t n);
