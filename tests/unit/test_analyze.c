@@ -363,6 +363,29 @@ Test(analyze, threads_and_radix_sort_match_naive_and_each_other)
     cr_expect_eq(aml_analyze_column_at(one, 3)->distinct, dt);
     cr_expect_gt(dt, 1000);
     free(ts);
+    aml_analyze_free(d);
+
+    /* integers of a narrow range: counted on a bitmap, not sorted */
+    const char **ks = malloc(n * sizeof *ks);
+    char (*kb)[16] = malloc(n * sizeof *kb);
+    for (size_t r = 0; r < n; r++) {
+        snprintf(kb[r], sizeof kb[r], "%d", (int)(r * 7919 % 1000) - 500);
+        ks[r] = r % 10 ? kb[r] : "";
+    }
+    aml_frame *g;
+    aml_frame_new(&g);
+    cr_assert_eq(aml_frame_add_strings(g, "k", AML_TYPE_INTEGER, ks, n, NULL, NULL), 0);
+    o.target = NULL;
+    cr_assert_eq(aml_analyze(g, &o, &d, NULL), 0);
+    o.distinct_only = false;
+    aml_analysis *full;
+    cr_assert_eq(aml_analyze(g, &o, &full, NULL), 0);
+    cr_expect_eq(aml_analyze_column_at(full, 0)->distinct, 900);
+    cr_expect_eq(aml_analyze_column_at(d, 0)->distinct, 900);
+    aml_analyze_free(full);
+    aml_frame_free(g);
+    free(ks);
+    free(kb);
     aml_analyze_free(one);
     aml_analyze_free(two);
     aml_analyze_free(d);
