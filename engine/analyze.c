@@ -186,14 +186,9 @@ int amlp_analyze_sort(double *v, size_t n)
     return 0;
 }
 
-/* ---- distinct texts: sort 64-bit hashes, then check equal hashes' texts ---- */
+/* ---- distinct texts: sort hashes, then check equal hashes' texts ---- */
 
-typedef struct text_key {
-    uint64_t hash;
-    uint64_t row;
-} text_key;
-
-static uint64_t hash64(const char *s, size_t len)
+static uint32_t hash32(const char *s, size_t len)
 {
     uint64_t h = 1469598103934665603ull ^ len, w;
     size_t i = 0;
@@ -207,35 +202,10 @@ static uint64_t hash64(const char *s, size_t len)
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 33);
+    return (uint32_t)(h >> 32);
 }
 
-/* radix_sort on text_key.hash; returns the sorted array (keys or tmp). */
-static text_key *radix_sort_texts(text_key *keys, text_key *tmp, size_t n, size_t (*count)[RADIX])
-{
-    memset(count, 0, RADIX_PASSES * sizeof *count);
-    for (size_t i = 0; i < n; i++)
-        for (unsigned p = 0; p < RADIX_PASSES; p++)
-            count[p][(keys[i].hash >> (p * RADIX_BITS)) & (RADIX - 1)]++;
-    for (unsigned p = 0; p < RADIX_PASSES && n; p++) {
-        unsigned shift = p * RADIX_BITS;
-        if (count[p][(keys[0].hash >> shift) & (RADIX - 1)] == n)
-            continue;
-        size_t sum = 0;
-        for (unsigned d = 0; d < RADIX; d++) {
-            size_t c = count[p][d];
-            count[p][d] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++)
-            tmp[count[p][(keys[i].hash >> shift) & (RADIX - 1)]++] = keys[i];
-        text_key *t = keys;
-        keys = tmp;
-        tmp = t;
-    }
-    return keys;
-}
+#define ROW_OF(key) ((size_t)((key) & 0xFFFFFFFFu))
 
 static bool same_text(const amlp_col *c, size_t r1, size_t r2)
 {
@@ -244,12 +214,13 @@ static bool same_text(const amlp_col *c, size_t r1, size_t r2)
            memcmp(amlp_strpool_get(&c->text, r1), amlp_strpool_get(&c->text, r2), len) == 0;
 }
 
-/* Distinct texts among rows of equal hash: almost always one; a hash
- * collision is counted right by comparing with each distinct text so far. */
-static size_t distinct_in_run(const amlp_col *c, text_key *k, size_t n)
+/* Distinct texts among rows of equal hash (keys hash << 32 | row): almost
+ * always one; a hash collision is counted right by comparing with each
+ * distinct text so far. */
+static size_t distinct_in_run(const amlp_col *c, uint64_t *k, size_t n)
 {
     size_t i = 1;
-    while (i < n && same_text(c, k[0].row, k[i].row))
+    while (i < n && same_text(c, ROW_OF(k[0]), ROW_OF(k[i])))
         i++;
     if (i == n)
         return 1;
@@ -257,7 +228,7 @@ static size_t distinct_in_run(const amlp_col *c, text_key *k, size_t n)
     for (; i < n; i++) {
         bool seen = false;
         for (size_t j = 0; j < d && !seen; j++)
-            seen = same_text(c, k[j].row, k[i].row);
+            seen = same_text(c, ROW_OF(k[j]), ROW_OF(k[i]));
         if (!seen)
             k[d++] = k[i];
     }
@@ -266,29 +237,29 @@ static size_t distinct_in_run(const amlp_col *c, text_key *k, size_t n)
 
 int amlp_analyze_text_distinct(const amlp_col *c, size_t *distinct)
 {
-    size_t rows = c->n ? c->n : 1;
-    text_key *keys = amlp_malloc(rows * sizeof *keys), *tmp = amlp_malloc(rows * sizeof *tmp);
-    if (!keys || !tmp || scratch_reserve(1)) {
-        amlp_free(keys);
-        amlp_free(tmp);
+    if (c->n > UINT32_MAX)
+        return AML_ERANGE;
+    if (scratch_reserve(c->n ? c->n : 1))
         return AML_ENOMEM;
-    }
+    tls.sorted_of = NULL;
+    /* Keys hash << 32 | row in the scratch: sorting them groups equal hashes. */
+    uint64_t *keys = (uint64_t *)tls.vals;
     size_t n = 0;
     for (size_t r = 0; r < c->n; r++)
-        if (amlp_bit(c->valid, r))
-            keys[n++] = (text_key){hash64(amlp_strpool_get(&c->text, r),
-                                          amlp_strpool_len(&c->text, r)), r};
-    text_key *k = radix_sort_texts(keys, tmp, n, tls.count);
+        if (amlp_bit(c->valid, r)) {
+            uint64_t k = (uint64_t)hash32(amlp_strpool_get(&c->text, r),
+                                          amlp_strpool_len(&c->text, r)) << 32 | r;
+            memcpy(&keys[n++], &k, sizeof k);
+        }
+    uint64_t *k = radix_sort(keys, tls.tmp, n, tls.count);
     *distinct = 0;
     for (size_t i = 0; i < n;) {
         size_t e = i + 1;
-        while (e < n && k[e].hash == k[i].hash)
+        while (e < n && k[e] >> 32 == k[i] >> 32)
             e++;
         *distinct += distinct_in_run(c, k + i, e - i);
         i = e;
     }
-    amlp_free(keys);
-    amlp_free(tmp);
     return 0;
 }
 

@@ -15,8 +15,9 @@ int amlp_analyze_sorted_values(const amlp_col *c, double **vals, size_t *n);
 /* Sorts v[0..n) ascending (radix sort; -0 becomes +0) with the calling
  * thread's scratch.  0 or AML_ENOMEM. */
 int amlp_analyze_sort(double *v, size_t n);
-/* Distinct valid texts of a text column (exact: equal 64-bit hashes are
- * checked byte for byte).  0 or AML_ENOMEM. */
+/* Distinct valid texts of a text column (exact: texts of equal hashes are
+ * compared byte for byte), with the calling thread's scratch.  0,
+ * AML_ENOMEM, AML_ERANGE (over 2^32 rows). */
 int amlp_analyze_text_distinct(const amlp_col *c, size_t *distinct);
 /* Frees the calling thread's scratch (each analysing thread, when done). */
 void amlp_analyze_scratch_free(void);

@@ -10,6 +10,7 @@ $(O)/bench/csv_bench: tests/bench/csv_bench.c $(LIBAML) $(O)/flags
 	$(CC) $(ALL_CFLAGS) $< $(LIBAML) $(ALL_LDFLAGS) $(LIBS) -o $@
 
 .PHONY: bench-csv
+bench: bench-csv
 bench-csv: $(O)/bench/csv_bench $(KERNEL_BIN)
 	$(PYTHON) tests/bench/csv --driver $(O)/bench/csv_bench --kernel $(abspath $(KERNEL_BIN))
 
