@@ -563,22 +563,23 @@ static int distinct_in_range(const amlp_col *c, size_t *distinct, bool *done)
     return 0;
 }
 
-static int distinct_sorted(const amlp_col *c, size_t *distinct)
+/* Distinct values of a number/integer/datetime column: on a bitmap when the
+ * range allows, else by sorting. */
+static int distinct_numeric(const amlp_col *c, size_t *distinct)
 {
     bool done = false;
-    int rc0 = c->type == AML_TYPE_INTEGER || c->type == AML_TYPE_DATETIME
-                  ? distinct_in_range(c, distinct, &done) : 0;
-    if (rc0 || done)
-        return rc0;
+    int rc = c->type == AML_TYPE_INTEGER || c->type == AML_TYPE_DATETIME
+                 ? distinct_in_range(c, distinct, &done) : 0;
+    if (rc || done)
+        return rc;
     double *v;
     size_t n;
-    int rc = amlp_analyze_sorted_values(c, &v, &n);
-    if (!rc) {
-        *distinct = n > 0;
-        for (size_t i = 1; i < n; i++)
-            *distinct += v[i] != v[i - 1];
-    }
-    return rc;
+    if ((rc = amlp_analyze_sorted_values(c, &v, &n)))
+        return rc;
+    *distinct = n > 0;
+    for (size_t i = 1; i < n; i++)
+        *distinct += v[i] != v[i - 1];
+    return 0;
 }
 
 static int distinct_levels(const amlp_col *c, size_t *distinct)
@@ -603,7 +604,7 @@ static int distinct_only(const amlp_col *c, aml_analyze_column *s)
     if (amlp_analyze_is_cat(c))
         return distinct_levels(c, &s->distinct);
     if (amlp_analyze_is_num(c))
-        return distinct_sorted(c, &s->distinct);
+        return distinct_numeric(c, &s->distinct);
     if (c->type == AML_TYPE_TEXT)
         return amlp_analyze_text_distinct(c, &s->distinct);
     return 0;
