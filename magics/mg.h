@@ -147,7 +147,12 @@ double mg_parse_size(const char *s);
 struct mg_ctx {
     kn_request *req;
     struct mg_session *session;
+    double started;   /* mg_now() when the running line's work began (the cell's start
+                         for its first line), for the times a magic shows */
 };
+
+/* Seconds on the monotonic clock. */
+double mg_now(void);
 
 /* Reports a failure of the running magic (ename, printf-style evalue) and
  * returns -1, so handlers can `return mg_fail(...)`. */
@@ -279,10 +284,12 @@ void mg_view_schema(const mg_dataset *d, const aml_analysis *a, mg_buf *text, mg
 void mg_view_preview(const aml_frame *f, size_t nrows, mg_buf *text, mg_buf *html,
                      json_t *preview_json);
 /* Displays a data set: summary line, notes, schema (optional) and preview,
- * as text/plain, text/html and application/vnd.automl.frame+json. */
+ * as text/plain, text/html and application/vnd.automl.frame+json.  When
+ * `started` is not 0 (an mg_now() time), the summary ends with the seconds
+ * since then, taken once the schema and preview are built ("imported in"). */
 int mg_view_dataset(mg_ctx *ctx, const mg_dataset *d, const char *summary,
                     const char *const *notes, size_t n_notes, size_t preview_rows,
-                    bool with_schema);
+                    bool with_schema, double started);
 /* The column name closest to `word`, or NULL. */
 const char *mg_closest_column(const aml_frame *f, const char *word);
 /* Finds column `name` of `d` or fails with a suggestion naming `option`. */

@@ -163,9 +163,9 @@ static int run_import(mg_ctx *ctx, const mg_call *call)
                         : aml_csv_report_delimiter(rep) == ',' ? "comma"
                         : aml_csv_report_delimiter(rep) == ';' ? "semicolon"
                         : aml_csv_report_delimiter(rep) == '|' ? "pipe" : "?";
-    snprintf(summary, sizeof summary, "%s: %s rows × %s columns from %s (%s, %s-separated), "
-             "read in %.2f s%s%s", name, rows, cols, b ? b->file : src, size, delim,
-             aml_csv_report_seconds(rep), target ? " — target: " : "", target ? target : "");
+    snprintf(summary, sizeof summary, "%s: %s rows × %s columns from %s (%s, %s-separated)%s%s",
+             name, rows, cols, b ? b->file : src, size, delim, target ? " — target: " : "",
+             target ? target : "");
     size_t n_notes = aml_csv_report_note_count(rep);
     const char **notes = calloc(n_notes + 3, sizeof *notes);
     size_t k = 0;
@@ -180,7 +180,7 @@ static int run_import(mg_ctx *ctx, const mg_call *call)
     }
     for (size_t i = 0; i < n_notes; i++)
         notes[k++] = aml_csv_report_note(rep, i);
-    rc = mg_view_dataset(ctx, d, summary, notes, k, 5, true);
+    rc = mg_view_dataset(ctx, d, summary, notes, k, 5, true, ctx->started);
     free(notes);
     aml_csv_report_free(rep);
     return rc;
@@ -297,7 +297,7 @@ static int run_show(mg_ctx *ctx, const mg_call *call)
     mg_fmt_count(aml_frame_nrows(d->frame), nrows);
     mg_fmt_count(aml_frame_ncols(d->frame), ncols);
     snprintf(summary, sizeof summary, "%s: %s rows × %s columns", d->name, nrows, ncols);
-    return mg_view_dataset(ctx, d, summary, NULL, 0, (size_t)rows, false);
+    return mg_view_dataset(ctx, d, summary, NULL, 0, (size_t)rows, false, 0);
 }
 
 const mg_magic mg_magic_show = {
@@ -357,7 +357,7 @@ static int run_schema(mg_ctx *ctx, const mg_call *call)
         mg_fmt_count(aml_frame_ncols(d->frame), ncols);
         snprintf(summary, sizeof summary, "%s: %s rows × %s columns", d->name, nrows, ncols);
         const char *note = notes.data;
-        rc = mg_view_dataset(ctx, d, summary, n ? &note : NULL, n ? 1 : 0, 0, true);
+        rc = mg_view_dataset(ctx, d, summary, n ? &note : NULL, n ? 1 : 0, 0, true, 0);
     }
     mg_buf_free(&notes);
     free(cols);

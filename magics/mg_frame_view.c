@@ -188,35 +188,43 @@ void mg_view_preview(const aml_frame *f, size_t nrows, mg_buf *text, mg_buf *htm
     free(vals);
 }
 
-int mg_view_dataset(mg_ctx *ctx, const mg_dataset *d, const char *summary,
-                    const char *const *notes, size_t n_notes, size_t preview_rows,
-                    bool with_schema)
+/* The summary line and notes: text/plain and the opening of the HTML. */
+static void view_header(const char *summary, const char *const *notes, size_t n_notes,
+                        mg_buf *text, mg_buf *html)
 {
-    aml_analysis *a = NULL;
-    aml_error err = {0};
-    if (with_schema && aml_analyze(d->frame, NULL, &a, &err) != 0 && err.code != AML_EEMPTY)
-        return mg_fail(ctx, "DataError", "analysing '%s': %s", d->name, err.text);
-    mg_buf text = {0}, html = {0};
-    json_t *columns = json_array(), *preview = json_array();
-    mg_buf_addf(&text, "%s\n", summary);
-    mg_buf_add(&html, "<div class=\"automl-frame\"><p><b>");
-    mg_buf_add_html(&html, summary);
-    mg_buf_add(&html, "</b></p>");
+    mg_buf_addf(text, "%s\n", summary);
+    mg_buf_add(html, "<div class=\"automl-frame\"><p><b>");
+    mg_buf_add_html(html, summary);
+    mg_buf_add(html, "</b></p>");
     if (n_notes) {
-        mg_buf_add(&html, "<ul class=\"automl-notes\">");
+        mg_buf_add(html, "<ul class=\"automl-notes\">");
         for (size_t i = 0; i < n_notes; i++) {
-            mg_buf_addf(&text, "  note: %s\n", notes[i]);
-            mg_buf_add(&html, "<li>");
-            mg_buf_add_html(&html, notes[i]);
-            mg_buf_add(&html, "</li>");
+            mg_buf_addf(text, "  note: %s\n", notes[i]);
+            mg_buf_add(html, "<li>");
+            mg_buf_add_html(html, notes[i]);
+            mg_buf_add(html, "</li>");
         }
-        mg_buf_add(&html, "</ul>");
+        mg_buf_add(html, "</ul>");
     }
+}
+
+/* Schema (with distinct counts) and preview: text/plain, HTML, and the
+ * columns and preview documents.  0, or -1 after mg_fail(). */
+static int view_body(mg_ctx *ctx, const mg_dataset *d, size_t preview_rows, bool with_schema,
+                     mg_buf *text, mg_buf *html, json_t *columns, json_t *preview)
+{
     if (with_schema) {
-        mg_buf_add(&text, "\n");
-        mg_buf_add(&html, "<details open><summary>Schema</summary><div style=\"overflow-x:auto\">");
-        mg_view_schema(d, a, &text, &html, columns);
-        mg_buf_add(&html, "</div></details>");
+        aml_analysis *a = NULL;
+        aml_error err = {0};
+        aml_analyze_options o = aml_analyze_options_default();
+        o.distinct_only = true;
+        if (aml_analyze(d->frame, &o, &a, &err) != 0 && err.code != AML_EEMPTY)
+            return mg_fail(ctx, "DataError", "analysing '%s': %s", d->name, err.text);
+        mg_buf_add(text, "\n");
+        mg_buf_add(html, "<details open><summary>Schema</summary><div style=\"overflow-x:auto\">");
+        mg_view_schema(d, a, text, html, columns);
+        mg_buf_add(html, "</div></details>");
+        aml_analyze_free(a);
     } else {
         for (size_t c = 0; c < aml_frame_ncols(d->frame); c++)
             json_array_append_new(columns,
@@ -228,20 +236,44 @@ int mg_view_dataset(mg_ctx *ctx, const mg_dataset *d, const char *summary,
         mg_fmt_count(preview_rows < aml_frame_nrows(d->frame) ? preview_rows
                                                               : aml_frame_nrows(d->frame),
                      shown);
-        mg_buf_addf(&text, "\nFirst %s rows:\n", shown);
-        mg_buf_addf(&html, "<details open><summary>First %s rows</summary>"
-                           "<div style=\"overflow-x:auto\">", shown);
-        mg_view_preview(d->frame, preview_rows, &text, &html, preview);
-        mg_buf_add(&html, "</div></details>");
+        mg_buf_addf(text, "\nFirst %s rows:\n", shown);
+        mg_buf_addf(html, "<details open><summary>First %s rows</summary>"
+                          "<div style=\"overflow-x:auto\">", shown);
+        mg_view_preview(d->frame, preview_rows, text, html, preview);
+        mg_buf_add(html, "</div></details>");
     }
-    mg_buf_add(&html, "</div>");
+    mg_buf_add(html, "</div>");
+    return 0;
+}
+
+int mg_view_dataset(mg_ctx *ctx, const mg_dataset *d, const char *summary,
+                    const char *const *notes, size_t n_notes, size_t preview_rows,
+                    bool with_schema, double started)
+{
+    mg_buf body_text = {0}, body_html = {0}, text = {0}, html = {0};
+    json_t *columns = json_array(), *preview = json_array();
+    if (view_body(ctx, d, preview_rows, with_schema, &body_text, &body_html, columns, preview)) {
+        mg_buf_free(&body_text);
+        mg_buf_free(&body_html);
+        json_decref(columns);
+        json_decref(preview);
+        return -1;
+    }
+    /* The time shown is the whole work so far: reading, schema and preview. */
+    mg_buf line = {0};
+    mg_buf_add(&line, summary);
+    if (started > 0)
+        mg_buf_addf(&line, " — imported in %.2f s", mg_now() - started);
+    view_header(line.data, notes, n_notes, &text, &html);
+    mg_buf_add_n(&text, body_text.data ? body_text.data : "", body_text.len);
+    mg_buf_add_n(&html, body_html.data, body_html.len);
     json_t *doc = json_pack("{s:s, s:I, s:o, s:o}", "name", d->name, "rows",
                             (json_int_t)aml_frame_nrows(d->frame), "columns", columns, "preview",
                             preview);
     if (d->target)
         json_object_set_new(doc, "target", json_string(d->target));
     /* the summary line and notes, for the extension that draws this instead of the HTML */
-    json_object_set_new(doc, "summary", json_string(summary));
+    json_object_set_new(doc, "summary", json_string(line.data));
     json_t *jnotes = json_array();
     for (size_t i = 0; i < n_notes; i++)
         json_array_append_new(jnotes, json_string(notes[i]));
@@ -250,9 +282,11 @@ int mg_view_dataset(mg_ctx *ctx, const mg_dataset *d, const char *summary,
                                "application/vnd.automl.frame+json", doc);
     kn_display(ctx->req, bundle, NULL, NULL);
     json_decref(bundle);
+    mg_buf_free(&line);
+    mg_buf_free(&body_text);
+    mg_buf_free(&body_html);
     mg_buf_free(&text);
     mg_buf_free(&html);
-    aml_analyze_free(a);
     return 0;
 }
 

@@ -1,11 +1,12 @@
 /* mg_util.c — small helpers for magics: growing text buffers (with HTML
- * escaping) and reporting a magic's failure. */
+ * escaping), reporting a magic's failure, and the clock. */
 #include "mg.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void reserve(mg_buf *b, size_t more)
 {
@@ -84,4 +85,11 @@ int mg_fail(mg_ctx *ctx, const char *ename, const char *fmt, ...)
     va_end(ap);
     kn_error(ctx->req, ename, text, NULL, 0);
     return -1;
+}
+
+double mg_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

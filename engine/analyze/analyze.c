@@ -1,12 +1,17 @@
 /* analyze.c — aml_analyze: per-column statistics (summary, quartiles,
  * histogram, top values, text length and vocabulary), the target's class
- * distribution, and the driver that asks analyze_assoc.c for associations. */
+ * distribution, the radix sort behind quantiles and distinct counts, and the
+ * driver that analyses columns in parallel and asks analyze_assoc.c for
+ * associations. */
 #include "analyze/analyze_internal.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct aml_analysis {
     size_t ncols;
@@ -36,13 +41,54 @@ const char *aml_analyze_assoc_name(aml_analyze_assoc kind)
     }
 }
 
+#define RADIX_BITS 11
+#define RADIX (1u << RADIX_BITS)
+#define RADIX_PASSES 6
+
+/* Each analysing thread's buffers for a column's values and their sort,
+ * kept from column to column (allocating and faulting in tens of megabytes
+ * per column cost more than the work on them). */
+typedef struct scratch {
+    double *vals;
+    uint64_t *tmp;
+    size_t cap;
+    size_t (*count)[RADIX];
+    const amlp_col *sorted_of;  /* vals holds this column's values sorted */
+    size_t sorted_n;
+} scratch;
+static _Thread_local scratch tls;
+
+static int scratch_reserve(size_t n)
+{
+    if (!tls.count && !(tls.count = amlp_malloc(RADIX_PASSES * sizeof *tls.count)))
+        return AML_ENOMEM;
+    if (n <= tls.cap)
+        return 0;
+    tls.sorted_of = NULL;
+    amlp_free(tls.vals);
+    amlp_free(tls.tmp);
+    tls.vals = amlp_malloc(n * sizeof *tls.vals);
+    tls.tmp = amlp_malloc(n * sizeof *tls.tmp);
+    tls.cap = tls.vals && tls.tmp ? n : 0;
+    return tls.cap ? 0 : AML_ENOMEM;
+}
+
+void amlp_analyze_scratch_free(void)
+{
+    amlp_free(tls.vals);
+    amlp_free(tls.tmp);
+    amlp_free(tls.count);
+    memset(&tls, 0, sizeof tls);
+}
+
 int amlp_analyze_values(const amlp_col *c, double **vals, size_t *n)
 {
     if (!amlp_analyze_is_num(c) && c->type != AML_TYPE_BOOLEAN)
         return AML_ETYPE;
-    double *v = amlp_malloc((c->n ? c->n : 1) * sizeof *v);
-    if (!v)
+    if (scratch_reserve(c->n ? c->n : 1))
         return AML_ENOMEM;
+    tls.sorted_of = NULL;
+    double *v = tls.vals;
     size_t k = 0;
     for (size_t r = 0; r < c->n; r++) {
         if (!amlp_bit(c->valid, r))
@@ -58,6 +104,165 @@ int amlp_analyze_values(const amlp_col *c, double **vals, size_t *n)
     return 0;
 }
 
+/* Order-preserving 64-bit keys: unsigned order of the keys is the numeric
+ * order of the values (-0 is keyed as +0, so they sort together). */
+static inline uint64_t key_of_double(double v)
+{
+    uint64_t u;
+    v = v == 0 ? 0.0 : v;
+    memcpy(&u, &v, sizeof u);
+    return (u >> 63) ? ~u : u ^ ((uint64_t)1 << 63);
+}
+
+static inline double double_of_key(uint64_t k)
+{
+    uint64_t u = (k >> 63) ? k ^ ((uint64_t)1 << 63) : ~k;
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+/* Sorts keys[0..n) ascending: LSD radix sort on 11-bit digits; a pass whose
+ * digit is the same in every key (the high digits of small integers) is
+ * skipped.  `tmp` holds n keys.  Returns the sorted array: keys or tmp. */
+static uint64_t *radix_sort(uint64_t *keys, uint64_t *tmp, size_t n, size_t (*count)[RADIX])
+{
+    memset(count, 0, RADIX_PASSES * sizeof *count);
+    for (size_t i = 0; i < n; i++)
+        for (unsigned p = 0; p < RADIX_PASSES; p++)
+            count[p][(keys[i] >> (p * RADIX_BITS)) & (RADIX - 1)]++;
+    for (unsigned p = 0; p < RADIX_PASSES && n; p++) {
+        unsigned shift = p * RADIX_BITS;
+        if (count[p][(keys[0] >> shift) & (RADIX - 1)] == n)
+            continue;
+        size_t sum = 0;
+        for (unsigned d = 0; d < RADIX; d++) {
+            size_t c = count[p][d];
+            count[p][d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[count[p][(keys[i] >> shift) & (RADIX - 1)]++] = keys[i];
+        uint64_t *t = keys;
+        keys = tmp;
+        tmp = t;
+    }
+    return keys;
+}
+
+int amlp_analyze_sorted_values(const amlp_col *c, double **vals, size_t *n)
+{
+    if (tls.sorted_of == c) {
+        *vals = tls.vals;
+        *n = tls.sorted_n;
+        return 0;
+    }
+    int rc = amlp_analyze_values(c, vals, n);
+    if (!rc)
+        rc = amlp_analyze_sort(*vals, *n);
+    if (!rc) {
+        tls.sorted_of = c;
+        tls.sorted_n = *n;
+    }
+    return rc;
+}
+
+int amlp_analyze_sort(double *v, size_t n)
+{
+    if (scratch_reserve(n ? n : 1))
+        return AML_ENOMEM;
+    uint64_t *tmp = tls.tmp;
+    /* The values become their keys in place, and back once sorted. */
+    uint64_t *keys = (uint64_t *)v;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = key_of_double(v[i]);
+        memcpy(&keys[i], &k, sizeof k);
+    }
+    uint64_t *sorted = radix_sort(keys, tmp, n, tls.count);
+    for (size_t i = 0; i < n; i++) {
+        double d = double_of_key(sorted[i]);
+        memcpy(&v[i], &d, sizeof d);
+    }
+    return 0;
+}
+
+/* ---- distinct texts: sort hashes, then check equal hashes' texts ---- */
+
+static uint32_t hash32(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull ^ len, w;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, s + i, sizeof w);
+        h = (h ^ w) * 1099511628211ull;
+        h ^= h >> 29;
+    }
+    for (; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return (uint32_t)(h >> 32);
+}
+
+#define ROW_OF(key) ((size_t)((key) & 0xFFFFFFFFu))
+
+static bool same_text(const amlp_col *c, size_t r1, size_t r2)
+{
+    size_t len = amlp_strpool_len(&c->text, r1);
+    return len == amlp_strpool_len(&c->text, r2) &&
+           memcmp(amlp_strpool_get(&c->text, r1), amlp_strpool_get(&c->text, r2), len) == 0;
+}
+
+/* Distinct texts among rows of equal hash (keys hash << 32 | row): almost
+ * always one; a hash collision is counted right by comparing with each
+ * distinct text so far. */
+static size_t distinct_in_run(const amlp_col *c, uint64_t *k, size_t n)
+{
+    size_t i = 1;
+    while (i < n && same_text(c, ROW_OF(k[0]), ROW_OF(k[i])))
+        i++;
+    if (i == n)
+        return 1;
+    size_t d = 1;   /* k[0..d) hold one row of each distinct text */
+    for (; i < n; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < d && !seen; j++)
+            seen = same_text(c, ROW_OF(k[j]), ROW_OF(k[i]));
+        if (!seen)
+            k[d++] = k[i];
+    }
+    return d;
+}
+
+int amlp_analyze_text_distinct(const amlp_col *c, size_t *distinct)
+{
+    if (c->n > UINT32_MAX)
+        return AML_ERANGE;
+    if (scratch_reserve(c->n ? c->n : 1))
+        return AML_ENOMEM;
+    tls.sorted_of = NULL;
+    /* Keys hash << 32 | row in the scratch: sorting them groups equal hashes. */
+    uint64_t *keys = (uint64_t *)tls.vals;
+    size_t n = 0;
+    for (size_t r = 0; r < c->n; r++)
+        if (amlp_bit(c->valid, r)) {
+            uint64_t k = (uint64_t)hash32(amlp_strpool_get(&c->text, r),
+                                          amlp_strpool_len(&c->text, r)) << 32 | r;
+            memcpy(&keys[n++], &k, sizeof k);
+        }
+    uint64_t *k = radix_sort(keys, tls.tmp, n, tls.count);
+    *distinct = 0;
+    for (size_t i = 0; i < n;) {
+        size_t e = i + 1;
+        while (e < n && k[e] >> 32 == k[i] >> 32)
+            e++;
+        *distinct += distinct_in_run(c, k + i, e - i);
+        i = e;
+    }
+    return 0;
+}
+
 double amlp_analyze_quantile(const double *sorted, size_t n, double q)
 {
     if (!n)
@@ -70,12 +275,6 @@ double amlp_analyze_quantile(const double *sorted, size_t n, double q)
     return sorted[i] + (sorted[i + 1] - sorted[i]) * frac;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static int numeric_stats(const amlp_col *c, const aml_analyze_options *o, aml_analyze_column *s)
 {
     double *v;
@@ -85,10 +284,8 @@ static int numeric_stats(const amlp_col *c, const aml_analyze_options *o, aml_an
         return rc;
     s->numeric = true;
     s->mean = s->std = s->min = s->q1 = s->median = s->q3 = s->max = NAN;
-    if (!n) {
-        amlp_free(v);
+    if (!n)
         return 0;
-    }
     double sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += v[i];
@@ -97,7 +294,10 @@ static int numeric_stats(const amlp_col *c, const aml_analyze_options *o, aml_an
     for (size_t i = 0; i < n; i++)
         ss += (v[i] - s->mean) * (v[i] - s->mean);
     s->std = n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
-    qsort(v, n, sizeof *v, cmp_double);
+    if (amlp_analyze_sort(v, n))
+        return AML_ENOMEM;
+    tls.sorted_of = c;  /* for the association's quantile bins */
+    tls.sorted_n = n;
     s->min = v[0];
     s->max = v[n - 1];
     s->q1 = amlp_analyze_quantile(v, n, 0.25);
@@ -127,7 +327,6 @@ static int numeric_stats(const amlp_col *c, const aml_analyze_options *o, aml_an
     if (!edges || !counts) {
         amlp_free(edges);
         amlp_free(counts);
-        amlp_free(v);
         return AML_ENOMEM;
     }
     for (size_t b = 0; b <= nb; b++)
@@ -144,7 +343,6 @@ static int numeric_stats(const amlp_col *c, const aml_analyze_options *o, aml_an
     s->n_bins = nb;
     s->bin_edges = edges;
     s->bin_counts = counts;
-    amlp_free(v);
     return 0;
 }
 
@@ -199,7 +397,7 @@ static int top_values(const amlp_col *c, size_t k, aml_analyze_column *s, size_t
 
 static int text_stats(const amlp_col *c, aml_analyze_column *s)
 {
-    amlp_dict words = {0}, all = {0};
+    amlp_dict words = {0};
     double chars = 0;
     size_t n = 0;
     int rc = 0;
@@ -211,8 +409,6 @@ static int text_stats(const amlp_col *c, aml_analyze_column *s)
         size_t len = amlp_strpool_len(&c->text, r);
         uint32_t code;
         n++;
-        if ((rc = amlp_dict_intern(&all, t, len, &code)))
-            break;
         size_t wl = 0;
         for (size_t i = 0; i <= len && !rc; i++) {
             unsigned char ch = i < len ? (unsigned char)t[i] : ' ';
@@ -230,10 +426,8 @@ static int text_stats(const amlp_col *c, aml_analyze_column *s)
     }
     s->avg_length = n ? chars / (double)n : 0;
     s->vocabulary = amlp_dict_count(&words);
-    s->distinct = amlp_dict_count(&all);
     amlp_dict_free(&words);
-    amlp_dict_free(&all);
-    return rc;
+    return rc ? rc : amlp_analyze_text_distinct(c, &s->distinct);
 }
 
 static int target_info(const amlp_col *c, size_t col, aml_analysis *a, size_t *cnt, size_t nl)
@@ -326,6 +520,215 @@ const aml_analyze_target *aml_analyze_target_info(const aml_analysis *analysis)
 
 double aml_analyze_seconds(const aml_analysis *analysis) { return analysis ? analysis->seconds : 0; }
 
+/* ---- distinct values only (what a schema shows) ---- */
+
+/* Distinct values of an integer/datetime column whose range is small next
+ * to its rows (ids, counts, codes), as set bits of a bitmap over the range:
+ * one pass instead of a sort.  OUT: *done false when the range is too wide. */
+static int distinct_in_range(const amlp_col *c, size_t *distinct, bool *done)
+{
+    const int64_t *v = c->data;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    size_t n = 0;
+    for (size_t r = 0; r < c->n; r++)
+        if (amlp_bit(c->valid, r)) {
+            lo = v[r] < lo ? v[r] : lo;
+            hi = v[r] > hi ? v[r] : hi;
+            n++;
+        }
+    *done = false;
+    if (!n || (uint64_t)hi - (uint64_t)lo >= (uint64_t)c->n * 64)
+        return 0;
+    size_t words = (size_t)(((uint64_t)hi - (uint64_t)lo) / 64 + 1);
+    uint64_t *bits = amlp_calloc(words, sizeof *bits);
+    if (!bits)
+        return AML_ENOMEM;
+    for (size_t r = 0; r < c->n; r++)
+        if (amlp_bit(c->valid, r)) {
+            uint64_t off = (uint64_t)v[r] - (uint64_t)lo;
+            bits[off >> 6] |= (uint64_t)1 << (off & 63);
+        }
+    *distinct = 0;
+    for (size_t w = 0; w < words; w++)
+        *distinct += (size_t)__builtin_popcountll(bits[w]);
+    amlp_free(bits);
+    *done = true;
+    return 0;
+}
+
+/* Distinct values of a number/integer/datetime column: on a bitmap when the
+ * range allows, else by sorting. */
+static int distinct_numeric(const amlp_col *c, size_t *distinct)
+{
+    bool done = false;
+    int rc = c->type == AML_TYPE_INTEGER || c->type == AML_TYPE_DATETIME
+                 ? distinct_in_range(c, distinct, &done) : 0;
+    if (rc || done)
+        return rc;
+    double *v;
+    size_t n;
+    if ((rc = amlp_analyze_sorted_values(c, &v, &n)))
+        return rc;
+    *distinct = n > 0;
+    for (size_t i = 1; i < n; i++)
+        *distinct += v[i] != v[i - 1];
+    return 0;
+}
+
+static int distinct_levels(const amlp_col *c, size_t *distinct)
+{
+    size_t nl = c->type == AML_TYPE_BOOLEAN ? 2 : amlp_dict_count(&c->dict);
+    uint8_t *seen = amlp_calloc(nl ? nl : 1, 1);
+    if (!seen)
+        return AML_ENOMEM;
+    for (size_t r = 0; r < c->n; r++)
+        if (amlp_bit(c->valid, r))
+            seen[c->type == AML_TYPE_BOOLEAN ? ((const uint8_t *)c->data)[r]
+                                             : ((const uint32_t *)c->data)[r]] = 1;
+    *distinct = 0;
+    for (size_t l = 0; l < nl; l++)
+        *distinct += seen[l];
+    amlp_free(seen);
+    return 0;
+}
+
+static int distinct_only(const amlp_col *c, aml_analyze_column *s)
+{
+    if (amlp_analyze_is_cat(c))
+        return distinct_levels(c, &s->distinct);
+    if (amlp_analyze_is_num(c))
+        return distinct_numeric(c, &s->distinct);
+    if (c->type == AML_TYPE_TEXT)
+        return amlp_analyze_text_distinct(c, &s->distinct);
+    return 0;
+}
+
+/* ---- the driver: columns shared out over threads ---- */
+
+typedef struct job {
+    const aml_frame *frame;
+    const aml_analyze_options *o;
+    aml_analysis *a;
+    long target;
+    size_t *order;      /* columns, costliest first */
+    atomic_size_t next; /* index into order of the next column to take */
+    int *rc;            /* per column */
+} job;
+
+static int analyze_column(job *jb, size_t j)
+{
+    const amlp_col *c = &jb->frame->cols[j];
+    const aml_analyze_options *o = jb->o;
+    aml_analyze_column *s = &jb->a->cols[j];
+    s->name = amlp_strdup(c->name);
+    if (!s->name)
+        return AML_ENOMEM;
+    s->type = c->type;
+    s->flags = c->flags;
+    s->rows = c->n;
+    s->missing = c->n_missing;
+    s->invalid = c->n_invalid;
+    s->missing_pct = c->n ? 100.0 * (double)(c->n_missing + c->n_invalid) / (double)c->n : 0;
+    s->assoc = s->mutual_info = NAN;
+    s->mean = s->std = s->min = s->q1 = s->median = s->q3 = s->max = NAN;
+    s->is_target = (long)j == jb->target;
+    if (o->distinct_only)
+        return distinct_only(c, s);
+    size_t *cnt = NULL, nl = 0;
+    int rc = 0;
+    if (amlp_analyze_is_num(c) || c->type == AML_TYPE_BOOLEAN)
+        rc = numeric_stats(c, o, s);
+    if (!rc && amlp_analyze_is_cat(c))
+        rc = top_values(c, o->top_k ? o->top_k : 10, s, s->is_target ? &cnt : NULL, &nl);
+    if (!rc && c->type == AML_TYPE_TEXT)
+        rc = text_stats(c, s);
+    if (!rc && s->is_target)
+        rc = target_info(c, j, jb->a, cnt, nl);
+    amlp_free(cnt);
+    if (!rc && jb->target >= 0 && !s->is_target)
+        rc = amlp_analyze_assoc(c, &jb->frame->cols[jb->target], o->mi_bins ? o->mi_bins : 10,
+                                &s->assoc_kind, &s->assoc, &s->mutual_info);
+    return rc;
+}
+
+static void *analyze_worker(void *arg)
+{
+    job *jb = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&jb->next, 1);
+        if (i >= jb->frame->ncols) {
+            amlp_analyze_scratch_free();
+            return NULL;
+        }
+        size_t j = jb->order[i];
+        jb->rc[j] = analyze_column(jb, j);
+    }
+}
+
+/* Rough cost of a column's analysis, to start the slowest first. */
+static int cost_rank(const amlp_col *c)
+{
+    switch (c->type) {
+    case AML_TYPE_TEXT: return 0;
+    case AML_TYPE_NUMBER: return 1;
+    case AML_TYPE_INTEGER:
+    case AML_TYPE_DATETIME: return 2;
+    default: return 3;
+    }
+}
+
+#define MAX_ANALYZE_THREADS 64
+#define ROWS_PER_THREAD 20000
+
+static size_t thread_count(const aml_frame *frame, const aml_analyze_options *o)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t k = o->threads > 0 ? (size_t)o->threads : cpus > 0 ? (size_t)cpus : 1;
+    size_t cells = frame->nrows * frame->ncols / ROWS_PER_THREAD;
+    if (k > cells)
+        k = cells ? cells : 1;
+    if (k > frame->ncols)
+        k = frame->ncols ? frame->ncols : 1;
+    return k > MAX_ANALYZE_THREADS ? MAX_ANALYZE_THREADS : k;
+}
+
+/* Analyses every column (and its association with the target) on up to
+ * thread_count() threads.  Returns the first column's failure, or 0. */
+static int analyze_columns(const aml_frame *frame, const aml_analyze_options *o, aml_analysis *a,
+                           long target)
+{
+    size_t nc = frame->ncols;
+    job jb = {.frame = frame, .o = o, .a = a, .target = target};
+    jb.order = amlp_malloc((nc ? nc : 1) * sizeof *jb.order);
+    jb.rc = amlp_calloc(nc ? nc : 1, sizeof *jb.rc);
+    if (!jb.order || !jb.rc) {
+        amlp_free(jb.order);
+        amlp_free(jb.rc);
+        return AML_ENOMEM;
+    }
+    size_t k = 0;
+    for (int rank = 0; rank <= 3; rank++)
+        for (size_t j = 0; j < nc; j++)
+            if (cost_rank(&frame->cols[j]) == rank)
+                jb.order[k++] = j;
+    atomic_init(&jb.next, 0);
+    size_t nt = thread_count(frame, o);
+    pthread_t tid[MAX_ANALYZE_THREADS];
+    bool started[MAX_ANALYZE_THREADS] = {false};
+    for (size_t t = 1; t < nt; t++)
+        started[t] = pthread_create(&tid[t], NULL, analyze_worker, &jb) == 0;
+    analyze_worker(&jb);
+    for (size_t t = 1; t < nt; t++)
+        if (started[t])
+            pthread_join(tid[t], NULL);
+    int rc = 0;
+    for (size_t j = 0; j < nc && !rc; j++)
+        rc = jb.rc[j];
+    amlp_free(jb.order);
+    amlp_free(jb.rc);
+    return rc;
+}
+
 int aml_analyze(const aml_frame *frame, const aml_analyze_options *opts, aml_analysis **out,
                 aml_error *err)
 {
@@ -351,41 +754,7 @@ int aml_analyze(const aml_frame *frame, const aml_analyze_options *opts, aml_ana
         return aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
     }
     a->ncols = frame->ncols;
-    int rc = 0;
-    for (size_t j = 0; j < frame->ncols && !rc; j++) {
-        const amlp_col *c = &frame->cols[j];
-        aml_analyze_column *s = &a->cols[j];
-        s->name = amlp_strdup(c->name);
-        if (!s->name) {
-            rc = AML_ENOMEM;
-            break;
-        }
-        s->type = c->type;
-        s->flags = c->flags;
-        s->rows = c->n;
-        s->missing = c->n_missing;
-        s->invalid = c->n_invalid;
-        s->missing_pct = c->n ? 100.0 * (double)(c->n_missing + c->n_invalid) / (double)c->n : 0;
-        s->assoc = s->mutual_info = NAN;
-        s->mean = s->std = s->min = s->q1 = s->median = s->q3 = s->max = NAN;
-        s->is_target = (long)j == target;
-        size_t *cnt = NULL, nl = 0;
-        if (amlp_analyze_is_num(c) || c->type == AML_TYPE_BOOLEAN)
-            rc = numeric_stats(c, o, s);
-        if (!rc && amlp_analyze_is_cat(c))
-            rc = top_values(c, o->top_k ? o->top_k : 10, s, s->is_target ? &cnt : NULL, &nl);
-        if (!rc && c->type == AML_TYPE_TEXT)
-            rc = text_stats(c, s);
-        if (!rc && s->is_target)
-            rc = target_info(c, j, a, cnt, nl);
-        amlp_free(cnt);
-    }
-    if (target >= 0)
-        for (size_t j = 0; j < frame->ncols && !rc; j++)
-            if ((long)j != target)
-                rc = amlp_analyze_assoc(&frame->cols[j], &frame->cols[target],
-                                        o->mi_bins ? o->mi_bins : 10, &a->cols[j].assoc_kind,
-                                        &a->cols[j].assoc, &a->cols[j].mutual_info);
+    int rc = analyze_columns(frame, o, a, target);
     if (rc) {
         aml_analyze_free(a);
         return aml_error_set(err, rc, 0, 0, "", "%s", aml_strerror(rc));

@@ -47,12 +47,6 @@ int amlp_analyze_groups(const amlp_col *c, int32_t **groups, size_t *ngroups)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int amlp_analyze_bins(const amlp_col *c, size_t mi_bins, int32_t **bins, size_t *nbins)
 {
     if (amlp_analyze_is_cat(c)) {
@@ -90,10 +84,9 @@ int amlp_analyze_bins(const amlp_col *c, size_t mi_bins, int32_t **bins, size_t 
     }
     double *vals;
     size_t n;
-    int rc = amlp_analyze_values(c, &vals, &n);
+    int rc = amlp_analyze_sorted_values(c, &vals, &n);
     if (rc)
         return rc;
-    qsort(vals, n, sizeof *vals, cmp_double);
     if (mi_bins < 2)
         mi_bins = 2;
     double cuts[256];
@@ -103,7 +96,6 @@ int amlp_analyze_bins(const amlp_col *c, size_t mi_bins, int32_t **bins, size_t 
         if (!ncut || q > cuts[ncut - 1])
             cuts[ncut++] = q;
     }
-    amlp_free(vals);
     int32_t *b = amlp_malloc((c->n ? c->n : 1) * sizeof *b);
     if (!b)
         return AML_ENOMEM;
@@ -113,7 +105,12 @@ int amlp_analyze_bins(const amlp_col *c, size_t mi_bins, int32_t **bins, size_t 
             continue;
         }
         double v = num_at(c, r);
-        size_t lo = 0, hi = ncut; /* first cut >= v */
+        size_t lo = 0, hi = ncut; /* first cut >= v: the number of cuts below v */
+        if (ncut <= 16) {
+            for (size_t k = 0; k < ncut; k++)
+                lo += cuts[k] < v;
+            hi = lo;
+        }
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
             if (cuts[mid] < v)

@@ -5,9 +5,22 @@
 
 #include "aml_analyze.h"
 
-/* Valid values of a number/integer/boolean/datetime column as doubles.
- * OUT: *vals (caller frees with amlp_free), *n.  Returns 0, AML_ETYPE, AML_ENOMEM. */
+/* Valid values of a number/integer/boolean/datetime column as doubles, in
+ * row order.  OUT: *vals (the calling thread's scratch: valid until its next
+ * call or amlp_analyze_scratch_free), *n.  Returns 0, AML_ETYPE, AML_ENOMEM. */
 int amlp_analyze_values(const amlp_col *c, double **vals, size_t *n);
+/* The same values sorted ascending (-0 as +0), in the same scratch: kept
+ * from the thread's last sort of `c` when nothing overwrote them since. */
+int amlp_analyze_sorted_values(const amlp_col *c, double **vals, size_t *n);
+/* Sorts v[0..n) ascending (radix sort; -0 becomes +0) with the calling
+ * thread's scratch.  0 or AML_ENOMEM. */
+int amlp_analyze_sort(double *v, size_t n);
+/* Distinct valid texts of a text column (exact: texts of equal hashes are
+ * compared byte for byte), with the calling thread's scratch.  0,
+ * AML_ENOMEM, AML_ERANGE (over 2^32 rows). */
+int amlp_analyze_text_distinct(const amlp_col *c, size_t *distinct);
+/* Frees the calling thread's scratch (each analysing thread, when done). */
+void amlp_analyze_scratch_free(void);
 /* Quantile q of sorted values (linear interpolation, numpy default). */
 double amlp_analyze_quantile(const double *sorted, size_t n, double q);
 /* Is the column treated as categorical for association (categorical, boolean)? */

@@ -1,11 +1,13 @@
 /* csv_input.c — getting CSV bytes into memory: plain files (mapped, or read
  * when they cannot be), gzip files (zlib), the UTF-8 BOM, NUL detection and
- * Windows-1252 decoding of non-UTF-8 bytes. */
+ * Windows-1252 decoding of non-UTF-8 bytes (a large file is checked on two
+ * threads first: valid UTF-8 needs no decoding). */
 #include "data/data_internal.h"
 
 #include <errno.h>
 #include <math.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -354,6 +356,66 @@ static size_t skip_ascii(const unsigned char *s, size_t i, size_t end)
     return i;
 }
 
+/* Is [from, to) valid UTF-8 without a NUL?  Streams through a mapped file
+ * window by window, as the decoding loop does. */
+static bool scan_clean(const amlp_input *in, size_t from, size_t to)
+{
+    const unsigned char *s = (const unsigned char *)in->buf;
+    size_t i = from, mark = from;
+    bool clean = true;
+    amlp_csv_prefetch(in, from);
+    while (i < to && clean) {
+        if (i - mark >= AMLP_CSV_WINDOW) {
+            amlp_csv_release(in, mark, i);
+            amlp_csv_prefetch(in, i);
+            mark = i;
+        }
+        size_t lim = to - mark > AMLP_CSV_WINDOW ? mark + AMLP_CSV_WINDOW : to;
+        i = skip_ascii(s, i, lim);
+        if (i >= lim)
+            continue;
+        size_t n = s[i] ? utf8_len(s + i, in->len - i) : 0;
+        clean = n > 0;
+        i += n;
+    }
+    amlp_csv_release(in, mark, i < to ? i : to);
+    return clean;
+}
+
+typedef struct scan_half {
+    const amlp_input *in;
+    size_t from, to;
+    bool clean;
+} scan_half;
+
+static void *scan_thread(void *arg)
+{
+    scan_half *h = arg;
+    h->clean = scan_clean(h->in, h->from, h->to);
+    return NULL;
+}
+
+#define PARALLEL_SCAN_MIN ((size_t)16 << 20)
+
+/* The common case of a large file, on two threads: true when the whole
+ * text is valid UTF-8 without a NUL (there is then nothing to decode). */
+static bool clean_in_parallel(const amlp_input *in)
+{
+    const unsigned char *s = (const unsigned char *)in->buf;
+    if (in->len < PARALLEL_SCAN_MIN || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+        return false;
+    size_t mid = in->len / 2;
+    for (int k = 0; k < 3 && (s[mid] & 0xC0) == 0x80; k++)
+        mid++;   /* start the second half on a character */
+    scan_half second = {in, mid, in->len, false};
+    pthread_t tid;
+    if (pthread_create(&tid, NULL, scan_thread, &second) != 0)
+        return false;
+    bool first = scan_clean(in, 0, mid);
+    pthread_join(tid, NULL);
+    return first && second.clean;
+}
+
 int amlp_csv_decode(amlp_input *in, aml_error *err)
 {
     (void)err;
@@ -365,6 +427,8 @@ int amlp_csv_decode(amlp_input *in, aml_error *err)
         in->buf += 3;
         in->len = len;
     }
+    if (clean_in_parallel(in))
+        return 0;
     size_t first_bad = SIZE_MAX, nbad = 0;
     size_t i = 0, mark = 0;
     amlp_csv_prefetch(in, 0);

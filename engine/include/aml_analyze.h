@@ -15,7 +15,8 @@
  *
  * The analysis owns copies of every string and array it returns; it does not
  * refer to the frame after aml_analyze returns.
- * Thread safety: aml_analyze only reads the frame; results are read-only.
+ * Thread safety: aml_analyze only reads the frame (on several threads of its
+ * own, see `threads`); results are read-only.
  */
 #ifndef AML_ANALYZE_H
 #define AML_ANALYZE_H
@@ -30,6 +31,11 @@ typedef struct aml_analyze_options {
     size_t top_k;         /* most frequent values kept (default 10) */
     size_t bins;          /* histogram bins (default 20) */
     size_t mi_bins;       /* quantile bins for mutual information (default 10) */
+    bool distinct_only;   /* only counts and distinct values, as a schema shows them
+                             (no summary, histogram, top values, text statistics or
+                             association; default false) */
+    int threads;          /* columns analysed at once (0, default: one per core;
+                             small frames use one) */
 } aml_analyze_options;
 
 aml_analyze_options aml_analyze_options_default(void);

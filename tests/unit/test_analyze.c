@@ -2,7 +2,8 @@
  * histograms against a naive reference (tolerance 1e-9 relative), top
  * values, text stats, Pearson / correlation ratio / Cramer's V / mutual
  * information against direct formulas, the target distribution, and the
- * bank-full timing budget (< 1 s). */
+ * bank-full timing budget (< 1 s), the same results on one thread and on
+ * two, and the distinct-only analysis that %import's schema uses. */
 #include <criterion/criterion.h>
 
 #include "aml.h"
@@ -229,4 +230,153 @@ Test(analyze, bank_full_under_a_second)
     cr_expect_eq(age->max, 95);
     aml_analyze_free(a);
     aml_frame_free(f);
+}
+
+static int cmps(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static size_t naive_distinct(double *s, size_t n)
+{
+    qsort(s, n, sizeof *s, tu_cmp_double);
+    size_t d = n > 0;
+    for (size_t i = 1; i < n; i++)
+        d += s[i] != s[i - 1];
+    return d;
+}
+
+/* A frame large enough to be analysed on several threads: numbers of both
+ * signs (with -0 and +0, repeated values), integers beyond 2^53's neighbours
+ * of small ones, categoricals and text. */
+static aml_frame *mixed_frame(size_t n, double *num, double *ints)
+{
+    double *x = malloc(n * sizeof *x);
+    const char **is = malloc(n * sizeof *is), **cs = malloc(n * sizeof *cs),
+               **ts = malloc(n * sizeof *ts);
+    char (*ib)[32] = malloc(n * sizeof *ib), (*tb)[32] = malloc(n * sizeof *tb);
+    static const char *lv[] = {"red", "green", "blue", "cyan"};
+    srand(5);
+    for (size_t i = 0; i < n; i++) {
+        x[i] = i % 97 == 0 ? -0.0 : i % 89 == 0 ? 0.0 : (double)(rand() % 20000 - 10000) / 8;
+        num[i] = x[i];
+        long long v = (long long)(rand() % 5000) * (i % 2 ? -1000003LL : 7LL);
+        snprintf(ib[i], sizeof ib[i], "%lld", v);
+        is[i] = ib[i];
+        ints[i] = (double)v;
+        cs[i] = lv[rand() % 3];
+        snprintf(tb[i], sizeof tb[i], "w%d and w%d", rand() % 300, rand() % 7);
+        ts[i] = tb[i];
+    }
+    aml_frame *f;
+    aml_frame_new(&f);
+    cr_assert_eq(aml_frame_add_numbers(f, "x", x, n, NULL), 0);
+    cr_assert_eq(aml_frame_add_strings(f, "i", AML_TYPE_INTEGER, is, n, NULL, NULL), 0);
+    cr_assert_eq(aml_frame_add_strings(f, "c", AML_TYPE_CATEGORICAL, cs, n, NULL, NULL), 0);
+    cr_assert_eq(aml_frame_add_strings(f, "t", AML_TYPE_TEXT, ts, n, NULL, NULL), 0);
+    free(x);
+    free(is);
+    free(cs);
+    free(ts);
+    free(ib);
+    free(tb);
+    return f;
+}
+
+static bool same(double a, double b)
+{
+    return a == b || (isnan(a) && isnan(b));
+}
+
+static void expect_same_column(const aml_analyze_column *p, const aml_analyze_column *q)
+{
+    cr_expect_eq(p->distinct, q->distinct, "%s", p->name);
+    cr_expect(memcmp(&p->mean, &q->mean, sizeof p->mean) == 0, "%s mean", p->name);
+    cr_expect(memcmp(&p->std, &q->std, sizeof p->std) == 0, "%s std", p->name);
+    cr_expect(same(p->min, q->min) && same(p->q1, q->q1) && same(p->median, q->median) &&
+              same(p->q3, q->q3) && same(p->max, q->max), "%s quantiles", p->name);
+    cr_expect_eq(p->vocabulary, q->vocabulary, "%s", p->name);
+    cr_expect(same(p->mutual_info, q->mutual_info), "%s mi", p->name);
+    cr_expect(same(p->assoc, q->assoc), "%s assoc", p->name);
+}
+
+Test(analyze, threads_and_radix_sort_match_naive_and_each_other)
+{
+    size_t n = 60000;
+    double *num = malloc(n * sizeof *num), *ints = malloc(n * sizeof *ints);
+    aml_frame *f = mixed_frame(n, num, ints);
+    aml_analyze_options o = aml_analyze_options_default();
+    o.target = "c";
+    aml_analysis *one, *two;
+    o.threads = 1;
+    cr_assert_eq(aml_analyze(f, &o, &one, NULL), 0);
+    o.threads = 2;
+    cr_assert_eq(aml_analyze(f, &o, &two, NULL), 0);
+    for (size_t j = 0; j < 4; j++)
+        expect_same_column(aml_analyze_column_at(one, j), aml_analyze_column_at(two, j));
+    const aml_analyze_column *x = aml_analyze_column_at(two, 0), *i = aml_analyze_column_at(two, 1);
+    size_t dx = naive_distinct(num, n), di = naive_distinct(ints, n);
+    cr_expect_eq(x->distinct, dx);
+    cr_expect_eq(x->min, num[0]);
+    cr_expect_eq(x->max, num[n - 1]);
+    cr_expect_eq(x->median, tu_quantile(num, n, 0.5));
+    cr_expect_eq(x->q1, tu_quantile(num, n, 0.25));
+    cr_expect_eq(i->distinct, di);
+    cr_expect_eq(i->min, ints[0]);
+    cr_expect_eq(i->max, ints[n - 1]);
+    cr_expect_eq(i->q3, tu_quantile(ints, n, 0.75));
+
+    /* distinct_only: the same distinct counts, nothing else computed. */
+    aml_analysis *d;
+    o.distinct_only = true;
+    cr_assert_eq(aml_analyze(f, &o, &d, NULL), 0);
+    for (size_t j = 0; j < 4; j++) {
+        const aml_analyze_column *p = aml_analyze_column_at(d, j);
+        cr_expect_eq(p->distinct, aml_analyze_column_at(one, j)->distinct, "%s", p->name);
+        cr_expect(isnan(p->mean) && p->n_bins == 0 && p->n_top == 0 && p->vocabulary == 0,
+                  "%s", p->name);
+        cr_expect_eq(p->assoc_kind, AML_ASSOC_NONE);
+    }
+    cr_expect_eq(aml_analyze_column_at(d, 2)->distinct, 3);
+    /* text: "wA and wB" for A < 300, B < 7, counted against a sorted copy */
+    const char **ts = malloc(n * sizeof *ts);
+    for (size_t r = 0; r < n; r++)
+        ts[r] = aml_frame_get_string(f, 3, r);
+    qsort(ts, n, sizeof *ts, cmps);
+    size_t dt = 1;
+    for (size_t r = 1; r < n; r++)
+        dt += strcmp(ts[r], ts[r - 1]) != 0;
+    cr_expect_eq(aml_analyze_column_at(d, 3)->distinct, dt);
+    cr_expect_eq(aml_analyze_column_at(one, 3)->distinct, dt);
+    cr_expect_gt(dt, 1000);
+    free(ts);
+    aml_analyze_free(d);
+
+    /* integers of a narrow range: counted on a bitmap, not sorted */
+    const char **ks = malloc(n * sizeof *ks);
+    char (*kb)[16] = malloc(n * sizeof *kb);
+    for (size_t r = 0; r < n; r++) {
+        snprintf(kb[r], sizeof kb[r], "%d", (int)(r * 7919 % 1000) - 500);
+        ks[r] = r % 10 ? kb[r] : "";
+    }
+    aml_frame *g;
+    aml_frame_new(&g);
+    cr_assert_eq(aml_frame_add_strings(g, "k", AML_TYPE_INTEGER, ks, n, NULL, NULL), 0);
+    o.target = NULL;
+    cr_assert_eq(aml_analyze(g, &o, &d, NULL), 0);
+    o.distinct_only = false;
+    aml_analysis *full;
+    cr_assert_eq(aml_analyze(g, &o, &full, NULL), 0);
+    cr_expect_eq(aml_analyze_column_at(full, 0)->distinct, 900);
+    cr_expect_eq(aml_analyze_column_at(d, 0)->distinct, 900);
+    aml_analyze_free(full);
+    aml_frame_free(g);
+    free(ks);
+    free(kb);
+    aml_analyze_free(one);
+    aml_analyze_free(two);
+    aml_analyze_free(d);
+    aml_frame_free(f);
+    free(num);
+    free(ints);
 }

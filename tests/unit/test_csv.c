@@ -183,6 +183,43 @@ Test(csv, missing_file)
 
 /* A multi-megabyte file parsed with 1 and 2 threads must give identical frames,
  * including a quoted newline near every chunk boundary. */
+/* A text over 16 MiB is checked for UTF-8 on two threads: a Windows-1252
+ * byte in either half, or a character across the middle, is still found. */
+Test(csv, large_text_is_checked_on_two_threads)
+{
+    size_t rows = 1100000, cap = rows * 32 + 64, len = 0;
+    char *t = malloc(cap);
+    len += (size_t)sprintf(t + len, "id,city\n");
+    for (size_t i = 0; i < rows; i++)
+        len += (size_t)sprintf(t + len, "%zu,Z\xc3\xbcrich %zu\n", i, i % 7);
+    cr_assert_gt(len, (size_t)16 << 20);
+    aml_frame *f;
+    aml_csv_report *rep;
+    aml_error e;
+    cr_assert_eq(aml_csv_read_buffer(t, len, "big", NULL, &f, &rep, &e), 0, "%s", e.text);
+    cr_expect(!aml_csv_report_transcoded(rep));
+    cr_expect_str_eq(cell(f, 1, rows / 2), "Z\xc3\xbcrich 3");   /* 550000 % 7 */
+    aml_csv_report_free(rep);
+    aml_frame_free(f);
+    /* a Latin-1 byte late in the second half: converted, and its line named */
+    char *late = strstr(t + len - 200, "Z\xc3\xbc");
+    cr_assert_not_null(late);
+    late[1] = '\xfc';
+    late[2] = 'x';
+    cr_assert_eq(aml_csv_read_buffer(t, len, "big", NULL, &f, &rep, &e), 0, "%s", e.text);
+    cr_expect(aml_csv_report_transcoded(rep));
+    const char *line = late;
+    while (line[-1] != '\n')
+        line--;
+    size_t row = (size_t)strtoul(line, NULL, 10);
+    char want[64];
+    snprintf(want, sizeof want, "line %zu", row + 2);
+    cr_expect(strstr(aml_csv_report_note(rep, 0), want) != NULL, "%s", aml_csv_report_note(rep, 0));
+    aml_csv_report_free(rep);
+    aml_frame_free(f);
+    free(t);
+}
+
 Test(csv, chunked_parse_matches_single_thread)
 {
     size_t rows = 60000, cap = rows * 64 + 64, len = 0;
