@@ -15,6 +15,9 @@ int amlp_analyze_sorted_values(const amlp_col *c, double **vals, size_t *n);
 /* Sorts v[0..n) ascending (radix sort; -0 becomes +0) with the calling
  * thread's scratch.  0 or AML_ENOMEM. */
 int amlp_analyze_sort(double *v, size_t n);
+/* Says that this thread's scratch values (from amlp_analyze_values) now hold
+ * column c's n values sorted, so amlp_analyze_sorted_values reuses them. */
+void amlp_analyze_mark_sorted(const amlp_col *c, size_t n);
 /* Distinct valid texts of a text column (exact: texts of equal hashes are
  * compared byte for byte), with the calling thread's scratch.  0,
  * AML_ENOMEM, AML_ERANGE (over 2^32 rows). */
@@ -23,6 +26,9 @@ int amlp_analyze_text_distinct(const amlp_col *c, size_t *distinct);
 void amlp_analyze_scratch_free(void);
 /* Quantile q of sorted values (linear interpolation, numpy default). */
 double amlp_analyze_quantile(const double *sorted, size_t n, double q);
+/* The distinct count of column c into s->distinct, and nothing else (what
+ * %import's schema shows).  Returns 0 or AML_ENOMEM. */
+int amlp_analyze_distinct_only(const amlp_col *c, aml_analyze_column *s);
 /* Is the column treated as categorical for association (categorical, boolean)? */
 bool amlp_analyze_is_cat(const amlp_col *c);
 bool amlp_analyze_is_num(const amlp_col *c);
