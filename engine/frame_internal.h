@@ -50,6 +50,9 @@ typedef struct amlp_dict {
 } amlp_dict;
 
 void amlp_dict_free(amlp_dict *d);
+/* Bytes a pool / a dictionary holds (what is allocated, not what is used). */
+size_t amlp_strpool_memory(const amlp_strpool *p);
+size_t amlp_dict_memory(const amlp_dict *d);
 uint32_t amlp_hash(const char *s, size_t len);
 /* Code of the string, inserting it if new.  OUT: *code.  0 or AML_ENOMEM. */
 int amlp_dict_intern(amlp_dict *d, const char *s, size_t len, uint32_t *code);

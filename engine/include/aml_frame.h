@@ -73,6 +73,11 @@ int aml_frame_new(aml_frame **out);
 /* Free a frame and everything it owns.  Accepts NULL. */
 void aml_frame_free(aml_frame *frame);
 
+/* Bytes the frame holds in memory: its columns' values, validity bitmaps,
+ * text, category dictionaries and invalid cells' text, as allocated.  0 for
+ * NULL.  Thread-safe on a frame no one changes. */
+size_t aml_frame_memory_size(const aml_frame *frame);
+
 size_t aml_frame_nrows(const aml_frame *frame);
 size_t aml_frame_ncols(const aml_frame *frame);
 

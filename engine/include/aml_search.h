@@ -144,6 +144,13 @@ int aml_model_load(const unsigned char *bytes, size_t len, aml_model **out, aml_
  * extra_info is not a JSON object. */
 int aml_model_save_ex(const aml_model *model, const char *extra_info, unsigned char **bytes,
                       size_t *len, aml_error *err);
+/* Bytes the model holds in memory, estimated by the size of its serialised
+ * parts (the learners' trees, weights or stored rows, the preparation's
+ * statistics and dictionaries, the training info) plus what only memory
+ * keeps (the preparation's fold assignment of the training rows).  0 for
+ * NULL or when it cannot be measured (out of memory).  Thread-safe on a model
+ * no one changes; it serialises the model, so it costs as much as a save. */
+size_t aml_model_memory_size(const aml_model *model);
 /* The format version aml_model_save writes (and the newest it reads). */
 uint32_t aml_model_format_version(void);
 
@@ -327,6 +334,9 @@ const char *aml_run_pipeline(const aml_run *run);
 /* Notes for the user (excluded columns, leaks, imbalance, splits, ...). */
 size_t aml_run_n_notes(const aml_run *run);
 const char *aml_run_note(const aml_run *run, size_t i);
+/* Bytes the run holds in memory: its models (aml_model_memory_size), the
+ * trial records, the leaderboard, notes, curve and test rows.  0 for NULL. */
+size_t aml_run_memory_size(const aml_run *run);
 /* Best validation score over time: point i (seconds since start, score);
  * one point per improvement. */
 size_t aml_run_curve_size(const aml_run *run);
