@@ -17,6 +17,7 @@ static void usage(FILE *to)
 
 int main(int argc, char **argv)
 {
+    mg_memory_setup();
     const char *conn = NULL;
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--connection-file") == 0) &&

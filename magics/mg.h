@@ -325,6 +325,13 @@ void mg_deploy_stop_all(void);
  * NULL when nothing is deployed (for %http paths). */
 const char *mg_deploy_url(void);
 
+/* ---- memory (mg_memory.c) ---- */
+/* Sets malloc up so that freed memory goes back to the system (large blocks
+ * mapped on their own, fewer arenas).  Call once, first thing in main(). */
+void mg_memory_setup(void);
+/* Returns the free pages malloc still holds to the system (after a cell). */
+void mg_memory_release(void);
+
 /* ---- the interpreter (mg_interp.c) ---- */
 /* Fills `interp` with the magics interpreter over `session` (borrowed). */
 void mg_interpreter_init(kn_interpreter *interp, mg_session *session);

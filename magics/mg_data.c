@@ -247,23 +247,35 @@ static int run_datasets(mg_ctx *ctx, const mg_call *call)
                                       "%import bank-marketing for the bundled example.\n");
         return 0;
     }
-    const char *head[] = {"name", "rows", "columns", "target", "source"};
-    mg_table *t = mg_table_new(5, head);
+    const char *head[] = {"name", "rows", "columns", "target", "source", "size"};
+    mg_table *t = mg_table_new(6, head);
     mg_table_numeric(t, 1);
     mg_table_numeric(t, 2);
+    mg_table_numeric(t, 5);
     json_t *list = json_array();
+    size_t total = 0;
     for (size_t i = n; i-- > 0;) {
         mg_dataset *d = mg_session_dataset_at(ctx->session, i);
-        char rows[32], cols[32], name[300];
+        char rows[32], cols[32], name[300], size[32];
+        size_t bytes = aml_frame_memory_size(d->frame);
+        total += bytes;
         mg_fmt_count(aml_frame_nrows(d->frame), rows);
         mg_fmt_count(aml_frame_ncols(d->frame), cols);
+        mg_fmt_bytes(bytes, size);
         snprintf(name, sizeof name, "%s%s", d->name, i == n - 1 ? " (current)" : "");
-        const char *row[] = {name, rows, cols, d->target ? d->target : "", d->source};
+        const char *row[] = {name, rows, cols, d->target ? d->target : "", d->source, size};
         mg_table_row(t, row);
-        json_array_append_new(list, json_pack("{s:s, s:I, s:I, s:s?, s:s}", "name", d->name,
+        json_array_append_new(list, json_pack("{s:s, s:I, s:I, s:s?, s:s, s:I}", "name", d->name,
                                               "rows", (json_int_t)aml_frame_nrows(d->frame),
                                               "columns", (json_int_t)aml_frame_ncols(d->frame),
-                                              "target", d->target, "source", d->source));
+                                              "target", d->target, "source", d->source,
+                                              "bytes", (json_int_t)bytes));
+    }
+    if (n > 1) {
+        char size[32];
+        mg_fmt_bytes(total, size);
+        const char *row[] = {"total in memory", "", "", "", "", size};
+        mg_table_row(t, row);
     }
     mg_display_table(ctx, t, "application/vnd.automl.datasets+json", "datasets", list);
     mg_table_free(t);
@@ -273,7 +285,8 @@ static int run_datasets(mg_ctx *ctx, const mg_call *call)
 const mg_magic mg_magic_datasets = {
     .name = "datasets",
     .synopsis = "%datasets",
-    .summary = "List the data sets of this session (the most recent is the default).",
+    .summary = "List the data sets of this session (the most recent is the default) and "
+               "the memory each holds.",
     .max_args = 0,
     .run = run_datasets,
 };

@@ -208,6 +208,7 @@ static int execute(void *self, kn_request *req, const char *code, size_t code_le
     free(calls);
     free(magics);
     mg_cell_free(&cell);
+    mg_memory_release();   /* what the cell's work freed goes back to the system */
     return rc;
 }
 

@@ -284,6 +284,13 @@ const mg_magic mg_magic_leaderboard = {
     .run = run_leaderboard,
 };
 
+/* What model entry `m` holds in memory: its run (models, trials, test rows)
+ * or the model read from a file. */
+static size_t trained_bytes(const mg_trained *m)
+{
+    return m->run ? aml_run_memory_size(m->run) : aml_model_memory_size(m->loaded);
+}
+
 static int run_models(mg_ctx *ctx, const mg_call *call)
 {
     (void)call;
@@ -293,13 +300,15 @@ static int run_models(mg_ctx *ctx, const mg_call *call)
         return 0;
     }
     const char *head[] = {"name", "data", "task", "metric", "validation", "test", "trials",
-                          "stopped"};
-    mg_table *t = mg_table_new(8, head);
+                          "stopped", "size"};
+    mg_table *t = mg_table_new(9, head);
+    mg_table_numeric(t, 8);
     json_t *list = json_array();
+    size_t total = 0;
     for (size_t i = n; i-- > 0;) {
         mg_trained *m = mg_session_model_at(ctx->session, i);
         const aml_model *am = mg_trained_model(m);
-        char val[32] = "—", test[32] = "—", trials[32] = "—";
+        char val[32] = "—", test[32] = "—", trials[32] = "—", size[32];
         const char *task = m->run ? aml_task_name(aml_run_task(m->run))
                                   : aml_task_name(aml_model_task(am));
         const char *metric = m->run ? aml_metric_name(aml_run_metric(m->run))
@@ -309,12 +318,23 @@ static int run_models(mg_ctx *ctx, const mg_call *call)
             snprintf(test, sizeof test, "%.4f", aml_run_test_score(m->run));
             snprintf(trials, sizeof trials, "%zu", aml_run_trials_done(m->run));
         }
+        size_t bytes = trained_bytes(m);
+        total += bytes;
+        mg_fmt_bytes(bytes, size);
         const char *row[] = {m->name, m->run ? m->dataset : m->source, task, metric, val, test,
                              trials,
-                             m->run ? aml_stop_reason_name(aml_run_stop_reason(m->run)) : "loaded"};
+                             m->run ? aml_stop_reason_name(aml_run_stop_reason(m->run)) : "loaded",
+                             size};
         mg_table_row(t, row);
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "name", m->name, "data",
-                                              m->run ? m->dataset : m->source, "task", task));
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I}", "name", m->name, "data",
+                                              m->run ? m->dataset : m->source, "task", task,
+                                              "bytes", (json_int_t)bytes));
+    }
+    if (n > 1) {
+        char size[32];
+        mg_fmt_bytes(total, size);
+        const char *row[] = {"total in memory", "", "", "", "", "", "", "", size};
+        mg_table_row(t, row);
     }
     mg_display_table(ctx, t, "application/vnd.automl.models+json", "models", list);
     mg_table_free(t);
@@ -324,7 +344,7 @@ static int run_models(mg_ctx *ctx, const mg_call *call)
 const mg_magic mg_magic_models = {
     .name = "models",
     .synopsis = "%models",
-    .summary = "List the models trained in this session.",
+    .summary = "List the models trained in this session, with the memory each holds.",
     .max_args = 0,
     .run = run_models,
 };

@@ -52,6 +52,22 @@ void aml_frame_free(aml_frame *frame)
     amlp_free(frame);
 }
 
+size_t aml_frame_memory_size(const aml_frame *frame)
+{
+    if (!frame)
+        return 0;
+    size_t bytes = sizeof *frame + frame->capcols * sizeof *frame->cols;
+    for (size_t i = 0; i < frame->ncols; i++) {
+        const amlp_col *c = &frame->cols[i];
+        size_t rows = c->cap > c->n ? c->cap : c->n;
+        bytes += (c->name ? strlen(c->name) + 1 : 0) + (rows + 63) / 64 * sizeof *c->valid;
+        bytes += c->data ? rows * amlp_type_width(c->type) : 0;
+        bytes += amlp_strpool_memory(&c->text) + amlp_dict_memory(&c->dict);
+        bytes += c->inv_cap * sizeof *c->inv_rows + amlp_strpool_memory(&c->inv_text);
+    }
+    return bytes;
+}
+
 size_t aml_frame_nrows(const aml_frame *frame) { return frame ? frame->nrows : 0; }
 size_t aml_frame_ncols(const aml_frame *frame) { return frame ? frame->ncols : 0; }
 

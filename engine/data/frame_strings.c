@@ -185,6 +185,17 @@ static int rehash(amlp_dict *d, size_t nslots)
     return 0;
 }
 
+size_t amlp_strpool_memory(const amlp_strpool *p)
+{
+    return p->cap + p->ncap * sizeof *p->off;
+}
+
+size_t amlp_dict_memory(const amlp_dict *d)
+{
+    return amlp_strpool_memory(&d->pool) + (d->key ? d->pool.ncap * sizeof *d->key : 0) +
+           d->nslots * sizeof *d->slots;
+}
+
 long amlp_dict_find(const amlp_dict *d, const char *s, size_t len)
 {
     if (!d->nslots)

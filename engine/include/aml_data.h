@@ -72,6 +72,11 @@ int aml_frame_new(aml_frame **out);
 /* Free a frame and everything it owns.  Accepts NULL. */
 void aml_frame_free(aml_frame *frame);
 
+/* Bytes the frame holds in memory: its columns' values, validity bitmaps,
+ * text, category dictionaries and invalid cells' text, as allocated.  0 for
+ * NULL.  Thread-safe on a frame no one changes. */
+size_t aml_frame_memory_size(const aml_frame *frame);
+
 size_t aml_frame_nrows(const aml_frame *frame);
 size_t aml_frame_ncols(const aml_frame *frame);
 
@@ -284,6 +289,9 @@ typedef struct amlp_dict {
 } amlp_dict;
 
 void amlp_dict_free(amlp_dict *d);
+/* Bytes a pool / a dictionary holds (what is allocated, not what is used). */
+size_t amlp_strpool_memory(const amlp_strpool *p);
+size_t amlp_dict_memory(const amlp_dict *d);
 uint32_t amlp_hash(const char *s, size_t len);
 /* Code of the string, inserting it if new.  OUT: *code.  0 or AML_ENOMEM. */
 int amlp_dict_intern(amlp_dict *d, const char *s, size_t len, uint32_t *code);

@@ -101,6 +101,13 @@ int aml_model_load(const unsigned char *bytes, size_t len, aml_model **out, aml_
  * extra_info is not a JSON object. */
 int aml_model_save_ex(const aml_model *model, const char *extra_info, unsigned char **bytes,
                       size_t *len, aml_error *err);
+/* Bytes the model holds in memory, estimated by the size of its serialised
+ * parts (the learners' trees, weights or stored rows, the preparation's
+ * statistics and dictionaries, the training info) plus what only memory
+ * keeps (the preparation's fold assignment of the training rows).  0 for
+ * NULL or when it cannot be measured (out of memory).  Thread-safe on a model
+ * no one changes; it serialises the model, so it costs as much as a save. */
+size_t aml_model_memory_size(const aml_model *model);
 /* The format version aml_model_save writes (and the newest it reads). */
 uint32_t aml_model_format_version(void);
 

@@ -136,6 +136,9 @@ int aml_prep_load(const unsigned char *bytes, size_t len, aml_prep **out, aml_er
 size_t aml_prep_n_inputs(const aml_prep *prep);
 const char *aml_prep_input_name(const aml_prep *prep, size_t i);
 size_t aml_prep_input_source(const aml_prep *prep, size_t i);
+/* Bytes the pipeline holds in memory beyond what it saves: the fold of each
+ * fit row, kept for out-of-fold target encodings (0 for a loaded pipeline). */
+size_t aml_prep_memory_unsaved(const aml_prep *prep);
 
 /* ---- engine-internal (amlp_) ---- */
 

@@ -192,6 +192,9 @@ const char *aml_run_pipeline(const aml_run *run);
 /* Notes for the user (excluded columns, leaks, imbalance, splits, ...). */
 size_t aml_run_n_notes(const aml_run *run);
 const char *aml_run_note(const aml_run *run, size_t i);
+/* Bytes the run holds in memory: its models (aml_model_memory_size), the
+ * trial records, the leaderboard, notes, curve and test rows.  0 for NULL. */
+size_t aml_run_memory_size(const aml_run *run);
 /* Best validation score over time: point i (seconds since start, score);
  * one point per improvement. */
 size_t aml_run_curve_size(const aml_run *run);

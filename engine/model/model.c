@@ -59,6 +59,18 @@ void aml_model_free(aml_model *m)
     amlp_free(m);
 }
 
+size_t aml_model_memory_size(const aml_model *m)
+{
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    if (!m || aml_model_save(m, &bytes, &len, NULL) != 0)
+        return 0;
+    aml_free(bytes);
+    for (size_t i = 0; i < m->n_preps; i++)
+        len += aml_prep_memory_unsaved(m->preps[i]);
+    return sizeof *m + m->n_members * sizeof *m->members + len;
+}
+
 int amlp_model_add_prep(aml_model *m, aml_prep *prep)
 {
     aml_prep **p = amlp_realloc(m->preps, (m->n_preps + 1) * sizeof *p);

@@ -81,6 +81,11 @@ size_t aml_prep_input_source(const aml_prep *p, size_t i)
     return i < p->n_cols ? p->cols[i].source : SIZE_MAX;
 }
 
+size_t aml_prep_memory_unsaved(const aml_prep *p)
+{
+    return p->fold ? p->fit_nrows * sizeof *p->fold : 0;
+}
+
 size_t aml_prep_n_classes(const aml_prep *p)
 {
     return p->task == AML_TASK_REGRESSION ? 0 : p->n_classes;

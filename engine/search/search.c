@@ -1561,6 +1561,11 @@ int aml_search_run(const aml_frame *frame, const aml_search_options *opts, aml_r
         emit(&c, AML_SEARCH_EVENT_DONE, NULL, aml_now());
     }
     amlp_cache_free(&c);
+    /* the ensemble is chosen: the out-of-fold vectors (journaled) are needed no more */
+    for (size_t i = 0; i < c.run->n_trials; i++) {
+        amlp_free(c.run->trials[i].oof);
+        c.run->trials[i].oof = NULL;
+    }
     amlp_journal_close(c.journal);
     amlp_journal_trials_free(c.jt, c.n_jt);
     for (size_t i = 0; i < c.n_exclude; i++)

@@ -5,6 +5,7 @@
 #include "search/search_internal.h"
 
 #include <math.h>
+#include <string.h>
 
 const char *aml_stop_reason_name(aml_stop_reason r)
 {
@@ -38,6 +39,28 @@ void aml_run_free(aml_run *r)
         aml_model_free(r->ensemble);
     aml_model_free(r->best);
     amlp_free(r);
+}
+
+static size_t text_size(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+size_t aml_run_memory_size(const aml_run *r)
+{
+    if (!r)
+        return 0;
+    size_t bytes = sizeof *r + r->cap_trials * sizeof *r->trials + r->n_board * sizeof *r->board;
+    for (size_t i = 0; i < r->n_trials; i++)
+        bytes += text_size(r->trials[i].params_s) + text_size(r->trials[i].error_s);
+    /* out-of-fold vectors live only while the search runs (aml_search_run frees them) */
+    for (size_t i = 0; i < r->n_notes; i++)
+        bytes += sizeof *r->notes + text_size(r->notes[i]);
+    bytes += r->cap_curve * 2 * sizeof *r->curve + r->n_test * sizeof *r->test_rows;
+    bytes += text_size(r->pipeline) + aml_model_memory_size(r->best);
+    if (r->ensemble != r->best)
+        bytes += aml_model_memory_size(r->ensemble);
+    return bytes;
 }
 
 aml_task aml_run_task(const aml_run *r) { return r->task; }

@@ -36,6 +36,36 @@ static char *cell(const aml_frame *f, size_t c, size_t r)
     return buf;
 }
 
+/* What a frame holds: 8 bytes per number, the text of a text column, the
+ * levels of a categorical one once; ten times the rows, about ten times
+ * the bytes. */
+Test(csv, memory_size_counts_values_text_and_levels)
+{
+    cr_assert_eq(aml_frame_memory_size(NULL), 0);
+    size_t sizes[2];
+    for (int k = 0; k < 2; k++) {
+        size_t rows = k ? 10000 : 1000, cap = rows * 80 + 64, len = 0;
+        char *text = malloc(cap);
+        aml_csv_options o = aml_csv_options_default();
+        o.types = "note:text";
+        len += (size_t)snprintf(text, cap, "x,level,note\n");
+        for (size_t i = 0; i < rows; i++)
+            len += (size_t)snprintf(text + len, cap - len, "%zu.5,%s,note number %zu here\n", i,
+                                    i % 2 ? "odd" : "even", i);
+        aml_frame *f = read_str(text, &o, NULL);
+        sizes[k] = aml_frame_memory_size(f);
+        size_t note_bytes = rows * 16;   /* "note number N here" is 16 bytes and more */
+        cr_assert_geq(sizes[k], rows * sizeof(double) + rows * 1 + note_bytes,
+                      "%zu rows: %zu bytes", rows, sizes[k]);
+        cr_assert_lt(sizes[k], 4 * len, "%zu rows: %zu bytes for %zu bytes of CSV", rows,
+                     sizes[k], len);
+        aml_frame_free(f);
+        free(text);
+    }
+    cr_assert(sizes[1] > 8 * sizes[0] && sizes[1] < 12 * sizes[0], "%zu vs %zu", sizes[1],
+              sizes[0]);
+}
+
 Test(csv, rfc4180_quotes_escapes_newlines_crlf)
 {
     const char *t = "name,quote,n\r\n\"Smith, J\",\"He said \"\"hi\"\"\",1\r\n"

@@ -162,6 +162,27 @@ Test(model, every_kind_loads_resaves_and_predicts_identically)
 static const char *const regressions[] = {"regress-knn-classes", "regress-xgb-tree-id",
                                           "regress-newline-name", "regress-mlp-layer-size"};
 
+/* A loaded model holds at least what its file says (trees, weights, stored
+ * rows), and the ensemble more than any one of its members' files. */
+Test(model, memory_size_follows_the_model)
+{
+    cr_assert_eq(aml_model_memory_size(NULL), 0);
+    size_t sizes[N_KINDS];
+    for (size_t i = 0; i < N_KINDS; i++) {
+        size_t len;
+        unsigned char *b = read_fixture(kinds[i], &len);
+        aml_model *m = load_ok(b, len);
+        sizes[i] = aml_model_memory_size(m);
+        cr_assert_geq(sizes[i], len - 64, "%s: %zu bytes for a %zu-byte file", kinds[i],
+                      sizes[i], len);
+        cr_assert_lt(sizes[i], 4 * len + 4096, "%s: %zu bytes", kinds[i], sizes[i]);
+        aml_model_free(m);
+        free(b);
+    }
+    /* kNN keeps its training rows, naive Bayes a few statistics per class */
+    cr_assert_gt(sizes[2], sizes[1], "knn %zu, nb %zu", sizes[2], sizes[1]);
+}
+
 Test(model, fuzzer_regressions)
 {
     aml_frame *f = tiny_frame(6);
