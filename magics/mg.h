@@ -147,12 +147,9 @@ double mg_parse_size(const char *s);
 struct mg_ctx {
     kn_request *req;
     struct mg_session *session;
-    double started;   /* mg_now() when the running line's work began (the cell's start
+    double started;   /* aml_now() when the running line's work began (the cell's start
                          for its first line), for the times a magic shows */
 };
-
-/* Seconds on the monotonic clock. */
-double mg_now(void);
 
 /* Reports a failure of the running magic (ename, printf-style evalue) and
  * returns -1, so handlers can `return mg_fail(...)`. */
@@ -285,7 +282,7 @@ void mg_view_preview(const aml_frame *f, size_t nrows, mg_buf *text, mg_buf *htm
                      json_t *preview_json);
 /* Displays a data set: summary line, notes, schema (optional) and preview,
  * as text/plain, text/html and application/vnd.automl.frame+json.  When
- * `started` is not 0 (an mg_now() time), the summary ends with the seconds
+ * `started` is not 0 (an aml_now() time), the summary ends with the seconds
  * since then, taken once the schema and preview are built ("imported in"). */
 int mg_view_dataset(mg_ctx *ctx, const mg_dataset *d, const char *summary,
                     const char *const *notes, size_t n_notes, size_t preview_rows,

@@ -263,7 +263,7 @@ int mg_view_dataset(mg_ctx *ctx, const mg_dataset *d, const char *summary,
     mg_buf line = {0};
     mg_buf_add(&line, summary);
     if (started > 0)
-        mg_buf_addf(&line, " — imported in %.2f s", mg_now() - started);
+        mg_buf_addf(&line, " — imported in %.2f s", aml_now() - started);
     view_header(line.data, notes, n_notes, &text, &html);
     mg_buf_add_n(&text, body_text.data ? body_text.data : "", body_text.len);
     mg_buf_add_n(&html, body_html.data, body_html.len);

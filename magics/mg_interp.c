@@ -171,7 +171,7 @@ static int run_call(mg_ctx *ctx, const mg_magic *m, const mg_call *call)
 
 static int execute(void *self, kn_request *req, const char *code, size_t code_len)
 {
-    mg_ctx ctx = {.req = req, .session = self, .started = mg_now()};
+    mg_ctx ctx = {.req = req, .session = self, .started = aml_now()};
     const char *nul = memchr(code, '\0', code_len);
     if (nul)
         return nul_error(&ctx, code, code_len, (size_t)(nul - code));
@@ -201,7 +201,7 @@ static int execute(void *self, kn_request *req, const char *code, size_t code_le
             continue;
         }
         rc = run_call(&ctx, magics[i], &calls[i]);
-        ctx.started = mg_now();
+        ctx.started = aml_now();
     }
     for (size_t i = 0; calls && i < bound; i++)
         mg_call_clear(&calls[i]);

@@ -87,9 +87,3 @@ int mg_fail(mg_ctx *ctx, const char *ename, const char *fmt, ...)
     return -1;
 }
 
-double mg_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}

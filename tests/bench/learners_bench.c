@@ -17,13 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* One line of space-separated row indexes.  OUT: *n.  NULL at end of file. */
 static size_t *read_line(FILE *fp, size_t *n)
 {
@@ -116,9 +109,9 @@ int main(int argc, char **argv)
     aml_fit_data d = {task, aml_prep_n_classes(prep), Xtr, ytr, NULL, NULL, NULL, NULL};
     aml_fit_ctl ctl = aml_fit_ctl_default();
     ctl.seed = 1;
-    double t0 = now();
+    double t0 = aml_now();
     int rc = aml_learner_fit(l, &d, &ctl, &e);
-    double fit = now() - t0;
+    double fit = aml_now() - t0;
     if (rc)
         return fail("fit", &e);
     size_t k = task == AML_TASK_MULTICLASS ? aml_prep_n_classes(prep) : 1;

@@ -160,13 +160,6 @@ static int r_pr(aml_plot_image **o)
     return aml_plot_pr(NULL, c, 3, o, NULL);
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -202,9 +195,9 @@ int main(int argc, char **argv)
         size_t bytes = 0;
         for (int r = 0; r < RUNS; r++) {
             aml_plot_image *img = NULL;
-            double t0 = now_ms();
+            double t0 = (aml_now() * 1e3);
             int rc = kinds[k].fn(&img);
-            t[r] = now_ms() - t0;
+            t[r] = (aml_now() * 1e3) - t0;
             if (rc) {
                 fprintf(stderr, "%s: %s\n", kinds[k].name, aml_strerror(rc));
                 fail = 1;
