@@ -1,6 +1,6 @@
 /* nn_act.c — element-wise activation layers: ReLU and GELU (the exact form
  * x * Phi(x), with Phi the standard normal CDF). */
-#include "aml_nn.h"
+#include "nn/nn_internal.h"
 
 #include <math.h>
 #include <string.h>

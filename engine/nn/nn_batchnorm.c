@@ -2,7 +2,7 @@
  * mean and (biased) variance normalise x and the running statistics follow
  * them (unbiased variance, as PyTorch does); at inference the running
  * statistics are used.  Parameters gamma (1) and beta (0), no weight decay. */
-#include "aml_nn.h"
+#include "nn/nn_internal.h"
 
 #include <math.h>
 

@@ -1,6 +1,6 @@
 /* nn_dense.c — the fully connected layer y = x W + b on OpenBLAS sgemm
  * (W is in x out, row-major), with seeded Xavier / He initialisation. */
-#include "aml_nn.h"
+#include "nn/nn_internal.h"
 
 #include <cblas.h>
 #include "aml_base.h"  /* after the libraries: their lazily loaded functions */

@@ -1,7 +1,7 @@
 /* nn_dropout.c — inverted dropout: in training each unit is kept with
  * probability 1 - p and scaled by 1 / (1 - p), from the layer's own seeded
  * PRNG; identity at inference. */
-#include "aml_nn.h"
+#include "nn/nn_internal.h"
 
 #include <string.h>
 

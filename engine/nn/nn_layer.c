@@ -2,7 +2,7 @@
  * parameter / state tensors, freeing, buffer growth, and serialisation
  * (type, widths, configuration, then every tensor) with the loader dispatch
  * by type. */
-#include "aml_nn.h"
+#include "nn/nn_internal.h"
 
 #include <string.h>
 
