@@ -3,8 +3,7 @@
  * never overlap, category labels rotated or thinned), the data-to-pixel
  * mapping, grid lines, and the axes drawn over the data. */
 
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

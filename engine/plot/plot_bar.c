@@ -1,8 +1,7 @@
 /* plot_bar.c — bar charts: vertical or horizontal, optionally sorted, with
  * value labels at the bar ends (inside the bar when there is no room). */
 
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,7 @@
 /* plot_box.c — box plots: quartiles, median, 1.5 IQR whiskers and outliers
  * for each group of values. */
 
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -2,8 +2,7 @@
  * the palette, text drawing and measuring, legend entries, and the final
  * hand-over of the PNG to the caller. */
 
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <math.h>
 #include <string.h>
 

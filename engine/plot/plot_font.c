@@ -3,8 +3,7 @@
  * glyphs never depend on fontconfig's configuration or substitutions (and no
  * fontconfig caches are left behind at exit). */
 
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <cairo-ft.h>
 #include <ft2build.h>
 #include FT_FREETYPE_H

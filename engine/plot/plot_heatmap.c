@@ -1,8 +1,7 @@
 /* plot_heatmap.c — heatmaps with a sequential colour map and colour bar, and
  * the confusion matrix built on them (counts with row percentages). */
 
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

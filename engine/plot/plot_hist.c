@@ -1,8 +1,7 @@
 /* plot_hist.c — histograms over shared bins (Freedman-Diaconis by default):
  * one solid histogram, or one translucent histogram per class overlaid. */
 
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

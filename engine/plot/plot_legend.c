@@ -3,8 +3,7 @@
  * legend (size, placement in the least-occupied corner or outside, drawing)
  * and the heatmap colour bar. */
 
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

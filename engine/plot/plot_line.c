@@ -1,8 +1,7 @@
 /* plot_line.c — line charts: several series, optional steps, fill to zero,
  * dashes and markers; also the polyline path shared with the ROC/PR curves. */
 
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -2,8 +2,7 @@
  * memory with libpng.  No time or text chunks, so the bytes depend only on
  * the pixels; a pHYs chunk records the device scale (96 dpi x scale). */
 
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <png.h>
 #include <setjmp.h>
 #include <string.h>

@@ -2,8 +2,7 @@
  * the curve points (one per distinct score), AUC and average precision, and
  * their charts with the chance line. */
 
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

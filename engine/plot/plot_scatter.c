@@ -4,8 +4,7 @@
  * so the frame buffer stays in cache: 100k points in a few milliseconds, and
  * the same bytes every time. */
 
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -2,8 +2,7 @@
  * category codes) and the small statistics they need: min/max, sorted
  * copies, quantiles, Freedman-Diaconis bin counts. */
 
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

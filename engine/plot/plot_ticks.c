@@ -1,8 +1,7 @@
 /* plot_ticks.c — axis tick positions ("nice" 1-2-5 steps on linear axes,
  * decades with 2 and 5 sub-ticks on log axes) and their labels. */
 
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,8 +5,7 @@
  * final value, thin connectors join consecutive bars, each bar carries its
  * signed value. */
 
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

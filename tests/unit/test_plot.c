@@ -8,8 +8,7 @@
  * Also: nice ticks against hand-checked cases, Freedman-Diaconis bins, AUC and
  * average precision against naive references, determinism, error cases and
  * allocation failures. */
-#include <cairo.h>  /* before aml_plot.h: its drawing layer */
-#include "aml_plot.h"
+#include "plot/plot_internal.h"
 #include <criterion/criterion.h>
 
 #include "aml.h"
