@@ -52,12 +52,19 @@ typedef enum amlp_nn_layer_type {
     AMLP_NN_RELU,
     AMLP_NN_GELU,
     AMLP_NN_DROPOUT,
-    AMLP_NN_BATCHNORM
+    AMLP_NN_BATCHNORM,
+    AMLP_NN_CONV2D,
+    AMLP_NN_MAXPOOL,
+    AMLP_NN_AVGPOOL,
+    AMLP_NN_GLOBAL_AVGPOOL,
+    AMLP_NN_BATCHNORM2D,
+    AMLP_NN_RESIDUAL
 } amlp_nn_layer_type;
 
 #define AMLP_NN_MAX_PARAMS 4
 
 typedef struct amlp_nn_layer amlp_nn_layer;
+struct amlp_nn_net;
 
 typedef struct amlp_nn_layer_ops {
     amlp_nn_layer_type type;
@@ -83,6 +90,10 @@ struct amlp_nn_layer {
     size_t n_param;
     amlp_nn_state state[AMLP_NN_MAX_PARAMS];
     size_t n_state;
+    /* Composite layers (residual blocks) own whole networks: their
+     * parameters and states follow the layer's own in the net's enumeration,
+     * snapshots and gradient clearing.  NULL for plain layers. */
+    struct amlp_nn_net *child[2];
     void *impl;
 };
 
@@ -106,6 +117,50 @@ void amlp_nn_dropout_fix_mask(amlp_nn_layer *l, bool fixed);
  * running statistics (exponential, `momentum` weight on the new batch) for
  * inference. */
 int amlp_nn_batchnorm_new(size_t width, double momentum, double eps, amlp_nn_layer **l);
+
+/* ---- image layers ----
+ *
+ * An image is one row of C*H*W floats in NCHW order (channel, then row, then
+ * column), so image layers keep the row contract: they take their input
+ * shape at construction and compute `out` from it.  Flatten is therefore the
+ * identity on this layout and needs no layer: a dense layer after an image
+ * layer reads the C*H*W row as it is.  Output sizes: (H + 2 pad - k) /
+ * stride + 1 (floor), as PyTorch. */
+
+typedef struct amlp_nn_conv2d_cfg {
+    size_t in_c, h, w;       /* input shape */
+    size_t out_c;
+    size_t kh, kw, stride, pad;
+    size_t groups;           /* in_c and out_c divisible; groups == in_c: depthwise */
+    bool bias;
+} amlp_nn_conv2d_cfg;
+
+/* 2-d convolution (cross-correlation) by im2col + sgemm; weights
+ * out_c x (in_c/groups) x kh x kw (PyTorch's layout), He-initialised from
+ * rng (fan-in (in_c/groups) kh kw), bias 0.  AML_EINVAL on a bad shape. */
+int amlp_nn_conv2d_new(const amlp_nn_conv2d_cfg *cfg, amlp_rng *rng, amlp_nn_layer **l);
+/* Output height / width of a convolution or pooling (0 when the window does
+ * not fit). */
+size_t amlp_nn_conv_out_size(size_t size, size_t k, size_t stride, size_t pad);
+
+/* Max (type AMLP_NN_MAXPOOL) or average (AMLP_NN_AVGPOOL) pooling over k x k
+ * windows; pad < k.  Padding never wins a max; an average divides by k*k
+ * (padding counts as zeros, PyTorch's count_include_pad). */
+int amlp_nn_pool_new(amlp_nn_layer_type type, size_t c, size_t h, size_t w, size_t k,
+                     size_t stride, size_t pad, amlp_nn_layer **l);
+/* Mean of each channel: C*H*W -> C. */
+int amlp_nn_global_avgpool_new(size_t c, size_t h, size_t w, amlp_nn_layer **l);
+/* Batch normalisation per channel over the batch's N*H*W values (as the 1-d
+ * layer does per feature); gamma, beta and running statistics per channel. */
+int amlp_nn_batchnorm2d_new(size_t c, size_t h, size_t w, double momentum, double eps,
+                            amlp_nn_layer **l);
+/* Residual block: y = inner(x) + shortcut(x) on an input of c x h x w.  The
+ * block takes ownership of `inner` (also on failure), whose input is c*h*w
+ * and whose output is out_c x ceil(h/stride) x ceil(w/stride).  The
+ * shortcut is the identity when out_c == c and stride == 1, otherwise a
+ * 1 x 1 convolution with that stride (no bias, He-initialised from rng). */
+int amlp_nn_residual_new(struct amlp_nn_net *inner, size_t c, size_t h, size_t w, size_t out_c,
+                         size_t stride, amlp_rng *rng, amlp_nn_layer **l);
 
 void amlp_nn_layer_free(amlp_nn_layer *l);
 /* Layer + tensors to bytes and back (a new layer).  Load returns AML_EPARSE

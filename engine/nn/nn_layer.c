@@ -136,6 +136,9 @@ int amlp_nn_layer_load(amlp_reader *in, amlp_nn_layer **l)
     case AMLP_NN_BATCHNORM:
         rc = n_in == n_out ? amlp_nn_batchnorm_load(in, n_in, l) : AML_EPARSE;
         break;
+    case AMLP_NN_CONV2D:
+        rc = amlp_nn_conv2d_load(in, n_in, n_out, l);
+        break;
     default:
         rc = AML_EPARSE;
     }

@@ -1,0 +1,246 @@
+/* nn_conv.c — the 2-d convolution layer on NCHW rows: per image, im2col
+ * unfolds the padded input into a (C kh kw) x (OH OW) matrix, and each group
+ * is one OpenBLAS sgemm against its block of weights; backward recomputes the
+ * columns, takes the weight gradient as dY cols^T and folds W^T dY back
+ * (col2im).  Grouped and depthwise convolutions are groups of sgemms. */
+#include "nn/nn_internal.h"
+
+#include <cblas.h>
+#include "aml_base.h"  /* after the libraries: their lazily loaded functions */
+#include <math.h>
+#include <string.h>
+
+typedef struct conv {
+    amlp_nn_conv2d_cfg c;
+    size_t oh, ow;
+    size_t k;                /* rows of a group's columns: (in_c/groups) kh kw */
+    float *cols, *dcols;     /* (in_c kh kw) x (oh ow) */
+} conv;
+
+size_t amlp_nn_conv_out_size(size_t size, size_t k, size_t stride, size_t pad)
+{
+    if (stride == 0 || k == 0 || size + 2 * pad < k)
+        return 0;
+    return (size + 2 * pad - k) / stride + 1;
+}
+
+/* Unfolds one image x (C x H x W) into cols; padding reads as 0. */
+static void im2col(const conv *cv, const float *x, float *cols)
+{
+    const amlp_nn_conv2d_cfg *c = &cv->c;
+    size_t ohw = cv->oh * cv->ow;
+    for (size_t ch = 0; ch < c->in_c; ch++)
+        for (size_t ki = 0; ki < c->kh; ki++)
+            for (size_t kj = 0; kj < c->kw; kj++) {
+                float *row = cols + ((ch * c->kh + ki) * c->kw + kj) * ohw;
+                for (size_t oy = 0; oy < cv->oh; oy++) {
+                    ptrdiff_t iy = (ptrdiff_t)(oy * c->stride + ki) - (ptrdiff_t)c->pad;
+                    float *r = row + oy * cv->ow;
+                    if (iy < 0 || iy >= (ptrdiff_t)c->h) {
+                        memset(r, 0, cv->ow * sizeof(float));
+                        continue;
+                    }
+                    const float *src = x + (ch * c->h + (size_t)iy) * c->w;
+                    for (size_t ox = 0; ox < cv->ow; ox++) {
+                        ptrdiff_t ix = (ptrdiff_t)(ox * c->stride + kj) - (ptrdiff_t)c->pad;
+                        r[ox] = ix < 0 || ix >= (ptrdiff_t)c->w ? 0.0f : src[ix];
+                    }
+                }
+            }
+}
+
+/* Adds the columns' gradients back onto dx (C x H x W); the inverse
+ * scatter of im2col. */
+static void col2im(const conv *cv, const float *dcols, float *dx)
+{
+    const amlp_nn_conv2d_cfg *c = &cv->c;
+    size_t ohw = cv->oh * cv->ow;
+    for (size_t ch = 0; ch < c->in_c; ch++)
+        for (size_t ki = 0; ki < c->kh; ki++)
+            for (size_t kj = 0; kj < c->kw; kj++) {
+                const float *row = dcols + ((ch * c->kh + ki) * c->kw + kj) * ohw;
+                for (size_t oy = 0; oy < cv->oh; oy++) {
+                    ptrdiff_t iy = (ptrdiff_t)(oy * c->stride + ki) - (ptrdiff_t)c->pad;
+                    if (iy < 0 || iy >= (ptrdiff_t)c->h)
+                        continue;
+                    float *dst = dx + (ch * c->h + (size_t)iy) * c->w;
+                    const float *r = row + oy * cv->ow;
+                    for (size_t ox = 0; ox < cv->ow; ox++) {
+                        ptrdiff_t ix = (ptrdiff_t)(ox * c->stride + kj) - (ptrdiff_t)c->pad;
+                        if (ix >= 0 && ix < (ptrdiff_t)c->w)
+                            dst[ix] += r[ox];
+                    }
+                }
+            }
+}
+
+static int conv_forward(amlp_nn_layer *l, const float *x, float *y, size_t n, bool train)
+{
+    (void)train;
+    conv *cv = l->impl;
+    const amlp_nn_conv2d_cfg *c = &cv->c;
+    size_t ohw = cv->oh * cv->ow, ocg = c->out_c / c->groups;
+    const float *wt = l->param[0].w, *b = c->bias ? l->param[1].w : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const float *xi = x + i * l->in;
+        float *yi = y + i * l->out;
+        im2col(cv, xi, cv->cols);
+        for (size_t g = 0; g < c->groups; g++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)ocg, (int)ohw,
+                        (int)cv->k, 1.0f, wt + g * ocg * cv->k, (int)cv->k,
+                        cv->cols + g * cv->k * ohw, (int)ohw, 0.0f, yi + g * ocg * ohw,
+                        (int)ohw);
+        for (size_t oc = 0; b && oc < c->out_c; oc++)
+            for (size_t p = 0; p < ohw; p++)
+                yi[oc * ohw + p] += b[oc];
+    }
+    return 0;
+}
+
+static int conv_backward(amlp_nn_layer *l, const float *x, const float *y, const float *dy,
+                         float *dx, size_t n)
+{
+    (void)y;
+    conv *cv = l->impl;
+    const amlp_nn_conv2d_cfg *c = &cv->c;
+    size_t ohw = cv->oh * cv->ow, ocg = c->out_c / c->groups;
+    const float *wt = l->param[0].w;
+    float *gw = l->param[0].g, *gb = c->bias ? l->param[1].g : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const float *dyi = dy + i * l->out;
+        im2col(cv, x + i * l->in, cv->cols);
+        for (size_t g = 0; g < c->groups; g++) {
+            const float *dyg = dyi + g * ocg * ohw;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ocg, (int)cv->k,
+                        (int)ohw, 1.0f, dyg, (int)ohw, cv->cols + g * cv->k * ohw, (int)ohw,
+                        1.0f, gw + g * ocg * cv->k, (int)cv->k);
+            if (dx)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)cv->k, (int)ohw,
+                            (int)ocg, 1.0f, wt + g * ocg * cv->k, (int)cv->k, dyg, (int)ohw,
+                            0.0f, cv->dcols + g * cv->k * ohw, (int)ohw);
+        }
+        for (size_t oc = 0; gb && oc < c->out_c; oc++)
+            for (size_t p = 0; p < ohw; p++)
+                gb[oc] += dyi[oc * ohw + p];
+        if (dx) {
+            memset(dx + i * l->in, 0, l->in * sizeof(float));
+            col2im(cv, cv->dcols, dx + i * l->in);
+        }
+    }
+    return 0;
+}
+
+static int conv_save(const amlp_nn_layer *l, amlp_bytes *out)
+{
+    const amlp_nn_conv2d_cfg *c = &((const conv *)l->impl)->c;
+    const uint64_t v[] = {c->in_c, c->h,      c->w,   c->out_c,  c->kh,
+                          c->kw,   c->stride, c->pad, c->groups, c->bias};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof v / sizeof v[0]; i++)
+        rc = amlp_bytes_put_u64(out, v[i]);
+    return rc;
+}
+
+static void conv_free(amlp_nn_layer *l)
+{
+    conv *cv = l->impl;
+    if (cv) {
+        amlp_free(cv->cols);
+        amlp_free(cv->dcols);
+    }
+    amlp_free(cv);
+}
+
+static const amlp_nn_layer_ops conv_ops = {
+    .type = AMLP_NN_CONV2D,
+    .name = "conv2d",
+    .forward = conv_forward,
+    .backward = conv_backward,
+    .save_config = conv_save,
+    .free_impl = conv_free,
+};
+
+/* Shapes far beyond any image network mean a mistake or corrupt bytes. */
+#define MAX_DIM (1u << 16)
+#define MAX_KERNEL 64u
+#define MAX_FLOATS (1u << 26)
+
+/* 0 when the configuration makes sense and every buffer stays bounded. */
+static bool conv_cfg_ok(const amlp_nn_conv2d_cfg *c, size_t *oh, size_t *ow)
+{
+    if (c->in_c == 0 || c->out_c == 0 || c->h == 0 || c->w == 0 || c->groups == 0 ||
+        c->in_c > MAX_DIM || c->out_c > MAX_DIM || c->h > MAX_DIM || c->w > MAX_DIM ||
+        c->kh == 0 || c->kw == 0 || c->kh > MAX_KERNEL || c->kw > MAX_KERNEL ||
+        c->stride == 0 || c->stride > MAX_KERNEL || c->pad >= MAX_KERNEL ||
+        c->in_c % c->groups || c->out_c % c->groups)
+        return false;
+    *oh = amlp_nn_conv_out_size(c->h, c->kh, c->stride, c->pad);
+    *ow = amlp_nn_conv_out_size(c->w, c->kw, c->stride, c->pad);
+    if (*oh == 0 || *ow == 0)
+        return false;
+    double cols = (double)c->in_c * (double)(c->kh * c->kw) * (double)(*oh * *ow);
+    double weights = (double)c->out_c * (double)(c->in_c / c->groups) * (double)(c->kh * c->kw);
+    double io = (double)c->in_c * (double)(c->h * c->w) + (double)c->out_c * (double)(*oh * *ow);
+    return cols <= MAX_FLOATS && weights <= MAX_FLOATS && io <= MAX_FLOATS;
+}
+
+static int conv_alloc(const amlp_nn_conv2d_cfg *c, amlp_nn_layer **l)
+{
+    *l = NULL;
+    size_t oh = 0, ow = 0;
+    if (!conv_cfg_ok(c, &oh, &ow))
+        return AML_EINVAL;
+    int rc = amlp_dl_blas(NULL);  /* the library loads on first use */
+    rc = rc ? rc : amlp_nn_layer_alloc(&conv_ops, c->in_c * c->h * c->w, c->out_c * oh * ow, l);
+    if (rc)
+        return rc;
+    conv *cv = amlp_calloc(1, sizeof *cv);
+    (*l)->impl = cv;
+    size_t k = c->in_c / c->groups * c->kh * c->kw;
+    if (cv) {
+        cv->c = *c;
+        cv->oh = oh;
+        cv->ow = ow;
+        cv->k = k;
+        cv->cols = amlp_malloc(c->in_c * c->kh * c->kw * oh * ow * sizeof(float));
+        cv->dcols = amlp_malloc(c->in_c * c->kh * c->kw * oh * ow * sizeof(float));
+    }
+    rc = cv && cv->cols && cv->dcols ? 0 : AML_ENOMEM;
+    rc = rc ? rc : amlp_nn_layer_add_param(*l, c->out_c * k, true);
+    if (rc == 0 && c->bias)
+        rc = amlp_nn_layer_add_param(*l, c->out_c, false);
+    if (rc) {
+        amlp_nn_layer_free(*l);
+        *l = NULL;
+    }
+    return rc;
+}
+
+int amlp_nn_conv2d_new(const amlp_nn_conv2d_cfg *cfg, amlp_rng *rng, amlp_nn_layer **l)
+{
+    int rc = conv_alloc(cfg, l);
+    if (rc)
+        return rc;
+    amlp_nn_param *w = &(*l)->param[0];
+    double sd = sqrt(2.0 / (double)(w->n / cfg->out_c));
+    for (size_t i = 0; i < w->n; i++)
+        w->w[i] = (float)(sd * amlp_rng_normal(rng));
+    return 0;
+}
+
+int amlp_nn_conv2d_load(amlp_reader *in, size_t n_in, size_t n_out, amlp_nn_layer **l)
+{
+    *l = NULL;
+    uint64_t v[10];
+    for (size_t i = 0; i < 10; i++)
+        if (amlp_read_u64(in, &v[i]) || v[i] > MAX_DIM)
+            return AML_EPARSE;
+    amlp_nn_conv2d_cfg c = {.in_c = v[0], .h = v[1], .w = v[2], .out_c = v[3], .kh = v[4],
+                            .kw = v[5], .stride = v[6], .pad = v[7], .groups = v[8],
+                            .bias = v[9] != 0};
+    size_t oh = 0, ow = 0;
+    if (v[9] > 1 || !conv_cfg_ok(&c, &oh, &ow) || c.in_c * c.h * c.w != n_in ||
+        c.out_c * oh * ow != n_out)
+        return AML_EPARSE;
+    return conv_alloc(&c, l);
+}

@@ -1,0 +1,244 @@
+/* test_nn_conv.c — Criterion suite for the network library's image layers
+ * (engine/nn/nn_conv.c, nn_pool.c, nn_batchnorm2d.c, nn_residual.c) and what
+ * came with them (label smoothing, SGD with Nesterov momentum):
+ * finite-difference gradient checks of the input and of every parameter
+ * (children's included), conv2d against a direct convolution, save -> load ->
+ * identical outputs, forged bytes -> AML_EPARSE, and a small convolutional
+ * net that learns horizontal from vertical stripes.  Central differences in
+ * double of float computations: a check passes when
+ * |numeric - analytic| <= 1e-3 + 1e-2 |numeric|. */
+#include <criterion/criterion.h>
+
+#include "aml_nn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ABS_TOL 1e-3
+#define REL_TOL 1e-2
+#define MAX_CHECKED_PARAMS 64
+
+static void fill(amlp_rng *r, float *x, size_t n, double lo, double hi)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(lo + (hi - lo) * amlp_rng_uniform(r));
+}
+
+/* Every parameter of l, its children's included, in order. */
+static void collect_params(amlp_nn_layer *l, amlp_nn_param **list, size_t *n)
+{
+    for (size_t k = 0; k < l->n_param; k++) {
+        cr_assert_lt(*n, MAX_CHECKED_PARAMS);
+        list[(*n)++] = &l->param[k];
+    }
+    for (size_t c = 0; c < 2; c++)
+        for (size_t i = 0; l->child[c] && i < l->child[c]->n_layers; i++)
+            collect_params(l->child[c]->layers[i], list, n);
+}
+
+/* f = sum(y * r) for a training forward */
+static double objective(amlp_nn_layer *l, const float *x, size_t n, const float *r, float *y)
+{
+    cr_assert_eq(l->ops->forward(l, x, y, n, true), 0);
+    double f = 0;
+    for (size_t i = 0; i < n * l->out; i++)
+        f += (double)y[i] * r[i];
+    return f;
+}
+
+typedef struct check_stats {
+    size_t checked, failed;
+    double worst;   /* largest |num - ana| / (ABS_TOL + REL_TOL |num|) */
+} check_stats;
+
+static void compare(check_stats *st, double num, double ana, const char *what, size_t i)
+{
+    double ratio = fabs(num - ana) / (ABS_TOL + REL_TOL * fabs(num));
+    st->checked++;
+    st->worst = ratio > st->worst ? ratio : st->worst;
+    if (ratio > 1) {
+        st->failed++;
+        cr_log_error("%s[%zu]: numeric %.6g analytic %.6g", what, i, num, ana);
+    }
+}
+
+static double central(amlp_nn_layer *l, float *v, const float *x, size_t n, const float *r,
+                      float *y, double h)
+{
+    float keep = *v;
+    *v = keep + (float)h;
+    double fp = objective(l, x, n, r, y);
+    *v = keep - (float)h;
+    double fm = objective(l, x, n, r, y);
+    *v = keep;
+    return (fp - fm) / (2 * h);
+}
+
+/* Central differences of f with respect to x and every parameter of l. */
+static check_stats check_layer(amlp_nn_layer *l, float *x, size_t n, double h, uint64_t seed)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, seed);
+    float *r = malloc(n * l->out * sizeof(float));
+    float *y = malloc(n * l->out * sizeof(float));
+    float *dx = malloc(n * l->in * sizeof(float));
+    amlp_nn_param *params[MAX_CHECKED_PARAMS];
+    size_t np = 0;
+    collect_params(l, params, &np);
+    fill(&rng, r, n * l->out, -1, 1);
+    objective(l, x, n, r, y);
+    for (size_t k = 0; k < np; k++)
+        memset(params[k]->g, 0, params[k]->n * sizeof(float));
+    cr_assert_eq(l->ops->backward(l, x, y, r, dx, n), 0);
+    check_stats st = {0};
+    for (size_t i = 0; i < n * l->in; i++)
+        compare(&st, central(l, &x[i], x, n, r, y, h), dx[i], "dx", i);
+    for (size_t k = 0; k < np; k++)
+        for (size_t j = 0; j < params[k]->n; j++)
+            compare(&st, central(l, &params[k]->w[j], x, n, r, y, h), params[k]->g[j],
+                    "dparam", k * 1000 + j);
+    free(r);
+    free(y);
+    free(dx);
+    cr_log_info("%s: %zu gradients checked, worst error %.3f of the tolerance",
+                l->ops->name, st.checked, st.worst);
+    return st;
+}
+
+static size_t n_weights(amlp_nn_layer *l)
+{
+    amlp_nn_param *params[MAX_CHECKED_PARAMS];
+    size_t np = 0, total = 0;
+    collect_params(l, params, &np);
+    for (size_t k = 0; k < np; k++)
+        total += params[k]->n;
+    return total;
+}
+
+static void expect_grads(amlp_nn_layer *l, size_t n, double lo, double hi, uint64_t seed)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, seed);
+    float *x = malloc(n * l->in * sizeof(float));
+    fill(&rng, x, n * l->in, lo, hi);
+    check_stats st = check_layer(l, x, n, 1e-2, seed + 100);
+    cr_expect_eq(st.failed, 0, "%s: %zu of %zu gradients off", l->ops->name, st.failed,
+                 st.checked);
+    cr_expect_eq(st.checked, n * l->in + n_weights(l));
+    free(x);
+}
+
+/* ---- conv2d ---- */
+
+static amlp_nn_layer *conv_with_bias(const amlp_nn_conv2d_cfg *c, uint64_t seed)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, seed);
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_conv2d_new(c, &rng, &l), 0);
+    if (c->bias)
+        fill(&rng, l->param[1].w, l->param[1].n, -0.5, 0.5);
+    return l;
+}
+
+Test(nn_conv_grad, conv2d_stride2_pad1_groups2)
+{
+    amlp_nn_conv2d_cfg c = {.in_c = 4, .h = 5, .w = 6, .out_c = 6, .kh = 3, .kw = 3,
+                            .stride = 2, .pad = 1, .groups = 2, .bias = true};
+    amlp_nn_layer *l = conv_with_bias(&c, 1);
+    cr_expect_eq(l->in, 4 * 5 * 6);
+    cr_expect_eq(l->out, 6 * 3 * 3);
+    cr_expect_eq(l->param[0].n, 6 * 2 * 9);
+    expect_grads(l, 2, -1, 1, 1);
+    amlp_nn_layer_free(l);
+}
+
+Test(nn_conv_grad, depthwise)
+{
+    amlp_nn_conv2d_cfg c = {.in_c = 3, .h = 5, .w = 5, .out_c = 3, .kh = 3, .kw = 3,
+                            .stride = 1, .pad = 1, .groups = 3, .bias = true};
+    amlp_nn_layer *l = conv_with_bias(&c, 2);
+    cr_expect_eq(l->param[0].n, 3 * 9);
+    expect_grads(l, 2, -1, 1, 2);
+    amlp_nn_layer_free(l);
+}
+
+/* The direct definition: y[o][oy][ox] = b[o] + sum over the group's channels
+ * and the kernel of w * x (zero outside the image). */
+static void naive_conv(const amlp_nn_conv2d_cfg *c, const float *w, const float *b,
+                       const float *x, float *y, size_t oh, size_t ow)
+{
+    size_t icg = c->in_c / c->groups, ocg = c->out_c / c->groups;
+    for (size_t o = 0; o < c->out_c; o++)
+        for (size_t oy = 0; oy < oh; oy++)
+            for (size_t ox = 0; ox < ow; ox++) {
+                double s = b ? b[o] : 0;
+                for (size_t ci = 0; ci < icg; ci++)
+                    for (size_t ki = 0; ki < c->kh; ki++)
+                        for (size_t kj = 0; kj < c->kw; kj++) {
+                            long iy = (long)(oy * c->stride + ki) - (long)c->pad;
+                            long ix = (long)(ox * c->stride + kj) - (long)c->pad;
+                            if (iy < 0 || ix < 0 || iy >= (long)c->h || ix >= (long)c->w)
+                                continue;
+                            size_t ch = o / ocg * icg + ci;
+                            s += (double)w[((o * icg + ci) * c->kh + ki) * c->kw + kj] *
+                                 x[(ch * c->h + (size_t)iy) * c->w + (size_t)ix];
+                        }
+                y[(o * oh + oy) * ow + ox] = (float)s;
+            }
+}
+
+Test(nn_conv, forward_matches_direct_convolution)
+{
+    static const size_t combos[][6] = {
+        /* kh kw stride pad groups bias */
+        {3, 3, 1, 0, 1, 1}, {3, 3, 1, 1, 1, 0}, {3, 3, 2, 1, 2, 1}, {5, 3, 2, 2, 1, 1},
+        {1, 1, 2, 0, 1, 0}, {3, 3, 1, 1, 4, 1}, {2, 4, 3, 1, 2, 1},
+    };
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 7);
+    for (size_t t = 0; t < sizeof combos / sizeof combos[0]; t++) {
+        amlp_nn_conv2d_cfg c = {.in_c = 4, .h = 7, .w = 9, .out_c = 8, .kh = combos[t][0],
+                                .kw = combos[t][1], .stride = combos[t][2],
+                                .pad = combos[t][3], .groups = combos[t][4],
+                                .bias = combos[t][5]};
+        amlp_nn_layer *l = conv_with_bias(&c, 10 + t);
+        size_t oh = amlp_nn_conv_out_size(c.h, c.kh, c.stride, c.pad);
+        size_t ow = amlp_nn_conv_out_size(c.w, c.kw, c.stride, c.pad);
+        cr_assert_eq(l->out, c.out_c * oh * ow);
+        size_t n = 3;
+        float *x = malloc(n * l->in * sizeof(float)), *y = malloc(n * l->out * sizeof(float));
+        float *ref = malloc(l->out * sizeof(float));
+        fill(&rng, x, n * l->in, -1, 1);
+        cr_assert_eq(l->ops->forward(l, x, y, n, false), 0);
+        for (size_t i = 0; i < n; i++) {
+            naive_conv(&c, l->param[0].w, c.bias ? l->param[1].w : NULL, x + i * l->in, ref,
+                       oh, ow);
+            for (size_t j = 0; j < l->out; j++)
+                cr_assert_float_eq(y[i * l->out + j], ref[j], 1e-4, "combo %zu row %zu [%zu]",
+                                   t, i, j);
+        }
+        free(x);
+        free(y);
+        free(ref);
+        amlp_nn_layer_free(l);
+    }
+}
+
+Test(nn_conv, rejects_bad_shapes)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 1);
+    amlp_nn_layer *l = (amlp_nn_layer *)1;
+    amlp_nn_conv2d_cfg c = {.in_c = 3, .h = 4, .w = 4, .out_c = 4, .kh = 3, .kw = 3,
+                            .stride = 1, .pad = 0, .groups = 2};
+    cr_expect_eq(amlp_nn_conv2d_new(&c, &rng, &l), AML_EINVAL);   /* 3 % 2 */
+    cr_expect_null(l);
+    c.groups = 1;
+    c.kh = 6;
+    cr_expect_eq(amlp_nn_conv2d_new(&c, &rng, &l), AML_EINVAL);   /* kernel > image */
+    c.kh = 3;
+    c.stride = 0;
+    cr_expect_eq(amlp_nn_conv2d_new(&c, &rng, &l), AML_EINVAL);
+}
