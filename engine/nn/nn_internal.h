@@ -21,5 +21,8 @@ int amlp_nn_act_load(amlp_nn_layer_type type, size_t width, amlp_nn_layer **l);
 int amlp_nn_dropout_load(amlp_reader *in, size_t width, amlp_nn_layer **l);
 int amlp_nn_batchnorm_load(amlp_reader *in, size_t width, amlp_nn_layer **l);
 int amlp_nn_conv2d_load(amlp_reader *in, size_t n_in, size_t n_out, amlp_nn_layer **l);
+int amlp_nn_pool_load(amlp_reader *in, amlp_nn_layer_type type, size_t n_in, size_t n_out,
+                      amlp_nn_layer **l);
+int amlp_nn_global_avgpool_load(size_t n_in, size_t n_out, amlp_nn_layer **l);
 
 #endif

@@ -139,6 +139,13 @@ int amlp_nn_layer_load(amlp_reader *in, amlp_nn_layer **l)
     case AMLP_NN_CONV2D:
         rc = amlp_nn_conv2d_load(in, n_in, n_out, l);
         break;
+    case AMLP_NN_MAXPOOL:
+    case AMLP_NN_AVGPOOL:
+        rc = amlp_nn_pool_load(in, (amlp_nn_layer_type)type, n_in, n_out, l);
+        break;
+    case AMLP_NN_GLOBAL_AVGPOOL:
+        rc = amlp_nn_global_avgpool_load(n_in, n_out, l);
+        break;
     default:
         rc = AML_EPARSE;
     }

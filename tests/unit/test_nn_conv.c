@@ -242,3 +242,83 @@ Test(nn_conv, rejects_bad_shapes)
     c.stride = 0;
     cr_expect_eq(amlp_nn_conv2d_new(&c, &rng, &l), AML_EINVAL);
 }
+
+/* ---- pooling ---- */
+
+/* Distinct values (a shuffled ramp, spacing 0.05), so a max never sits on a tie
+ * that a step of 1e-2 could flip. */
+static void fill_distinct(amlp_rng *r, float *x, size_t n)
+{
+    size_t *order = malloc(n * sizeof *order);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    amlp_rng_shuffle(r, order, n);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(0.05 * (double)order[i] - 0.025 * (double)n);
+    free(order);
+}
+
+static void expect_pool_grads(amlp_nn_layer *l, size_t n, uint64_t seed)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, seed);
+    float *x = malloc(n * l->in * sizeof(float));
+    fill_distinct(&rng, x, n * l->in);
+    check_stats st = check_layer(l, x, n, 1e-2, seed);
+    cr_expect_eq(st.failed, 0, "%s: %zu of %zu gradients off", l->ops->name, st.failed,
+                 st.checked);
+    cr_expect_eq(st.checked, n * l->in);
+    free(x);
+}
+
+Test(nn_conv_grad, maxpool)
+{
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_pool_new(AMLP_NN_MAXPOOL, 2, 5, 6, 3, 2, 1, &l), 0);
+    cr_expect_eq(l->out, 2 * 3 * 3);
+    expect_pool_grads(l, 2, 21);
+    amlp_nn_layer_free(l);
+}
+
+Test(nn_conv_grad, avgpool)
+{
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_pool_new(AMLP_NN_AVGPOOL, 2, 5, 6, 3, 2, 1, &l), 0);
+    expect_pool_grads(l, 2, 22);
+    amlp_nn_layer_free(l);
+}
+
+Test(nn_conv_grad, global_avgpool)
+{
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_global_avgpool_new(3, 4, 5, &l), 0);
+    cr_expect_eq(l->out, 3);
+    expect_pool_grads(l, 2, 23);
+    amlp_nn_layer_free(l);
+}
+
+Test(nn_conv, pooling_values)
+{
+    /* one 1 x 4 x 4 image 0..15 */
+    float x[16], y[4];
+    for (int i = 0; i < 16; i++)
+        x[i] = (float)i;
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_pool_new(AMLP_NN_MAXPOOL, 1, 4, 4, 2, 2, 0, &l), 0);
+    cr_assert_eq(l->ops->forward(l, x, y, 1, false), 0);
+    cr_expect_eq(y[0], 5);
+    cr_expect_eq(y[3], 15);
+    amlp_nn_layer_free(l);
+    /* 3 x 3 windows, stride 2, padding 1: the corner averages 4 values over 9 */
+    cr_assert_eq(amlp_nn_pool_new(AMLP_NN_AVGPOOL, 1, 4, 4, 3, 2, 1, &l), 0);
+    cr_assert_eq(l->ops->forward(l, x, y, 1, false), 0);
+    cr_expect_float_eq(y[0], (0 + 1 + 4 + 5) / 9.0f, 1e-6);
+    /* the last window is rows and columns 1..3 (no padding): 5+6+7+9+...+15 = 90 */
+    cr_expect_float_eq(y[3], 10.0f, 1e-6);
+    amlp_nn_layer_free(l);
+    cr_assert_eq(amlp_nn_global_avgpool_new(1, 4, 4, &l), 0);
+    cr_assert_eq(l->ops->forward(l, x, y, 1, false), 0);
+    cr_expect_float_eq(y[0], 7.5f, 1e-6);
+    amlp_nn_layer_free(l);
+    cr_expect_eq(amlp_nn_pool_new(AMLP_NN_MAXPOOL, 1, 4, 4, 2, 2, 2, &l), AML_EINVAL);
+}
