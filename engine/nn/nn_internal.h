@@ -24,5 +24,6 @@ int amlp_nn_conv2d_load(amlp_reader *in, size_t n_in, size_t n_out, amlp_nn_laye
 int amlp_nn_pool_load(amlp_reader *in, amlp_nn_layer_type type, size_t n_in, size_t n_out,
                       amlp_nn_layer **l);
 int amlp_nn_global_avgpool_load(size_t n_in, size_t n_out, amlp_nn_layer **l);
+int amlp_nn_batchnorm2d_load(amlp_reader *in, size_t width, amlp_nn_layer **l);
 
 #endif

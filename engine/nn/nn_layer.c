@@ -146,6 +146,9 @@ int amlp_nn_layer_load(amlp_reader *in, amlp_nn_layer **l)
     case AMLP_NN_GLOBAL_AVGPOOL:
         rc = amlp_nn_global_avgpool_load(n_in, n_out, l);
         break;
+    case AMLP_NN_BATCHNORM2D:
+        rc = n_in == n_out ? amlp_nn_batchnorm2d_load(in, n_in, l) : AML_EPARSE;
+        break;
     default:
         rc = AML_EPARSE;
     }

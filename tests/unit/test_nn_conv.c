@@ -322,3 +322,50 @@ Test(nn_conv, pooling_values)
     amlp_nn_layer_free(l);
     cr_expect_eq(amlp_nn_pool_new(AMLP_NN_MAXPOOL, 1, 4, 4, 2, 2, 2, &l), AML_EINVAL);
 }
+
+/* ---- batch norm 2-d ---- */
+
+Test(nn_conv_grad, batchnorm2d_train)
+{
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_batchnorm2d_new(3, 2, 3, 0.1, 1e-5, &l), 0);
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 31);
+    fill(&rng, l->param[0].w, 3, 0.5, 1.5);
+    fill(&rng, l->param[1].w, 3, -0.5, 0.5);
+    expect_grads(l, 3, -2, 2, 31);
+    amlp_nn_layer_free(l);
+}
+
+Test(nn_conv, batchnorm2d_normalises_each_channel)
+{
+    size_t n = 4, c = 2, hw = 6;
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_batchnorm2d_new(c, 2, 3, 1.0, 1e-5, &l), 0);
+    float x[4 * 2 * 6], y[4 * 2 * 6];
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 32);
+    for (size_t i = 0; i < n * c * hw; i++)   /* channel 1 offset by 10 and scaled by 3 */
+        x[i] = (float)(amlp_rng_normal(&rng) * ((i / hw) % 2 ? 3 : 1) + ((i / hw) % 2 ? 10 : 0));
+    cr_assert_eq(l->ops->forward(l, x, y, n, true), 0);
+    for (size_t ch = 0; ch < c; ch++) {
+        double s = 0, s2 = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < hw; j++) {
+                double v = y[(i * c + ch) * hw + j];
+                s += v;
+                s2 += v * v;
+            }
+        double mean = s / (double)(n * hw);
+        cr_expect_float_eq(mean, 0.0, 1e-5, "channel %zu mean %g", ch, mean);
+        cr_expect_float_eq(s2 / (double)(n * hw) - mean * mean, 1.0, 1e-3);
+    }
+    /* momentum 1: the running statistics are this batch's, so inference
+     * reproduces training up to the unbiased variance's factor m / (m - 1) */
+    float yi[4 * 2 * 6];
+    cr_assert_eq(l->ops->forward(l, x, yi, n, false), 0);
+    double k = sqrt((double)(n * hw - 1) / (double)(n * hw));
+    for (size_t i = 0; i < n * c * hw; i++)
+        cr_expect_float_eq(yi[i], y[i] * k, 1e-3, "[%zu] %g vs %g", i, yi[i], y[i] * k);
+    amlp_nn_layer_free(l);
+}
