@@ -1,6 +1,7 @@
 /*
  * nn_internal.h — what the network library's own files share (engine/nn/
- * only): building a layer and its tensors, and each layer type's loader.
+ * only): building a layer and its tensors, each layer type's loader, and
+ * what composite layers need of the sequential network.
  */
 #ifndef AML_NN_INTERNAL_H
 #define AML_NN_INTERNAL_H
@@ -25,5 +26,16 @@ int amlp_nn_pool_load(amlp_reader *in, amlp_nn_layer_type type, size_t n_in, siz
                       amlp_nn_layer **l);
 int amlp_nn_global_avgpool_load(size_t n_in, size_t n_out, amlp_nn_layer **l);
 int amlp_nn_batchnorm2d_load(amlp_reader *in, size_t width, amlp_nn_layer **l);
+/* Composite layers nest networks: `depth` counts the networks around the
+ * bytes being read, and a residual block deeper than AMLP_NN_MAX_NESTING is
+ * refused (AML_EPARSE), so forged bytes cannot recurse without bound. */
+#define AMLP_NN_MAX_NESTING 8
+int amlp_nn_residual_load(amlp_reader *in, unsigned depth, size_t n_in, size_t n_out,
+                          amlp_nn_layer **l);
+int amlp_nn_layer_load_nested(amlp_reader *in, unsigned depth, amlp_nn_layer **l);
+int amlp_nn_net_load_nested(amlp_reader *in, unsigned depth, amlp_nn_net **out);
+/* Backward through the whole chain that also writes the input's gradient
+ * (n x net->in) into dx_in unless it is NULL. */
+int amlp_nn_net_backward_dx(amlp_nn_net *net, const float *dy, size_t n, float *dx_in);
 
 #endif

@@ -74,6 +74,8 @@ void amlp_nn_layer_free(amlp_nn_layer *l)
         return;
     if (l->ops->free_impl)
         l->ops->free_impl(l);
+    amlp_nn_net_free(l->child[0]);
+    amlp_nn_net_free(l->child[1]);
     for (size_t i = 0; i < l->n_param; i++) {
         amlp_free(l->param[i].w);
         amlp_free(l->param[i].g);
@@ -116,6 +118,11 @@ int amlp_nn_layer_save(const amlp_nn_layer *l, amlp_bytes *out)
 
 int amlp_nn_layer_load(amlp_reader *in, amlp_nn_layer **l)
 {
+    return amlp_nn_layer_load_nested(in, 0, l);
+}
+
+int amlp_nn_layer_load_nested(amlp_reader *in, unsigned depth, amlp_nn_layer **l)
+{
     *l = NULL;
     uint64_t type = 0, n_in = 0, n_out = 0;
     if (amlp_read_u64(in, &type) || amlp_read_u64(in, &n_in) || amlp_read_u64(in, &n_out) ||
@@ -148,6 +155,9 @@ int amlp_nn_layer_load(amlp_reader *in, amlp_nn_layer **l)
         break;
     case AMLP_NN_BATCHNORM2D:
         rc = n_in == n_out ? amlp_nn_batchnorm2d_load(in, n_in, l) : AML_EPARSE;
+        break;
+    case AMLP_NN_RESIDUAL:
+        rc = amlp_nn_residual_load(in, depth, n_in, n_out, l);
         break;
     default:
         rc = AML_EPARSE;

@@ -1,8 +1,9 @@
 /* nn_net.c — the sequential network: a chain of layers, the activations
  * between them (grown to the largest batch seen), backward through the
  * chain with two ping-pong gradient buffers, parameter enumeration,
- * weight snapshots and serialisation. */
-#include "aml_nn.h"
+ * weight snapshots and serialisation.  Composite layers' child networks are
+ * walked depth first after the layer's own tensors. */
+#include "nn/nn_internal.h"
 
 #include <string.h>
 
@@ -119,7 +120,7 @@ int amlp_nn_net_forward(amlp_nn_net *net, const float *x, size_t n, bool train,
     return 0;
 }
 
-int amlp_nn_net_backward(amlp_nn_net *net, const float *dy, size_t n)
+int amlp_nn_net_backward_dx(amlp_nn_net *net, const float *dy, size_t n, float *dx_in)
 {
     if (n > net->batch_cap || net->n_layers == 0)
         return AML_EINVAL;
@@ -128,7 +129,7 @@ int amlp_nn_net_backward(amlp_nn_net *net, const float *dy, size_t n)
         amlp_nn_layer *l = net->layers[i];
         if (net->cancel && *net->cancel)
             return AML_ECANCELED;
-        float *dx = i > 0 ? net->grad[i & 1] : NULL;
+        float *dx = i > 0 ? net->grad[i & 1] : dx_in;
         int rc = l->ops->backward(l, net->act[i], net->act[i + 1], cur, dx, n);
         if (rc)
             return rc;
@@ -137,29 +138,55 @@ int amlp_nn_net_backward(amlp_nn_net *net, const float *dy, size_t n)
     return 0;
 }
 
+int amlp_nn_net_backward(amlp_nn_net *net, const float *dy, size_t n)
+{
+    return amlp_nn_net_backward_dx(net, dy, n, NULL);
+}
+
 void amlp_nn_net_zero_grad(amlp_nn_net *net)
 {
-    for (size_t i = 0; i < net->n_layers; i++)
-        for (size_t k = 0; k < net->layers[i]->n_param; k++)
-            memset(net->layers[i]->param[k].g, 0, net->layers[i]->param[k].n * sizeof(float));
+    for (size_t i = 0; i < net->n_layers; i++) {
+        amlp_nn_layer *l = net->layers[i];
+        for (size_t k = 0; k < l->n_param; k++)
+            memset(l->param[k].g, 0, l->param[k].n * sizeof(float));
+        for (size_t c = 0; c < 2; c++)
+            if (l->child[c])
+                amlp_nn_net_zero_grad(l->child[c]);
+    }
 }
 
 size_t amlp_nn_net_n_params(const amlp_nn_net *net)
 {
     size_t n = 0;
-    for (size_t i = 0; i < net->n_layers; i++)
+    for (size_t i = 0; i < net->n_layers; i++) {
         n += net->layers[i]->n_param;
+        for (size_t c = 0; c < 2; c++)
+            if (net->layers[i]->child[c])
+                n += amlp_nn_net_n_params(net->layers[i]->child[c]);
+    }
     return n;
+}
+
+/* The i-th parameter of net, i counting down over what was passed. */
+static amlp_nn_param *find_param(amlp_nn_net *net, size_t *i)
+{
+    for (size_t k = 0; k < net->n_layers; k++) {
+        amlp_nn_layer *l = net->layers[k];
+        if (*i < l->n_param)
+            return &l->param[*i];
+        *i -= l->n_param;
+        for (size_t c = 0; c < 2; c++) {
+            amlp_nn_param *p = l->child[c] ? find_param(l->child[c], i) : NULL;
+            if (p)
+                return p;
+        }
+    }
+    return NULL;
 }
 
 amlp_nn_param *amlp_nn_net_param(amlp_nn_net *net, size_t i)
 {
-    for (size_t k = 0; k < net->n_layers; k++) {
-        if (i < net->layers[k]->n_param)
-            return &net->layers[k]->param[i];
-        i -= net->layers[k]->n_param;
-    }
-    return NULL;
+    return find_param(net, &i);
 }
 
 size_t amlp_nn_net_snapshot_size(const amlp_nn_net *net)
@@ -171,12 +198,16 @@ size_t amlp_nn_net_snapshot_size(const amlp_nn_net *net)
             n += l->param[k].n;
         for (size_t k = 0; k < l->n_state; k++)
             n += l->state[k].n;
+        for (size_t c = 0; c < 2; c++)
+            if (l->child[c])
+                n += amlp_nn_net_snapshot_size(l->child[c]);
     }
     return n;
 }
 
-/* Copies every tensor of the net to (to_net false) or from (true) buf. */
-static void copy_tensors(const amlp_nn_net *net, float *buf, bool to_net)
+/* Copies every tensor of the net to (to_net false) or from (true) buf;
+ * returns the position after them. */
+static float *copy_tensors(const amlp_nn_net *net, float *buf, bool to_net)
 {
     for (size_t i = 0; i < net->n_layers; i++) {
         const amlp_nn_layer *l = net->layers[i];
@@ -189,7 +220,11 @@ static void copy_tensors(const amlp_nn_net *net, float *buf, bool to_net)
                 memcpy(buf, t, n * sizeof(float));
             buf += n;
         }
+        for (size_t c = 0; c < 2; c++)
+            if (l->child[c])
+                buf = copy_tensors(l->child[c], buf, to_net);
     }
+    return buf;
 }
 
 void amlp_nn_net_snapshot(const amlp_nn_net *net, float *buf)
@@ -214,6 +249,11 @@ int amlp_nn_net_save(const amlp_nn_net *net, amlp_bytes *out)
 
 int amlp_nn_net_load(amlp_reader *in, amlp_nn_net **out)
 {
+    return amlp_nn_net_load_nested(in, 0, out);
+}
+
+int amlp_nn_net_load_nested(amlp_reader *in, unsigned depth, amlp_nn_net **out)
+{
     *out = NULL;
     uint64_t magic = 0, n_in = 0, n_layers = 0;
     if (amlp_read_u64(in, &magic) || magic != NET_MAGIC || amlp_read_u64(in, &n_in) ||
@@ -224,7 +264,7 @@ int amlp_nn_net_load(amlp_reader *in, amlp_nn_net **out)
     int rc = amlp_nn_net_new(n_in, &net);
     for (uint64_t i = 0; rc == 0 && i < n_layers; i++) {
         amlp_nn_layer *l = NULL;
-        rc = amlp_nn_layer_load(in, &l);
+        rc = amlp_nn_layer_load_nested(in, depth, &l);
         rc = rc ? rc : amlp_nn_net_add(net, l);
         if (rc == AML_EINVAL)
             rc = AML_EPARSE;

@@ -369,3 +369,108 @@ Test(nn_conv, batchnorm2d_normalises_each_channel)
         cr_expect_float_eq(yi[i], y[i] * k, 1e-3, "[%zu] %g vs %g", i, yi[i], y[i] * k);
     amlp_nn_layer_free(l);
 }
+
+/* ---- residual blocks ---- */
+
+static amlp_nn_layer *conv_layer(size_t in_c, size_t h, size_t w, size_t out_c, size_t k,
+                                 size_t stride, size_t pad, amlp_rng *rng)
+{
+    amlp_nn_conv2d_cfg c = {.in_c = in_c, .h = h, .w = w, .out_c = out_c, .kh = k, .kw = k,
+                            .stride = stride, .pad = pad, .groups = 1, .bias = true};
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_conv2d_new(&c, rng, &l), 0);
+    fill(rng, l->param[1].w, l->param[1].n, -0.3, 0.3);
+    return l;
+}
+
+/* conv 3x3 (stride) -> batch norm 2-d -> GELU -> conv 3x3: c x h x w to
+ * out_c x ceil(h/stride) x ceil(w/stride) (GELU, not ReLU: no kink for the
+ * finite differences to straddle). */
+static amlp_nn_net *block_body(size_t c, size_t h, size_t w, size_t out_c, size_t stride,
+                               amlp_rng *rng)
+{
+    size_t oh = (h - 1) / stride + 1, ow = (w - 1) / stride + 1;
+    amlp_nn_net *net = NULL;
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_net_new(c * h * w, &net), 0);
+    cr_assert_eq(amlp_nn_net_add(net, conv_layer(c, h, w, out_c, 3, stride, 1, rng)), 0);
+    cr_assert_eq(amlp_nn_batchnorm2d_new(out_c, oh, ow, 0.1, 1e-5, &l), 0);
+    fill(rng, l->param[0].w, out_c, 0.5, 1.5);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_gelu_new(out_c * oh * ow, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, conv_layer(out_c, oh, ow, out_c, 3, 1, 1, rng)), 0);
+    return net;
+}
+
+Test(nn_conv_grad, residual_identity)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 41);
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_residual_new(block_body(2, 4, 4, 2, 1, &rng), 2, 4, 4, 2, 1, &rng, &l),
+                 0);
+    cr_expect_null(l->child[1], "same shape: the shortcut is the identity");
+    cr_expect_eq(l->out, 2 * 4 * 4);
+    expect_grads(l, 2, -1, 1, 41);
+    amlp_nn_layer_free(l);
+}
+
+Test(nn_conv_grad, residual_projection)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 42);
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_residual_new(block_body(2, 5, 4, 3, 2, &rng), 2, 5, 4, 3, 2, &rng, &l),
+                 0);
+    cr_assert_not_null(l->child[1], "channels and stride change: a 1x1 projection");
+    cr_expect_eq(l->child[1]->layers[0]->param[0].n, 3 * 2);
+    cr_expect_eq(l->out, 3 * 3 * 2);
+    expect_grads(l, 2, -1, 1, 42);
+    amlp_nn_layer_free(l);
+}
+
+Test(nn_conv, residual_adds_the_input)
+{
+    /* an inner net whose output is 0 (a 1x1 conv with zero weights) makes
+     * the block the identity */
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 43);
+    amlp_nn_net *inner = NULL;
+    cr_assert_eq(amlp_nn_net_new(2 * 3 * 3, &inner), 0);
+    amlp_nn_layer *c = conv_layer(2, 3, 3, 2, 1, 1, 0, &rng);
+    memset(c->param[0].w, 0, c->param[0].n * sizeof(float));
+    memset(c->param[1].w, 0, c->param[1].n * sizeof(float));
+    cr_assert_eq(amlp_nn_net_add(inner, c), 0);
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_residual_new(inner, 2, 3, 3, 2, 1, &rng, &l), 0);
+    float x[18], y[18];
+    fill(&rng, x, 18, -1, 1);
+    cr_assert_eq(l->ops->forward(l, x, y, 1, false), 0);
+    for (int i = 0; i < 18; i++)
+        cr_expect_eq(y[i], x[i]);
+    amlp_nn_layer_free(l);
+    /* a body of the wrong output shape is refused (and freed) */
+    cr_assert_eq(amlp_nn_net_new(2 * 3 * 3, &inner), 0);
+    cr_assert_eq(amlp_nn_net_add(inner, conv_layer(2, 3, 3, 2, 3, 1, 0, &rng)), 0);
+    cr_expect_eq(amlp_nn_residual_new(inner, 2, 3, 3, 2, 1, &rng, &l), AML_EINVAL);
+}
+
+Test(nn_conv, net_enumerates_children_params)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 44);
+    amlp_nn_net *net = NULL;
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_net_new(2 * 4 * 4, &net), 0);
+    cr_assert_eq(amlp_nn_residual_new(block_body(2, 4, 4, 3, 2, &rng), 2, 4, 4, 3, 2, &rng, &l),
+                 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    /* body: conv w, b; bn gamma, beta; conv w, b; shortcut: conv w */
+    cr_expect_eq(amlp_nn_net_n_params(net), 7);
+    cr_expect_eq(amlp_nn_net_param(net, 6), &l->child[1]->layers[0]->param[0]);
+    cr_expect_null(amlp_nn_net_param(net, 7));
+    size_t weights = 3 * 2 * 9 + 3 + 3 + 3 + 3 * 3 * 9 + 3 + 3 * 2, states = 3 + 3;
+    cr_expect_eq(amlp_nn_net_snapshot_size(net), weights + states);
+    amlp_nn_net_free(net);
+}
