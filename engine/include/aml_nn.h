@@ -223,6 +223,12 @@ typedef enum amlp_nn_loss {
  * the weighted mean over rows of the sum over k of (out - y)^2. */
 double amlp_nn_loss_eval(amlp_nn_loss kind, const float *out, size_t n, size_t k,
                          const float *y, const float *w, const float *class_w, float *dout);
+/* The same with label smoothing for AMLP_NN_LOSS_SOFTMAX_XENT: the target
+ * of a row of class c is (1 - smoothing) on c plus smoothing / k on every
+ * class (Szegedy et al.), smoothing in [0, 1); ignored by the other kinds. */
+double amlp_nn_loss_eval_smoothed(amlp_nn_loss kind, double smoothing, const float *out,
+                                  size_t n, size_t k, const float *y, const float *w,
+                                  const float *class_w, float *dout);
 /* Converts outputs in place to predictions: softmax probabilities, sigmoid
  * probability, identity for MSE. */
 void amlp_nn_loss_link(amlp_nn_loss kind, float *out, size_t n, size_t k);
@@ -242,6 +248,24 @@ int amlp_nn_adamw_init(amlp_nn_adamw *opt, amlp_nn_net *net, double weight_decay
  * decay), then the Adam update with bias correction. */
 void amlp_nn_adamw_step(amlp_nn_adamw *opt, amlp_nn_net *net, double lr);
 void amlp_nn_adamw_free(amlp_nn_adamw *opt);
+/* ---- SGD with momentum ---- */
+
+typedef struct amlp_nn_sgd {
+    double momentum, weight_decay;
+    bool nesterov;
+    size_t n;
+    float **v;               /* velocity per parameter */
+} amlp_nn_sgd;
+
+/* Velocities for every parameter of net (zero). */
+int amlp_nn_sgd_init(amlp_nn_sgd *opt, amlp_nn_net *net, double momentum, bool nesterov,
+                     double weight_decay);
+/* One step at learning rate lr, as PyTorch's SGD: g = grad + wd w (params
+ * with decay), v = mu v + g, then w -= lr (g + mu v) with Nesterov or
+ * w -= lr v without. */
+void amlp_nn_sgd_step(amlp_nn_sgd *opt, amlp_nn_net *net, double lr);
+void amlp_nn_sgd_free(amlp_nn_sgd *opt);
+
 /* Learning rate at `step` (0-based) of `total`: linear warm-up over `warmup`
  * steps to base, then cosine decay to base * floor_frac. */
 double amlp_nn_lr_at(double base, uint64_t step, uint64_t warmup, uint64_t total,
@@ -268,8 +292,16 @@ typedef struct amlp_nn_data {
     const float *w;          /* per-row weights or NULL */
 } amlp_nn_data;
 
+typedef enum amlp_nn_optimizer {
+    AMLP_NN_OPT_ADAMW = 0,
+    AMLP_NN_OPT_SGD_NESTEROV
+} amlp_nn_optimizer;
+
 typedef struct amlp_nn_train_opts {
     amlp_nn_loss loss;
+    double label_smoothing;  /* softmax cross-entropy in training; 0: none */
+    amlp_nn_optimizer optimizer;
+    double momentum;         /* SGD (0.9 when 0) */
     const float *class_w;    /* or NULL */
     size_t batch_size, epochs, patience;
     double lr, weight_decay, warmup_frac, lr_floor;
@@ -284,9 +316,10 @@ typedef struct amlp_nn_train_result {
 } amlp_nn_train_result;
 
 /* Trains net: each epoch shuffles the training rows (seeded), runs
- * mini-batches (AdamW, schedule over all planned steps), then evaluates the
- * validation loss (or, without `valid`, the epoch's mean training loss);
- * keeps the best weights and stops after `patience` epochs without
+ * mini-batches (AdamW or SGD with Nesterov momentum, warm-up + cosine schedule
+ * over all planned steps, label smoothing in the training loss), then
+ * evaluates the validation loss (without smoothing; or, without `valid`,
+ * the epoch's mean training loss); keeps the best weights and stops after `patience` epochs without
  * improvement; the best weights are restored at the end.  Cancel is checked
  * before every mini-batch and between layers: returns AML_ECANCELED with the
  * best weights so far restored (res->epochs_run tells whether any epoch

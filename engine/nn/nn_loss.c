@@ -1,6 +1,6 @@
 /* nn_loss.c — the training losses and their gradients with respect to the
- * network's outputs (softmax cross-entropy, sigmoid binary cross-entropy,
- * squared error), weighted per row and per class, in double; and the link
+ * network's outputs (softmax cross-entropy, optionally against label-smoothed
+ * targets, sigmoid binary cross-entropy, squared error), weighted per row and per class, in double; and the link
  * from outputs to predictions. */
 #include "aml_nn.h"
 
@@ -24,6 +24,34 @@ static double sigmoid(double z)
 double amlp_nn_loss_eval(amlp_nn_loss kind, const float *out, size_t n, size_t k,
                          const float *y, const float *w, const float *class_w, float *dout)
 {
+    return amlp_nn_loss_eval_smoothed(kind, 0.0, out, n, k, y, w, class_w, dout);
+}
+
+/* Softmax cross-entropy of one row against the smoothed target
+ * q = (1 - eps) onehot(c) + eps / k: lse - sum q_j o_j; d gets
+ * scale (softmax - q). */
+static double xent_row(const float *o, size_t k, size_t c, double eps, double scale, float *d)
+{
+    double mx = o[0];
+    for (size_t j = 1; j < k; j++)
+        mx = o[j] > mx ? o[j] : mx;
+    double s = 0, qo = 0;
+    for (size_t j = 0; j < k; j++)
+        s += exp(o[j] - mx);
+    double lse = mx + log(s);
+    for (size_t j = 0; j < k; j++) {
+        double q = (j == c ? 1.0 - eps : 0.0) + eps / (double)k;
+        qo += q * o[j];
+        if (d)
+            d[j] = (float)(scale * (exp(o[j] - lse) - q));
+    }
+    return lse - qo;
+}
+
+double amlp_nn_loss_eval_smoothed(amlp_nn_loss kind, double smoothing, const float *out,
+                                  size_t n, size_t k, const float *y, const float *w,
+                                  const float *class_w, float *dout)
+{
     double total_w = 0;
     for (size_t i = 0; i < n; i++)
         total_w += row_weight(kind, i, y, w, class_w);
@@ -37,21 +65,9 @@ double amlp_nn_loss_eval(amlp_nn_loss kind, const float *out, size_t n, size_t k
         const float *o = out + i * k;
         float *d = dout ? dout + i * k : NULL;
         switch (kind) {
-        case AMLP_NN_LOSS_SOFTMAX_XENT: {
-            size_t c = (size_t)y[i];
-            double mx = o[0];
-            for (size_t j = 1; j < k; j++)
-                mx = o[j] > mx ? o[j] : mx;
-            double s = 0;
-            for (size_t j = 0; j < k; j++)
-                s += exp(o[j] - mx);
-            double lse = mx + log(s);
-            loss += rw * (lse - o[c]);
-            if (d)
-                for (size_t j = 0; j < k; j++)
-                    d[j] = (float)(scale * (exp(o[j] - lse) - (j == c)));
+        case AMLP_NN_LOSS_SOFTMAX_XENT:
+            loss += rw * xent_row(o, k, (size_t)y[i], smoothing, scale, d);
             break;
-        }
         case AMLP_NN_LOSS_SIGMOID_BCE: {
             double z = o[0], t = y[i];
             loss += rw * (fmax(z, 0) - z * t + log1p(exp(-fabs(z))));

@@ -1,5 +1,6 @@
 /* nn_train.c — the training loop shared by our networks: seeded shuffles,
- * mini-batches, AdamW under a warm-up + cosine schedule, per-epoch
+ * mini-batches, AdamW or SGD with Nesterov momentum under a warm-up + cosine
+ * schedule, label smoothing, per-epoch
  * validation with early stopping that keeps the best weights, cancel checks
  * before every mini-batch and between layers, progress per epoch; and chunked inference. */
 #include "aml_nn.h"
@@ -39,7 +40,26 @@ int amlp_nn_predict_raw(amlp_nn_net *net, const amlp_nn_data *data, const aml_fi
 typedef struct trainer {
     size_t *order;
     float *x, *y, *w, *dout, *best, *vout;
+    amlp_nn_adamw adamw;
+    amlp_nn_sgd sgd;
 } trainer;
+
+static int optimizer_init(trainer *t, amlp_nn_net *net, const amlp_nn_train_opts *o)
+{
+    if (o->optimizer == AMLP_NN_OPT_SGD_NESTEROV)
+        return amlp_nn_sgd_init(&t->sgd, net, o->momentum > 0 ? o->momentum : 0.9, true,
+                                o->weight_decay);
+    return amlp_nn_adamw_init(&t->adamw, net, o->weight_decay);
+}
+
+static void optimizer_step(trainer *t, amlp_nn_net *net, const amlp_nn_train_opts *o,
+                           double lr)
+{
+    if (o->optimizer == AMLP_NN_OPT_SGD_NESTEROV)
+        amlp_nn_sgd_step(&t->sgd, net, lr);
+    else
+        amlp_nn_adamw_step(&t->adamw, net, lr);
+}
 
 static void trainer_free(trainer *t)
 {
@@ -50,12 +70,14 @@ static void trainer_free(trainer *t)
     amlp_free(t->dout);
     amlp_free(t->best);
     amlp_free(t->vout);
+    amlp_nn_adamw_free(&t->adamw);
+    amlp_nn_sgd_free(&t->sgd);
 }
 
 /* One epoch of mini-batches; *loss gets the epoch's mean batch loss.
  * Returns 0, AML_ECANCELED, AML_ENOMEM. */
 static int run_epoch(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_data *d,
-                     trainer *t, amlp_nn_adamw *opt, amlp_rng *rng, size_t bs,
+                     trainer *t, amlp_rng *rng, size_t bs,
                      uint64_t *step, uint64_t warmup, uint64_t total, double *loss)
 {
     size_t k = amlp_nn_net_out(net), ky = o->loss == AMLP_NN_LOSS_MSE ? k : 1;
@@ -77,14 +99,14 @@ static int run_epoch(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_n
         int rc = amlp_nn_net_forward(net, t->x, m, true, &out);
         if (rc)
             return rc;
-        sum += amlp_nn_loss_eval(o->loss, out, m, k, t->y, d->w ? t->w : NULL, o->class_w,
-                                 t->dout);
+        sum += amlp_nn_loss_eval_smoothed(o->loss, o->label_smoothing, out, m, k, t->y,
+                                          d->w ? t->w : NULL, o->class_w, t->dout);
         batches++;
         amlp_nn_net_zero_grad(net);
         rc = amlp_nn_net_backward(net, t->dout, m);
         if (rc)
             return rc;
-        amlp_nn_adamw_step(opt, net, amlp_nn_lr_at(o->lr, *step, warmup, total, o->lr_floor));
+        optimizer_step(t, net, o, amlp_nn_lr_at(o->lr, *step, warmup, total, o->lr_floor));
         (*step)++;
     }
     *loss = batches ? sum / (double)batches : 0;
@@ -98,13 +120,15 @@ int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_d
     res->best_loss = INFINITY;
     if (train->n == 0 || o->epochs == 0 || o->batch_size == 0)
         return aml_error_set(err, AML_EINVAL, 0, 0, "nn", "nothing to train on");
+    if (!(o->label_smoothing >= 0 && o->label_smoothing < 1))
+        return aml_error_set(err, AML_EINVAL, 0, 0, "nn",
+                             "label_smoothing %g is outside [0, 1)", o->label_smoothing);
     size_t k = amlp_nn_net_out(net), ky = o->loss == AMLP_NN_LOSS_MSE ? k : 1;
     size_t bs = o->batch_size < train->n ? o->batch_size : train->n;
     size_t per_epoch = (train->n + bs - 1) / bs;
     uint64_t total = (uint64_t)per_epoch * o->epochs, step = 0;
     uint64_t warmup = (uint64_t)(o->warmup_frac * (double)total);
     trainer t = {0};
-    amlp_nn_adamw opt = {0};
     size_t snap = amlp_nn_net_snapshot_size(net);
     t.order = amlp_malloc(train->n * sizeof(size_t));
     t.x = amlp_malloc(bs * net->in * sizeof(float));
@@ -115,7 +139,7 @@ int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_d
     t.vout = valid ? amlp_malloc(valid->n * k * sizeof(float) + 1) : NULL;
     int rc = 0;
     if (!t.order || !t.x || !t.y || !t.w || !t.dout || !t.best || (valid && !t.vout) ||
-        amlp_nn_adamw_init(&opt, net, o->weight_decay))
+        optimizer_init(&t, net, o))
         rc = AML_ENOMEM;
     for (size_t i = 0; rc == 0 && i < train->n; i++)
         t.order[i] = i;
@@ -124,7 +148,7 @@ int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_d
     net->cancel = o->ctl ? o->ctl->cancel : NULL;
     for (size_t epoch = 1; rc == 0 && epoch <= o->epochs; epoch++) {
         double loss = 0;
-        rc = run_epoch(net, o, train, &t, &opt, &rng, bs, &step, warmup, total, &loss);
+        rc = run_epoch(net, o, train, &t, &rng, bs, &step, warmup, total, &loss);
         if (rc == 0 && valid && valid->n) {
             rc = amlp_nn_predict_raw(net, valid, o->ctl, t.vout);
             if (rc == 0)
@@ -153,7 +177,6 @@ int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_d
     net->cancel = NULL;
     if (res->best_epoch > 0)
         amlp_nn_net_restore(net, t.best);
-    amlp_nn_adamw_free(&opt);
     trainer_free(&t);
     if (rc == AML_ECANCELED)
         return aml_error_set(err, rc, 0, 0, "nn", "training canceled after %zu epochs",

@@ -474,3 +474,98 @@ Test(nn_conv, net_enumerates_children_params)
     cr_expect_eq(amlp_nn_net_snapshot_size(net), weights + states);
     amlp_nn_net_free(net);
 }
+
+/* ---- label smoothing, SGD with Nesterov momentum, the schedule ---- */
+
+Test(nn_conv_grad, label_smoothed_xent)
+{
+    size_t n = 4, k = 5;
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 51);
+    float out[20], d[20], y[4] = {0, 3, 4, 1}, w[4] = {1, 2, 0.5f, 1};
+    fill(&rng, out, n * k, -2, 2);
+    amlp_nn_loss_eval_smoothed(AMLP_NN_LOSS_SOFTMAX_XENT, 0.1, out, n, k, y, w, NULL, d);
+    check_stats st = {0};
+    for (size_t i = 0; i < n * k; i++) {
+        double h = 1e-2;
+        float keep = out[i];
+        out[i] = keep + (float)h;
+        double fp = amlp_nn_loss_eval_smoothed(AMLP_NN_LOSS_SOFTMAX_XENT, 0.1, out, n, k, y, w,
+                                               NULL, NULL);
+        out[i] = keep - (float)h;
+        double fm = amlp_nn_loss_eval_smoothed(AMLP_NN_LOSS_SOFTMAX_XENT, 0.1, out, n, k, y, w,
+                                               NULL, NULL);
+        out[i] = keep;
+        compare(&st, (fp - fm) / (2 * h), d[i], "dout", i);
+    }
+    cr_expect_eq(st.failed, 0);
+    cr_expect_eq(st.checked, n * k);
+}
+
+Test(nn_conv, label_smoothing_values)
+{
+    /* equal logits: the loss is log k with or without smoothing */
+    float out[3] = {0, 0, 0}, y[1] = {1}, d[3];
+    cr_expect_float_eq(amlp_nn_loss_eval_smoothed(AMLP_NN_LOSS_SOFTMAX_XENT, 0.3, out, 1, 3, y,
+                                                  NULL, NULL, NULL),
+                       log(3.0), 1e-9);
+    /* logits (0, 10, 0) on class 1, eps 0.3: lse - (0.8 * 10) */
+    out[1] = 10;
+    double lse = 10 + log(1 + 2 * exp(-10.0));
+    cr_expect_float_eq(amlp_nn_loss_eval_smoothed(AMLP_NN_LOSS_SOFTMAX_XENT, 0.3, out, 1, 3, y,
+                                                  NULL, NULL, d),
+                       lse - 0.8 * 10, 1e-9);
+    /* the gradient pulls the true class's probability towards 0.8, not 1 */
+    cr_expect_float_eq(d[1], exp(10 - lse) - 0.8, 1e-6);
+    cr_expect_gt(d[1], 0);
+    /* smoothing 0 is the plain loss */
+    cr_expect_float_eq(amlp_nn_loss_eval_smoothed(AMLP_NN_LOSS_SOFTMAX_XENT, 0, out, 1, 3, y,
+                                                  NULL, NULL, NULL),
+                       amlp_nn_loss_eval(AMLP_NN_LOSS_SOFTMAX_XENT, out, 1, 3, y, NULL, NULL,
+                                         NULL),
+                       1e-12);
+}
+
+Test(nn_conv, sgd_nesterov_by_hand)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 52);
+    amlp_nn_net *net = NULL;
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_net_new(1, &net), 0);
+    cr_assert_eq(amlp_nn_dense_new(1, 1, AMLP_NN_INIT_XAVIER, &rng, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    l->param[0].w[0] = 1.0f;   /* decay applies */
+    l->param[1].w[0] = 1.0f;   /* no decay */
+    amlp_nn_sgd opt = {0};
+    cr_assert_eq(amlp_nn_sgd_init(&opt, net, 0.9, true, 0.1), 0);
+    /* step 1, grad 1: g = 1.1 (w) / 1 (b); v = g; w -= 0.5 (g + 0.9 v) */
+    l->param[0].g[0] = l->param[1].g[0] = 1.0f;
+    amlp_nn_sgd_step(&opt, net, 0.5);
+    cr_expect_float_eq(l->param[0].w[0], 1 - 0.5 * (1.1 + 0.9 * 1.1), 1e-6);
+    cr_expect_float_eq(l->param[1].w[0], 1 - 0.5 * 1.9, 1e-6);
+    /* step 2, grad 1 on b: v = 0.9 + 1 = 1.9; b -= 0.5 (1 + 0.9 * 1.9) */
+    float b1 = l->param[1].w[0];
+    amlp_nn_sgd_step(&opt, net, 0.5);
+    cr_expect_float_eq(l->param[1].w[0], b1 - 0.5 * (1 + 0.9 * 1.9), 1e-6);
+    amlp_nn_sgd_free(&opt);
+    /* heavy ball: w -= lr v */
+    cr_assert_eq(amlp_nn_sgd_init(&opt, net, 0.5, false, 0), 0);
+    b1 = l->param[1].w[0];
+    amlp_nn_sgd_step(&opt, net, 0.1);
+    amlp_nn_sgd_step(&opt, net, 0.1);
+    cr_expect_float_eq(l->param[1].w[0], b1 - 0.1 * 1 - 0.1 * 1.5, 1e-6);
+    amlp_nn_sgd_free(&opt);
+    amlp_nn_sgd_free(&opt);   /* twice is harmless */
+    amlp_nn_net_free(net);
+}
+
+Test(nn_conv, warmup_then_cosine)
+{
+    /* 10 warm-up steps of 110: linear to the base, then the half cosine */
+    cr_expect_float_eq(amlp_nn_lr_at(1.0, 0, 10, 110, 0), 0.1, 1e-12);
+    cr_expect_float_eq(amlp_nn_lr_at(1.0, 9, 10, 110, 0), 1.0, 1e-12);
+    cr_expect_float_eq(amlp_nn_lr_at(1.0, 10, 10, 110, 0), 1.0, 1e-12);
+    cr_expect_float_eq(amlp_nn_lr_at(1.0, 60, 10, 110, 0), 0.5, 1e-12);
+    cr_expect_float_eq(amlp_nn_lr_at(1.0, 110, 10, 110, 0.1), 0.1, 1e-12);
+}
