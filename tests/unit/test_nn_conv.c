@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 
 #include "aml_nn.h"
+#include "nn/nn_internal.h"   /* AMLP_NN_MAX_NESTING */
 
 #include <math.h>
 #include <stdlib.h>
@@ -568,4 +569,186 @@ Test(nn_conv, warmup_then_cosine)
     cr_expect_float_eq(amlp_nn_lr_at(1.0, 10, 10, 110, 0), 1.0, 1e-12);
     cr_expect_float_eq(amlp_nn_lr_at(1.0, 60, 10, 110, 0), 0.5, 1e-12);
     cr_expect_float_eq(amlp_nn_lr_at(1.0, 110, 10, 110, 0.1), 0.1, 1e-12);
+}
+
+/* ---- save and load ---- */
+
+/* 2 x 6 x 6 -> conv (groups 2) -> bn2d -> relu -> residual (identity) ->
+ * maxpool -> residual (projection, stride 2) -> avgpool -> conv (depthwise) ->
+ * global avgpool -> dense 3: every image layer once. */
+static amlp_nn_net *every_layer_net(amlp_rng *rng)
+{
+    amlp_nn_net *net = NULL;
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_net_new(2 * 6 * 6, &net), 0);
+    amlp_nn_conv2d_cfg c1 = {.in_c = 2, .h = 6, .w = 6, .out_c = 4, .kh = 3, .kw = 3,
+                             .stride = 1, .pad = 1, .groups = 2, .bias = true};
+    cr_assert_eq(amlp_nn_conv2d_new(&c1, rng, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_batchnorm2d_new(4, 6, 6, 0.1, 1e-5, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_relu_new(4 * 36, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_residual_new(block_body(4, 6, 6, 4, 1, rng), 4, 6, 6, 4, 1, rng, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_pool_new(AMLP_NN_MAXPOOL, 4, 6, 6, 2, 2, 0, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_residual_new(block_body(4, 3, 3, 6, 2, rng), 4, 3, 3, 6, 2, rng, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_pool_new(AMLP_NN_AVGPOOL, 6, 2, 2, 2, 1, 1, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    amlp_nn_conv2d_cfg c2 = {.in_c = 6, .h = 3, .w = 3, .out_c = 6, .kh = 3, .kw = 3,
+                             .stride = 1, .pad = 1, .groups = 6, .bias = false};
+    cr_assert_eq(amlp_nn_conv2d_new(&c2, rng, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_global_avgpool_new(6, 3, 3, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_dense_new(6, 3, AMLP_NN_INIT_XAVIER, rng, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    return net;
+}
+
+static amlp_bytes saved_every_layer_net(amlp_nn_net **net, float *x, size_t n, float *before)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 61);
+    *net = every_layer_net(&rng);
+    fill(&rng, x, n * (*net)->in, -1, 1);
+    const float *y = NULL;
+    /* a few training forwards move the running statistics off their start */
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(amlp_nn_net_forward(*net, x, n, true, &y), 0);
+    cr_assert_eq(amlp_nn_net_forward(*net, x, n, false, &y), 0);
+    memcpy(before, y, n * 3 * sizeof(float));
+    amlp_bytes bytes = {0};
+    cr_assert_eq(amlp_nn_net_save(*net, &bytes), 0);
+    return bytes;
+}
+
+Test(nn_conv_io, save_load_identical_outputs)
+{
+    size_t n = 4;
+    float x[4 * 72], before[12];
+    amlp_nn_net *net = NULL, *back = NULL;
+    amlp_bytes bytes = saved_every_layer_net(&net, x, n, before);
+    amlp_reader r = {bytes.data, bytes.len, 0};
+    cr_assert_eq(amlp_nn_net_load(&r, &back), 0);
+    cr_expect_eq(r.pos, bytes.len);
+    cr_assert_eq(back->n_layers, net->n_layers);
+    cr_expect_eq(amlp_nn_net_snapshot_size(back), amlp_nn_net_snapshot_size(net));
+    const float *y = NULL;
+    cr_assert_eq(amlp_nn_net_forward(back, x, n, false, &y), 0);
+    for (size_t i = 0; i < n * 3; i++)
+        cr_expect_eq(y[i], before[i], "output %zu: %g after loading, %g before", i, y[i],
+                     before[i]);
+    /* and the copy saves to the same bytes */
+    amlp_bytes again = {0};
+    cr_assert_eq(amlp_nn_net_save(back, &again), 0);
+    cr_expect_eq(again.len, bytes.len);
+    cr_expect_eq(memcmp(again.data, bytes.data, bytes.len), 0);
+    amlp_free(again.data);
+    amlp_free(bytes.data);
+    amlp_nn_net_free(net);
+    amlp_nn_net_free(back);
+}
+
+Test(nn_conv_io, truncated_bytes_fail_to_parse)
+{
+    size_t n = 2;
+    float x[2 * 72], before[6];
+    amlp_nn_net *net = NULL, *back = NULL;
+    amlp_bytes bytes = saved_every_layer_net(&net, x, n, before);
+    size_t tried = 0;
+    for (size_t cut = 0; cut < bytes.len; cut += cut < 400 ? 1 : 37) {
+        amlp_reader t = {bytes.data, cut, 0};
+        cr_assert_eq(amlp_nn_net_load(&t, &back), AML_EPARSE, "cut at %zu of %zu", cut,
+                     bytes.len);
+        cr_assert_null(back);
+        tried++;
+    }
+    cr_expect_gt(tried, 400);
+    amlp_free(bytes.data);
+    amlp_nn_net_free(net);
+}
+
+/* Offsets in the saved bytes: the net's header is 3 u64, a layer's 3 u64,
+ * then the first layer's (the conv's) configuration. */
+#define U64_AT(k) ((k) * 8)
+
+static int load_forged(const amlp_bytes *b, size_t at, uint64_t v)
+{
+    unsigned char *copy = malloc(b->len);
+    memcpy(copy, b->data, b->len);
+    memcpy(copy + at, &v, sizeof v);
+    amlp_reader r = {copy, b->len, 0};
+    amlp_nn_net *back = NULL;
+    int rc = amlp_nn_net_load(&r, &back);
+    amlp_nn_net_free(back);
+    free(copy);
+    return rc;
+}
+
+Test(nn_conv_io, forged_sizes_fail_to_parse)
+{
+    size_t n = 2;
+    float x[2 * 72], before[6];
+    amlp_nn_net *net = NULL;
+    amlp_bytes bytes = saved_every_layer_net(&net, x, n, before);
+    cr_assert_eq(load_forged(&bytes, U64_AT(6), 2), 0, "the unforged value loads");
+    size_t conv_cfg = 6;   /* in_c h w out_c kh kw stride pad groups bias */
+    cr_expect_eq(load_forged(&bytes, U64_AT(conv_cfg + 3), 1u << 20), AML_EPARSE);  /* out_c */
+    cr_expect_eq(load_forged(&bytes, U64_AT(conv_cfg + 3), 1u << 14), AML_EPARSE);  /* != out */
+    cr_expect_eq(load_forged(&bytes, U64_AT(conv_cfg + 1), UINT64_MAX), AML_EPARSE); /* h */
+    cr_expect_eq(load_forged(&bytes, U64_AT(conv_cfg + 4), 0), AML_EPARSE);         /* kh */
+    cr_expect_eq(load_forged(&bytes, U64_AT(conv_cfg + 8), 3), AML_EPARSE);         /* groups */
+    cr_expect_eq(load_forged(&bytes, U64_AT(conv_cfg + 9), 7), AML_EPARSE);         /* bias */
+    cr_expect_eq(load_forged(&bytes, U64_AT(3), 99), AML_EPARSE);                   /* type */
+    cr_expect_eq(load_forged(&bytes, U64_AT(5), (1u << 24) + 1), AML_EPARSE);       /* out */
+    amlp_free(bytes.data);
+    amlp_nn_net_free(net);
+}
+
+/* k residual blocks nested inside one another around a ReLU on 1 x 2 x 2. */
+static amlp_nn_net *nested_residuals(size_t k)
+{
+    amlp_nn_net *net = NULL;
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_net_new(4, &net), 0);
+    cr_assert_eq(amlp_nn_relu_new(4, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    for (size_t i = 0; i < k; i++) {
+        amlp_nn_net *outer = NULL;
+        cr_assert_eq(amlp_nn_residual_new(net, 1, 2, 2, 1, 1, NULL, &l), 0);
+        cr_assert_eq(amlp_nn_net_new(4, &outer), 0);
+        cr_assert_eq(amlp_nn_net_add(outer, l), 0);
+        net = outer;
+    }
+    return net;
+}
+
+Test(nn_conv_io, nesting_is_bounded)
+{
+    for (size_t k = 8; k <= 9; k++) {
+        amlp_nn_net *net = nested_residuals(k), *back = NULL;
+        amlp_bytes bytes = {0};
+        cr_assert_eq(amlp_nn_net_save(net, &bytes), 0);
+        amlp_reader r = {bytes.data, bytes.len, 0};
+        int rc = amlp_nn_net_load(&r, &back);
+        cr_expect_eq(rc, k <= AMLP_NN_MAX_NESTING ? 0 : AML_EPARSE, "%zu deep: %d", k,
+                     rc);
+        /* k blocks around relu give relu(x) + k x */
+        if (rc == 0) {
+            float x[4] = {1, -1, 2, 0}, want[4];
+            const float *y = NULL;
+            cr_assert_eq(amlp_nn_net_forward(net, x, 1, false, &y), 0);
+            memcpy(want, y, sizeof want);
+            cr_assert_eq(amlp_nn_net_forward(back, x, 1, false, &y), 0);
+            cr_expect_arr_eq(y, want, sizeof want);
+            cr_expect_eq(want[0], 1.0f + (float)k);
+            cr_expect_eq(want[1], -(float)k);
+        }
+        amlp_free(bytes.data);
+        amlp_nn_net_free(net);
+        amlp_nn_net_free(back);
+    }
 }
