@@ -752,3 +752,83 @@ Test(nn_conv_io, nesting_is_bounded)
         amlp_nn_net_free(back);
     }
 }
+
+/* ---- end to end: stripes ---- */
+
+/* n 8 x 8 images: class 0 horizontal stripes (rows alternate), class 1
+ * vertical, each with a random phase, contrast and Gaussian noise. */
+static void stripes(size_t n, uint64_t seed, float *x, float *y)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, seed);
+    for (size_t i = 0; i < n; i++) {
+        size_t cls = i % 2, phase = amlp_rng_below(&rng, 2);
+        double contrast = 0.5 + amlp_rng_uniform(&rng);
+        for (size_t r = 0; r < 8; r++)
+            for (size_t c = 0; c < 8; c++) {
+                size_t line = cls == 0 ? r : c;
+                double v = ((line + phase) % 2 ? contrast : -contrast) +
+                           0.3 * amlp_rng_normal(&rng);
+                x[i * 64 + r * 8 + c] = (float)v;
+            }
+        y[i] = (float)cls;
+    }
+}
+
+static void rows_of(void *user, const size_t *rows, size_t n, float *x)
+{
+    const float *all = user;
+    for (size_t i = 0; i < n; i++)
+        memcpy(x + i * 64, all + rows[i] * 64, 64 * sizeof(float));
+}
+
+Test(nn_conv_train, two_conv_net_separates_stripes)
+{
+    size_t n_train = 256, n_test = 200;
+    float *xt = malloc(n_train * 64 * sizeof(float)), *yt = malloc(n_train * sizeof(float));
+    float *xv = malloc(n_test * 64 * sizeof(float)), *yv = malloc(n_test * sizeof(float));
+    stripes(n_train, 71, xt, yt);
+    stripes(n_test, 72, xv, yv);
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 73);
+    /* conv 3x3 1->4, relu, max pool 2, conv 3x3 4->8, relu, global avg, dense 2 */
+    amlp_nn_net *net = NULL;
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_net_new(64, &net), 0);
+    cr_assert_eq(amlp_nn_net_add(net, conv_layer(1, 8, 8, 4, 3, 1, 1, &rng)), 0);
+    cr_assert_eq(amlp_nn_relu_new(4 * 64, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_pool_new(AMLP_NN_MAXPOOL, 4, 8, 8, 2, 2, 0, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, conv_layer(4, 4, 4, 8, 3, 1, 1, &rng)), 0);
+    cr_assert_eq(amlp_nn_relu_new(8 * 16, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_global_avgpool_new(8, 4, 4, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_dense_new(8, 2, AMLP_NN_INIT_XAVIER, &rng, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    amlp_nn_train_opts o = {.loss = AMLP_NN_LOSS_SOFTMAX_XENT, .label_smoothing = 0.1,
+                            .optimizer = AMLP_NN_OPT_SGD_NESTEROV, .momentum = 0.9,
+                            .batch_size = 32, .epochs = 20, .patience = 20, .lr = 0.05,
+                            .weight_decay = 1e-4, .warmup_frac = 0.1, .seed = 74};
+    amlp_nn_data train = {.n = n_train, .rows = rows_of, .user = xt, .y = yt};
+    amlp_nn_train_result res;
+    aml_error err = {0};
+    cr_assert_eq(amlp_nn_train(net, &o, &train, NULL, &res, &err), 0, "%s", err.text);
+    float *out = malloc(n_test * 2 * sizeof(float));
+    amlp_nn_data test = {.n = n_test, .rows = rows_of, .user = xv, .y = yv};
+    cr_assert_eq(amlp_nn_predict_raw(net, &test, NULL, out), 0);
+    size_t right = 0;
+    for (size_t i = 0; i < n_test; i++)
+        right += (out[2 * i + 1] > out[2 * i]) == (yv[i] == 1);
+    double acc = (double)right / (double)n_test;
+    cr_log_info("stripes: test accuracy %.3f after %zu epochs (training loss %.4f)", acc,
+                res.epochs_run, res.best_loss);
+    cr_expect_geq(acc, 0.95, "accuracy %.3f", acc);
+    free(out);
+    free(xt);
+    free(yt);
+    free(xv);
+    free(yv);
+    amlp_nn_net_free(net);
+}
