@@ -1,6 +1,7 @@
 /*
- * aml_nn.h — the nn subsystem: the engine's neural-network library (layers,
- * networks, losses, AdamW, the training loop) and k-nearest-neighbour search
+ * aml_nn.h — the nn subsystem: the engine's neural-network library (dense
+ * and image layers, residual blocks, networks, losses, AdamW and SGD, the
+ * training loop) and k-nearest-neighbour search
  * on OpenBLAS.  Engine-internal (amlp_): the learners build on it; nothing
  * outside engine/ calls it.
  */
@@ -21,9 +22,11 @@
  * accumulates its parameter gradients and writes dx in backward; it exposes
  * its parameters (with gradients) for the optimiser and its non-trainable
  * state (batch-norm running statistics) for snapshots and serialisation.  A
- * sequential network chains layers and owns the activations between them.
- * Around that: losses (softmax cross-entropy, sigmoid binary cross-entropy,
- * MSE), AdamW with a warm-up + cosine schedule, a seeded PRNG, and a
+ * sequential network chains layers and owns the activations between them;
+ * a composite layer (the residual block) owns child networks.  Around that:
+ * losses (softmax cross-entropy with optional label smoothing, sigmoid
+ * binary cross-entropy, MSE), AdamW or SGD with Nesterov momentum under a
+ * warm-up + cosine schedule, a seeded PRNG, and a
  * training loop with mini-batches, shuffling and early stopping.
  *
  * Memory through amlp_malloc/amlp_free; functions return 0 or a negative
