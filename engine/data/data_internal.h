@@ -127,7 +127,8 @@ aml_images_report *amlp_images_report_new(const char *layout);
 /* Allocate room for n images of the set's size and channels, and its
  * labels and splits.  0 or AML_ENOMEM. */
 int amlp_images_alloc(aml_images *im, size_t n);
-/* Keep the first n images (after skips), giving back the rest. */
+/* Keep the first n images (after skips), giving back the memory beyond
+ * them at the set's current channels and size. */
 void amlp_images_truncate(aml_images *im, size_t n);
 /* Fill the report's class counts and bytes from the set. 0 or AML_ENOMEM. */
 int amlp_images_report_finish(aml_images_report *r, const aml_images *im);

@@ -60,7 +60,7 @@ int amlp_images_alloc(aml_images *im, size_t n)
 
 void amlp_images_truncate(aml_images *im, size_t n)
 {
-    if (n >= im->n)
+    if (n > im->n)
         return;
     im->n = n;
     size_t per = image_bytes(im);

@@ -406,8 +406,10 @@ static int pick_size(listing *L, size_t n_ok, const aml_images_options *o, aml_i
     return 0;
 }
 
-/* Decode item `it` into slot `k` of the set.  OUT: *why on failure. */
-static int decode_into(aml_images *im, size_t k, const item *it, char *why, size_t cap)
+/* Decode item `it` into slot `k` of the set.  OUT: *why on failure,
+ * *colour when the image had colour. */
+static int decode_into(aml_images *im, size_t k, const item *it, bool *colour, char *why,
+                       size_t cap)
 {
     uint8_t *data = NULL;
     size_t len = 0;
@@ -428,10 +430,20 @@ static int decode_into(aml_images *im, size_t k, const item *it, char *why, size
     }
     for (int c = img.c; !rc && c < im->channels; c++)
         memcpy(dst + (size_t)c * plane, dst, plane);
+    *colour = img.c == 3;
     amlp_free(img.px);
     if (rc == AML_ENOMEM)
         snprintf(why, cap, "out of memory");
     return rc;
+}
+
+/* Every colour image failed to decode: back to one plane per image. */
+static void to_grey(aml_images *im)
+{
+    size_t plane = (size_t)im->width * (size_t)im->height;
+    for (size_t k = 0; k < im->n; k++)
+        memmove(im->pixels + k * plane, im->pixels + k * 3 * plane, plane);
+    im->channels = 1;
 }
 
 static int decode_all(listing *L, size_t n_ok, aml_images *im, aml_images_report *r)
@@ -439,12 +451,14 @@ static int decode_all(listing *L, size_t n_ok, aml_images *im, aml_images_report
     if (amlp_images_alloc(im, n_ok))
         return AML_ENOMEM;
     size_t k = 0;
+    bool any_colour = false;
     for (size_t i = 0; i < L->n; i++) {
         item *it = &L->v[i];
         char why[200];
         if (!it->ok)
             continue;
-        int rc = decode_into(im, k, it, why, sizeof why);
+        bool colour = false;
+        int rc = decode_into(im, k, it, &colour, why, sizeof why);
         if (rc == AML_ENOMEM)
             return rc;
         if (rc) {
@@ -452,9 +466,13 @@ static int decode_all(listing *L, size_t n_ok, aml_images *im, aml_images_report
                 return AML_ENOMEM;
             continue;
         }
+        any_colour |= colour;
         im->labels[k] = it->class_index;
         im->splits[k++] = it->split;
     }
+    im->n = k;
+    if (im->channels == 3 && !any_colour)
+        to_grey(im);
     amlp_images_truncate(im, k);
     return 0;
 }
