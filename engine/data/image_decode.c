@@ -13,6 +13,8 @@
 #include <jpeglib.h>
 
 #define MAX_FILE_BYTES ((size_t)256 << 20)
+/* Deflate cannot inflate more than about 1032 bytes per compressed byte. */
+#define DEFLATE_MAX_RATIO 1032
 
 static bool is_png(const uint8_t *d, size_t len)
 {
@@ -118,6 +120,10 @@ static int png_decode(const uint8_t *data, size_t len, amlp_image *img, char *wh
     png_read_update_info(png, info);
     int ch = png_get_channels(png, info);
     size_t rowbytes = png_get_rowbytes(png, info);
+    if ((uint64_t)rowbytes * (uint64_t)h > (uint64_t)len * DEFLATE_MAX_RATIO) {
+        snprintf(why, cap, "corrupt PNG: %ldx%ld pixels cannot come from %zu bytes", w, h, len);
+        goto done;
+    }
     ctx.rows_buf = amlp_malloc(rowbytes * (size_t)h);
     ctx.rows = amlp_malloc(sizeof *ctx.rows * (size_t)h);
     img->px = amlp_malloc((size_t)w * (size_t)h * (ch >= 3 ? 3 : 1));

@@ -155,6 +155,34 @@ static void put_text(const char *path, const char *text)
     fclose(f);
 }
 
+static size_t largest_alloc;
+static void *track_malloc(size_t size, void *user)
+{
+    (void)user;
+    largest_alloc = size > largest_alloc ? size : largest_alloc;
+    return malloc(size);
+}
+static void *track_realloc(void *p, size_t size, void *user)
+{
+    (void)user;
+    largest_alloc = size > largest_alloc ? size : largest_alloc;
+    return realloc(p, size);
+}
+static void track_free(void *p, void *user)
+{
+    (void)user;
+    free(p);
+}
+
+/* Big-endian 32 bits (PNG and IDX headers). */
+static void put_be32(uint8_t *b, uint32_t v)
+{
+    b[0] = (uint8_t)(v >> 24);
+    b[1] = (uint8_t)(v >> 16);
+    b[2] = (uint8_t)(v >> 8);
+    b[3] = (uint8_t)v;
+}
+
 static long file_size(const char *path)
 {
     struct stat st;
@@ -441,6 +469,28 @@ Test(image, broken_files_are_named_in_the_report_and_the_rest_is_read)
     aml_images_report_free(rep);
 }
 
+Test(image, png_claiming_a_huge_size_is_refused_before_allocating)
+{
+    put_grey(at("huge.png"), 8, 8, 1);
+    uint8_t *data;
+    size_t len;
+    char why[200] = "";
+    cr_assert_eq(amlp_image_file(at("huge.png"), &data, &len, why, sizeof why), 0);
+    put_be32(data + 16, 8000);   /* IHDR width and height: 8000x8000 */
+    put_be32(data + 20, 8000);
+    put_be32(data + 29, (uint32_t)crc32(0, data + 12, 17));   /* a valid IHDR CRC */
+    largest_alloc = 0;
+    aml_allocator a = {track_malloc, track_realloc, track_free, NULL};
+    aml_allocator_set(&a);
+    amlp_image img;
+    int rc = amlp_image_decode(data, len, &img, why, sizeof why);
+    aml_allocator_set(NULL);
+    amlp_free(data);
+    cr_expect_eq(rc, AML_EPARSE, "%s", why);
+    cr_expect_lt(largest_alloc, (size_t)1 << 20, "largest allocation %zu", largest_alloc);
+    cr_expect(strstr(why, "cannot come from"), "%s", why);
+}
+
 Test(image, nothing_readable_is_an_empty_error_on_one_line)
 {
     make_dir("none");
@@ -514,14 +564,6 @@ Test(image, csv_set_column_fixes_the_split_in_any_case)
 
 /* ---- IDX ---- */
 
-static void put_be32(uint8_t *b, uint32_t v)
-{
-    b[0] = (uint8_t)(v >> 24);
-    b[1] = (uint8_t)(v >> 16);
-    b[2] = (uint8_t)(v >> 8);
-    b[3] = (uint8_t)v;
-}
-
 static void put_bytes(const char *path, const void *data, size_t len, bool gz)
 {
     if (gz) {
@@ -591,25 +633,6 @@ Test(image, idx_folder_of_gzip_pairs_keeps_the_official_split)
     cr_expect_eq(aml_images_image(im, 5)[0], 100, "t10k after train");
     cr_expect_eq(aml_images_image(im, 4)[1], 41);
     aml_images_free(im);
-}
-
-static size_t largest_alloc;
-static void *track_malloc(size_t size, void *user)
-{
-    (void)user;
-    largest_alloc = size > largest_alloc ? size : largest_alloc;
-    return malloc(size);
-}
-static void *track_realloc(void *p, size_t size, void *user)
-{
-    (void)user;
-    largest_alloc = size > largest_alloc ? size : largest_alloc;
-    return realloc(p, size);
-}
-static void track_free(void *p, void *user)
-{
-    (void)user;
-    free(p);
 }
 
 Test(image, idx_with_a_forged_huge_count_is_refused_before_allocating)
