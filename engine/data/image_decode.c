@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <jpeglib.h>
+#include <jerror.h>
 
 #define MAX_FILE_BYTES ((size_t)256 << 20)
 /* Deflate cannot inflate more than about 1032 bytes per compressed byte. */
@@ -187,11 +188,12 @@ static void jpg_fail(j_common_ptr c)
 }
 
 /* Warnings (a truncated file, bad data) make the image corrupt: the first one
- * is kept as the reason.  Trace messages are dropped. */
+ * is kept as the reason.  Stray bytes between segments decode fine and are
+ * let pass; trace messages are dropped. */
 static void jpg_message(j_common_ptr c, int level)
 {
     jpg_err *e = (jpg_err *)c->err;
-    if (level >= 0 || e->warned)
+    if (level >= 0 || e->warned || c->err->msg_code == JWRN_EXTRANEOUS_DATA)
         return;
     char msg[JMSG_LENGTH_MAX];
     c->err->format_message(c, msg);

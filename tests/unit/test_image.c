@@ -4,6 +4,7 @@
  * Every fixture is written by the test into a temporary folder. */
 
 #include "testutil.h"
+#include <criterion/redirect.h>
 #include "data/data_internal.h"
 
 #include <ftw.h>
@@ -298,6 +299,50 @@ Test(image, jpeg_flat_colours_decode_within_two_levels)
     for (int i = 0; i < 64; i++)
         cr_assert(abs(img.px[i] - 77) <= 2, "grey sample %d: %u", i, img.px[i]);
     amlp_free(img.px);
+}
+
+/* Damage valid bytes at random (flipped bytes, a cut): every decode returns,
+ * with pixels or an error, and nothing is printed. */
+static void damage_and_decode(const char *path, int rounds)
+{
+    uint8_t *good, *bad;
+    size_t len;
+    char why[200];
+    cr_assert_eq(amlp_image_file(path, &good, &len, why, sizeof why), 0);
+    bad = malloc(len);
+    for (int r = 0; r < rounds; r++) {
+        memcpy(bad, good, len);
+        for (int k = 0; k < 1 + r % 4; k++)
+            bad[(size_t)(tu_uni() * (double)len)] ^= (uint8_t)(1 + tu_uni() * 255);
+        size_t cut = r % 3 == 0 ? (size_t)(tu_uni() * (double)len) : len;
+        amlp_image img;
+        int rc = amlp_image_decode(bad, cut, &img, why, sizeof why);
+        cr_assert(rc == 0 || rc == AML_EPARSE || rc == AML_EUNSUPPORTED, "rc %d", rc);
+        if (rc == 0)
+            cr_assert(img.w > 0 && img.h > 0 && img.px);
+        else
+            cr_assert(why[0], "an error without a reason");
+        amlp_free(rc == 0 ? img.px : NULL);
+    }
+    free(bad);
+    amlp_free(good);
+}
+
+Test(image, damaged_png_and_jpeg_bytes_never_crash_or_print, .init = cr_redirect_stderr)
+{
+    tu_seed(3);   /* the suite's setup made the folder too */
+    unsigned v[16 * 16 * 4];
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++)
+        v[i] = (unsigned)(tu_uni() * 256);
+    put_png(at("n.png"), 16, 16, PNG_COLOR_TYPE_RGBA, 8, v, NULL, NULL, 0);
+    uint8_t px[32 * 32 * 3];
+    for (size_t i = 0; i < sizeof px; i++)
+        px[i] = (uint8_t)(tu_uni() * 256);
+    put_jpeg(at("n.jpg"), 32, 32, 3, px, 80);
+    damage_and_decode(at("n.png"), 300);
+    damage_and_decode(at("n.jpg"), 300);
+    fflush(stderr);
+    cr_expect_stderr_eq_str("", "the decoders printed to stderr");
 }
 
 /* ---- resizing ---- */
