@@ -28,12 +28,12 @@ endif
 # notebooks/ to these lists (tests/bench/ to both, anything else to DEB_PACKAGES).
 BENCH_PACKAGES :=
 DEB_PACKAGES := build-essential pkg-config libzmq3-dev libjansson-dev libsodium-dev \
-  libcriterion-dev zlib1g-dev libcairo2-dev libpng-dev fonts-dejavu-core \
+  libcriterion-dev zlib1g-dev libcairo2-dev libpng-dev libjpeg62-turbo-dev fonts-dejavu-core \
   jupyter-client python3-jupyter-client python3-jupyter-kernel-test python3-ipykernel \
   jupyter-console python3-nbclient jupyter-nbconvert python3-nbconvert python3-nbformat \
   python3-pytest python3-pandas python3-psutil python3-pexpect python3-numpy python3-sklearn
 
-PKGS    := libzmq jansson libsodium zlib cairo libpng
+PKGS    := libzmq jansson libsodium zlib cairo libpng libjpeg
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla
 MODE_release := -O2 -g

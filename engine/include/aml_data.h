@@ -1,6 +1,7 @@
 /*
  * aml_data.h — the data subsystem: columnar frames, the CSV reader, type
- * inference, learning tasks and prepared-feature matrices.
+ * inference, learning tasks, prepared-feature matrices and labelled image
+ * data sets.
  *
  * A frame is a table of named, typed columns stored column by column:
  *   AML_TYPE_NUMBER       double
@@ -243,6 +244,96 @@ float aml_matrix_get(const aml_matrix *m, size_t r, size_t c);
 /* The rows listed in `idx` (n of them), as a new owned matrix of the same
  * layout.  OUT: *out.  Returns 0, AML_EINVAL (index out of range), AML_ENOMEM. */
 int aml_matrix_take_rows(const aml_matrix *m, const size_t *idx, size_t n, aml_matrix **out);
+
+
+/* ---- image data sets ---- */
+
+/* A labelled set of images held in memory as uint8 at one working size.
+ * Pixels are NCHW: image i starts at i * channels * height * width, and
+ * holds its channel planes one after the other (grey: 1 plane; RGB: R, G,
+ * B), each `height` rows of `width` bytes.  Alpha is composited on white;
+ * grey images stay 1 channel unless the set mixes grey and colour (then
+ * every image is RGB). */
+typedef struct aml_images aml_images;
+
+/* The split an image belongs to (a CSV's set column, IDX's t10k files). */
+typedef enum aml_image_split {
+    AML_SPLIT_UNASSIGNED = 0,
+    AML_SPLIT_TRAIN,
+    AML_SPLIT_VALIDATION,
+    AML_SPLIT_TEST
+} aml_image_split;
+
+/* "unassigned", "train", "validation", "test"; "?" for others. */
+const char *aml_image_split_name(aml_image_split split);
+
+typedef struct aml_images_options {
+    int width, height;   /* working size (size=WxH); 0, 0: chosen from the data */
+    int max_side;        /* chosen from the data: the median size, shrunk to fit
+                            max_side x max_side (default 64) */
+} aml_images_options;
+
+aml_images_options aml_images_options_default(void);
+
+/* What the reader did: images read and skipped (with the first few paths
+ * and reasons), class counts, the size distribution and the working size. */
+typedef struct aml_images_report aml_images_report;
+
+/* Read a labelled image data set.  `path` is one of:
+ *  - a folder with one subfolder per class (class names: the subfolder names,
+ *    sorted); every file in a class folder is tried as PNG or JPEG;
+ *  - a CSV file of `path,label` rows with an optional `set` column
+ *    (TRAIN / VALIDATION / TEST / UNASSIGNED, any case; third column, or the
+ *    first as in AutoML Vision's files); paths are relative to the CSV's
+ *    folder; a first row naming the columns is skipped;
+ *  - IDX files (plain or gzip): a folder of `*-images-idx3-ubyte[.gz]` files
+ *    and their `*-labels-idx1-ubyte[.gz]`, or one file of such a pair.  With
+ *    both train-* and t10k-* pairs the official split is kept (t10k: TEST).
+ * A file that cannot be read or decoded is skipped and named in the report;
+ * the read fails only when nothing could be read.
+ * `opts` may be NULL (defaults).  OUT: *out (caller owns, aml_images_free),
+ * *report (may be NULL; caller owns, aml_images_report_free).
+ * Errors: AML_ENOENT / AML_EIO path, AML_EEMPTY no image could be read,
+ * AML_EPARSE a malformed IDX or CSV file, AML_EINVAL options, AML_ENOMEM. */
+int aml_images_read(const char *path, const aml_images_options *opts, aml_images **out,
+                    aml_images_report **report, aml_error *err);
+void aml_images_free(aml_images *images);   /* accepts NULL */
+
+size_t aml_images_count(const aml_images *images);
+int aml_images_channels(const aml_images *images);
+int aml_images_height(const aml_images *images);
+int aml_images_width(const aml_images *images);
+/* All pixels (NCHW, count * channels * height * width bytes), or one
+ * image's (NULL when i is out of range). */
+const uint8_t *aml_images_pixels(const aml_images *images);
+const uint8_t *aml_images_image(const aml_images *images, size_t i);
+/* Class index of image i (0 .. class_count - 1; 0 when out of range). */
+uint32_t aml_images_label(const aml_images *images, size_t i);
+aml_image_split aml_images_split(const aml_images *images, size_t i);
+size_t aml_images_class_count(const aml_images *images);
+const char *aml_images_class_name(const aml_images *images, size_t k);  /* NULL if out of range */
+/* Bytes held: pixels, labels, splits and class names. */
+size_t aml_images_memory_size(const aml_images *images);
+
+void aml_images_report_free(aml_images_report *report);   /* accepts NULL */
+/* "folder", "csv" or "idx". */
+const char *aml_images_report_layout(const aml_images_report *report);
+size_t aml_images_report_read(const aml_images_report *report);
+size_t aml_images_report_skipped(const aml_images_report *report);
+/* The first few skipped files (at most 10): path and one-line reason. */
+size_t aml_images_report_skip_count(const aml_images_report *report);
+const char *aml_images_report_skip_path(const aml_images_report *report, size_t i);
+const char *aml_images_report_skip_reason(const aml_images_report *report, size_t i);
+/* Images read per class (as aml_images_class_count classes). */
+size_t aml_images_report_class_images(const aml_images_report *report, size_t k);
+/* Sizes of the images read, before resizing. OUT: min, median, max. */
+void aml_images_report_widths(const aml_images_report *report, int *min, int *median, int *max);
+void aml_images_report_heights(const aml_images_report *report, int *min, int *median, int *max);
+/* The working size and why it was chosen (one line). */
+int aml_images_report_width(const aml_images_report *report);
+int aml_images_report_height(const aml_images_report *report);
+const char *aml_images_report_size_reason(const aml_images_report *report);
+size_t aml_images_report_bytes(const aml_images_report *report);
 
 
 /* ---- engine-internal (amlp_): column storage, shared with the subsystems
