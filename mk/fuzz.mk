@@ -28,12 +28,14 @@ FUZZ_MAX_LEN_cell  := 16384
 
 # ---- csv: aml_csv_read_buffer.  The data subsystem's own files only: the
 # other engine modules bring libraries this target does not link.
+# (image sets decode PNG and JPEG: DATA_ENGINE_LIBS)
+DATA_ENGINE_LIBS = $(shell pkg-config --cflags --libs libpng libjpeg zlib)
 DATA_ENGINE_SRC := $(wildcard engine/base/*.c engine/data/*.c \
                      engine/analyze/*.c)
 
 $(FUZZ_DIR)/fuzz_csv: tests/fuzz/fuzz_csv.c $(DATA_ENGINE_SRC) $(wildcard engine/*/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_csv.c $(DATA_ENGINE_SRC) -lz -lm -pthread -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_csv.c $(DATA_ENGINE_SRC) $(DATA_ENGINE_LIBS) -lm -pthread -o $@
 
 # ---- model: aml_model_load (+ a prediction when it loads): the whole engine,
 # built with the fuzzer's instrumentation under build/fuzz/obj/.

@@ -59,7 +59,7 @@ $(FUZZ_DIR)/fuzz_rest: tests/fuzz/fuzz_rest.c serve/srv_body.c serve/srv_auth.c 
     $(DATA_ENGINE_SRC) $(wildcard engine/*/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_rest.c serve/srv_body.c serve/srv_auth.c \
-	  $(DATA_ENGINE_SRC) $(shell pkg-config --cflags --libs jansson) -lz -lm -pthread -o $@
+	  $(DATA_ENGINE_SRC) $(DATA_ENGINE_LIBS) $(shell pkg-config --cflags --libs jansson) -lm -pthread -o $@
 
 # ---- benchmark: automl-serve on a bank-marketing model ----
 # The peer (tests/bench/serve_peer.py: Python's http.server + xgboost) needs these;
