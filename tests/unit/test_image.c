@@ -28,8 +28,7 @@ static int remove_entry(const char *p, const struct stat *st, int flag, struct F
 
 static void setup(void)
 {
-    snprintf(tmp, sizeof tmp, "/tmp/aml-test-image-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmp));
+    cr_assert_eq(tu_temp_dir("aml-test-image", tmp, sizeof tmp), 0);
 }
 
 static void teardown(void)

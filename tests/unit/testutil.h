@@ -16,6 +16,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- random numbers ---- */
 
@@ -218,6 +222,20 @@ static inline double tu_quantile(const double *sorted, size_t n, double q)
     double h = (double)(n - 1) * q;
     double lo = sorted[(size_t)floor(h)], hi = sorted[(size_t)ceil(h)];
     return lo + (h - floor(h)) * (hi - lo);
+}
+
+/* A new, empty folder /tmp/<prefix>-<pid>-<n> (mode 0700) for a test's files;
+ * its path into buf.  0, or -1 when none could be made. */
+static inline int tu_temp_dir(const char *prefix, char *buf, size_t cap)
+{
+    for (unsigned n = 0; n < 1000; n++) {
+        snprintf(buf, cap, "/tmp/%s-%ld-%u", prefix, (long)getpid(), n);
+        if (mkdir(buf, 0700) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return -1;
+    }
+    return -1;
 }
 
 #endif
