@@ -46,7 +46,7 @@ typedef struct aml_param_spec {
 } aml_param_spec;
 
 /* A set of hyper-parameter values (names borrowed from the spec). */
-#define AML_PARAMS_MAX 24
+#define AML_PARAMS_MAX 32
 typedef struct aml_params {
     size_t n;
     const char *name[AML_PARAMS_MAX];

@@ -64,23 +64,6 @@ int amlp_ctx_note(amlp_ctx *c, const char *fmt, ...)
     return 0;
 }
 
-static bool better(const amlp_ctx *c, double a, double b)
-{
-    if (b != b)
-        return a == a;
-    return aml_metric_higher_is_better(c->metric) ? a > b : a < b;
-}
-
-static void set_phase(amlp_ctx *c, const char *phase, double deadline)
-{
-    pthread_mutex_lock(&c->mu);
-    c->phase = phase;
-    c->phase_deadline = deadline;
-    if (!c->interrupted && aml_now() < deadline)
-        c->fit_cancel = 0;
-    pthread_mutex_unlock(&c->mu);
-}
-
 /* The learner's parameters for a configuration at its fidelity. */
 static void fidelity_params(const amlp_config *cfg, aml_params *p)
 {
@@ -249,7 +232,7 @@ static void evaluate(amlp_ctx *c, amlp_trial *t, keep *fold_models)
         double var = sum2 / (double)t->n_folds - t->info.score * t->info.score;
         t->info.score_std = var > 0 ? sqrt(var) : 0;
         if (fold_models && !t->feat_steps &&
-            (!fold_models->n || better(c, t->info.score, c->run->trials[fold_models->trial].info.score))) {
+            (!fold_models->n || amlp_better(c, t->info.score, c->run->trials[fold_models->trial].info.score))) {
             keep_free(fold_models);
             *fold_models = local;
             /* `t` is the caller's copy on its stack; its slot in the run's
@@ -262,21 +245,6 @@ static void evaluate(amlp_ctx *c, amlp_trial *t, keep *fold_models)
     t->info.error = t->error_s ? t->error_s : "";
 }
 
-static int add_curve(aml_run *r, double t, double s)
-{
-    if (r->n_curve == r->cap_curve) {
-        size_t cap = r->cap_curve ? 2 * r->cap_curve : 32;
-        double *p = amlp_realloc(r->curve, cap * 2 * sizeof *p);
-        if (!p)
-            return AML_ENOMEM;
-        r->curve = p;
-        r->cap_curve = cap;
-    }
-    r->curve[2 * r->n_curve] = t;
-    r->curve[2 * r->n_curve + 1] = s;
-    r->n_curve++;
-    return 0;
-}
 
 /* Refits a configuration on all training rows (a tenth kept aside for early
  * stopping where the kind does it) into model m.  Returns 0 or a code. */
@@ -464,7 +432,6 @@ static const struct {
     {AML_FEATURES_PCA, "PCA components", "pca"},
 };
 
-static int append_trial(amlp_ctx *c, amlp_trial **out);
 static void journal_line(amlp_ctx *c, const amlp_trial *t);
 
 /* Appends " + features: pairs, groups" (the steps' tags) to a trial's
@@ -526,7 +493,7 @@ static size_t try_features(amlp_ctx *c, size_t best, double until)
             double cost = aml_now() - t1;
             spent += cost;
             est = cost > est ? cost : 0.5 * (est + cost);
-            if (t.info.status == AML_TRIAL_OK && better(c, t.info.score, cur)) {
+            if (t.info.status == AML_TRIAL_OK && amlp_better(c, t.info.score, cur)) {
                 snprintf(buf, sizeof buf, "kept (%.4f)", t.info.score);
                 cur = t.info.score;
                 kept = t.feat_steps;
@@ -556,7 +523,7 @@ static size_t try_features(amlp_ctx *c, size_t best, double until)
     snprintf(text, sizeof text, "%s", base->info.params);
     features_text(kept, text, sizeof text);
     amlp_trial *slot;
-    if (append_trial(c, &slot) != 0) {
+    if (amlp_trial_slot(c, &slot) != 0) {
         trial_free(&held);
         return SIZE_MAX;
     }
@@ -584,37 +551,15 @@ static void features_phase(amlp_ctx *c, size_t *best, double until)
         return;
     aml_run *r = c->run;
     pthread_mutex_lock(&c->mu);
-    if (better(c, r->trials[f].info.score, r->trials[*best].info.score)) {
+    if (amlp_better(c, r->trials[f].info.score, r->trials[*best].info.score)) {
         *best = f;
-        add_curve(r, r->trials[f].info.finished_at, r->trials[f].info.score);
+        amlp_run_add_curve(r, r->trials[f].info.finished_at, r->trials[f].info.score);
     }
     pthread_mutex_unlock(&c->mu);
 }
 
 /* ---- the worker: the search loop, the ensemble and the refit ---- */
 
-static int append_trial(amlp_ctx *c, amlp_trial **out)
-{
-    aml_run *r = c->run;
-    pthread_mutex_lock(&c->mu);
-    int rc = 0;
-    if (r->n_trials == r->cap_trials) {
-        size_t cap = r->cap_trials ? 2 * r->cap_trials : 64;
-        amlp_trial *p = amlp_realloc(r->trials, cap * sizeof *p);
-        if (p) {
-            r->trials = p;
-            r->cap_trials = cap;
-        } else {
-            rc = AML_ENOMEM;
-        }
-    }
-    if (rc == 0) {
-        *out = &r->trials[r->n_trials];
-        memset(*out, 0, sizeof **out);
-    }
-    pthread_mutex_unlock(&c->mu);
-    return rc;
-}
 
 /* Appends a finished trial to the journal (and its out-of-fold predictions
  * beside it, first, so a line never names a missing file).  A failing
@@ -721,7 +666,7 @@ static void trim_oof(amlp_ctx *c)
         if (!r->trials[i].oof)
             continue;
         held++;
-        if (worst == SIZE_MAX || better(c, r->trials[worst].info.score, r->trials[i].info.score))
+        if (worst == SIZE_MAX || amlp_better(c, r->trials[worst].info.score, r->trials[i].info.score))
             worst = i;
     }
     if (held > AMLP_KEEP_OOF) {
@@ -766,7 +711,7 @@ static int restore_trials(amlp_ctx *c, const amlp_space *sp, size_t *best, doubl
             continue;
         }
         amlp_trial *t;
-        int rc = append_trial(c, &t);
+        int rc = amlp_trial_slot(c, &t);
         if (rc)
             return rc;
         amlp_trial tmp;
@@ -813,10 +758,10 @@ static int restore_trials(amlp_ctx *c, const amlp_space *sp, size_t *best, doubl
         *t = tmp;
         r->n_trials++;
         if (t->info.status == AML_TRIAL_OK && t->info.score == t->info.score &&
-            (*best == SIZE_MAX || better(c, t->info.score, r->trials[*best].info.score))) {
+            (*best == SIZE_MAX || amlp_better(c, t->info.score, r->trials[*best].info.score))) {
             *best = r->n_trials - 1;
             *best_cost = refit_cost(c, t);
-            add_curve(r, 0, t->info.score);
+            amlp_run_add_curve(r, 0, t->info.score);
         }
         pthread_mutex_unlock(&c->mu);
         trim_oof(c);
@@ -948,7 +893,7 @@ static bool run_trial(amlp_ctx *c, search_state *s, const amlp_config *cfg, uint
 {
     aml_run *r = c->run;
     amlp_trial *t;
-    if ((c->rc = append_trial(c, &t)) != 0)
+    if ((c->rc = amlp_trial_slot(c, &t)) != 0)
         return true;
     amlp_trial tmp;
     memset(&tmp, 0, sizeof tmp);
@@ -971,10 +916,10 @@ static bool run_trial(amlp_ctx *c, search_state *s, const amlp_config *cfg, uint
     *t = tmp;
     r->n_trials++;
     if (t->info.status == AML_TRIAL_OK &&
-        (s->best == SIZE_MAX || better(c, t->info.score, r->trials[s->best].info.score))) {
+        (s->best == SIZE_MAX || amlp_better(c, t->info.score, r->trials[s->best].info.score))) {
         s->best = r->n_trials - 1;
         s->best_cost = refit_cost(c, t);
-        add_curve(r, t->info.finished_at, t->info.score);
+        amlp_run_add_curve(r, t->info.finished_at, t->info.score);
     }
     pthread_mutex_unlock(&c->mu);
     journal_line(c, t);
@@ -996,11 +941,11 @@ static void trial_loop(amlp_ctx *c, search_state *s)
 {
     aml_run *r = c->run;
     r->stop = AML_STOP_CONVERGED;
-    set_phase(c, "searching", s->deadline);
+    amlp_set_phase(c, "searching", s->deadline);
     while (!loop_limits(c)) {
         if (features_due(c, s)) {
             double until = s->deadline - refit_reserve(c, s->best_cost);
-            set_phase(c, "feature engineering", until);
+            amlp_set_phase(c, "feature engineering", until);
             features_phase(c, &s->best, until);
             continue;   /* the limits again: the kept combination is a trial */
         }
@@ -1025,7 +970,7 @@ static void trial_loop(amlp_ctx *c, search_state *s)
             continue;
         }
         s->dup = 0;
-        set_phase(c, s->ops == &amlp_strategy_auto ? amlp_auto_phase(s->st) : "searching",
+        amlp_set_phase(c, s->ops == &amlp_strategy_auto ? amlp_auto_phase(s->st) : "searching",
                   s->best == SIZE_MAX ? s->deadline : search_end);
         if (run_trial(c, s, &cfg, h, ki))
             break;
@@ -1059,7 +1004,7 @@ static void features_after_loop(amlp_ctx *c, search_state *s)
     if (c->o.features && !c->feat_tried && !c->interrupted) {
         double until = s->deadline - refit_reserve(c, s->best_cost);
         if (aml_now() < until) {
-            set_phase(c, "feature engineering", until);
+            amlp_set_phase(c, "feature engineering", until);
             features_phase(c, &s->best, until);
         }
     }
@@ -1071,23 +1016,6 @@ static void features_after_loop(amlp_ctx *c, search_state *s)
 }
 
 /* Phase 3, the leaderboard: the OK trials, best first, in run->board. */
-static int leaderboard_phase(amlp_ctx *c)
-{
-    aml_run *r = c->run;
-    r->board = amlp_malloc(r->n_trials * sizeof *r->board);
-    if (!r->board)
-        return AML_ENOMEM;
-    for (size_t i = 0; i < r->n_trials; i++)
-        if (r->trials[i].info.status == AML_TRIAL_OK) {
-            size_t j = r->n_board++;
-            while (j > 0 && better(c, r->trials[i].info.score, r->trials[r->board[j - 1]].info.score)) {
-                r->board[j] = r->board[j - 1];
-                j--;
-            }
-            r->board[j] = i;
-        }
-    return 0;
-}
 
 /* Phase 4, the ensemble choice: a weighted ensemble selected greedily from
  * the out-of-fold predictions of the best trials.  Leaves s->cidx, s->wts,
@@ -1099,7 +1027,7 @@ static void ensemble_phase(amlp_ctx *c, search_state *s)
     const float *cand[ENSEMBLE_MAX_CANDIDATES];
     s->ens_score = NAN;
     if (c->o.ensemble && !c->interrupted) {
-        set_phase(c, "ensemble", s->deadline);
+        amlp_set_phase(c, "ensemble", s->deadline);
         for (size_t i = 0; i < r->n_board && s->nc < ENSEMBLE_MAX_CANDIDATES; i++)
             if (r->trials[r->board[i]].oof) {
                 s->cidx[s->nc] = r->board[i];
@@ -1114,7 +1042,7 @@ static void ensemble_phase(amlp_ctx *c, search_state *s)
     size_t nmem = 0;
     for (size_t i = 0; i < s->nc; i++)
         nmem += s->wts[i] > 0;
-    s->use_ens = nmem >= 2 && better(c, s->ens_score, s->best_score);
+    s->use_ens = nmem >= 2 && amlp_better(c, s->ens_score, s->best_score);
 }
 
 /* The chosen ensemble refitted on all non-test rows into run->ensemble (and
@@ -1145,7 +1073,7 @@ static void refit_ensemble(amlp_ctx *c, const search_state *s)
 static void final_refit_phase(amlp_ctx *c, search_state *s)
 {
     aml_run *r = c->run;
-    set_phase(c, "final refit", s->deadline);
+    amlp_set_phase(c, "final refit", s->deadline);
     int pidx[2] = {-1, -1};
     aml_model *bm = c->interrupted ? NULL : new_model(c);
     aml_error rerr;
@@ -1172,7 +1100,7 @@ static void final_refit_phase(amlp_ctx *c, search_state *s)
 static void test_score_phase(amlp_ctx *c, const search_state *s)
 {
     aml_run *r = c->run;
-    set_phase(c, "scoring the test split", s->deadline + 1e9);
+    amlp_set_phase(c, "scoring the test split", s->deadline + 1e9);
     const aml_model *m = aml_run_model(r);
     r->test_score = NAN;
     if (m && r->n_test) {
@@ -1206,7 +1134,7 @@ static void run_phases(amlp_ctx *c, search_state *s)
     }
     features_after_loop(c, s);
     s->best_score = c->run->trials[s->best].info.score;
-    if ((c->rc = leaderboard_phase(c)) != 0)
+    if ((c->rc = amlp_run_rank(c)) != 0)
         return;
     ensemble_phase(c, s);
     final_refit_phase(c, s);
@@ -1232,48 +1160,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* ---- the calling thread: setup, watching, events ---- */
-
-static void emit(amlp_ctx *c, aml_search_event_kind kind, const aml_trial_info *trial, double now)
-{
-    if (!c->o.on_event)
-        return;
-    aml_run *r = c->run;
-    aml_trial_info top[5];
-    size_t nt = 0, failed = 0, canceled = 0;
-    for (size_t i = 0; i < r->n_trials; i++) {
-        const aml_trial_info *t = &r->trials[i].info;
-        failed += t->status == AML_TRIAL_FAILED;
-        canceled += t->status == AML_TRIAL_CANCELED;
-        if (t->status != AML_TRIAL_OK)
-            continue;
-        size_t j = nt < 5 ? nt++ : 5;
-        if (j == 5 && !better(c, t->score, top[4].score))
-            continue;
-        if (j == 5)
-            j = 4;
-        while (j > 0 && better(c, t->score, top[j - 1].score)) {
-            top[j] = top[j - 1];
-            j--;
-        }
-        top[j] = *t;
-    }
-    aml_search_event ev = {
-        .kind = kind,
-        .elapsed_seconds = now - c->t0,
-        .budget_seconds = c->o.budget_seconds,
-        .trials_done = r->n_trials - canceled,
-        .trials_failed = failed,
-        .metric = c->metric,
-        .task = c->task,
-        .best_score = nt ? top[0].score : NAN,
-        .n_top = nt,
-        .top = top,
-        .phase = c->phase ? c->phase : "",
-        .trial = trial,
-    };
-    c->o.on_event(&ev, c->o.user);
-}
+/* ---- the calling thread: setup ---- */
 
 static json_t *str_list(const char *const *v, size_t n, bool sorted)
 {
@@ -1516,50 +1403,8 @@ int aml_search_run(const aml_frame *frame, const aml_search_options *opts, aml_r
     pthread_mutex_init(&c.mu, NULL);
     c.phase = "preparing data";
     int rc = setup(&c, err);
-    pthread_t th;
-    if (rc == 0 && pthread_create(&th, NULL, worker, &c) != 0)
-        rc = aml_error_set(err, AML_EINTERNAL, 0, 0, "", "cannot start the search thread");
-    if (rc == 0) {
-        double last = 0;
-        size_t emitted = 0;
-        const char *last_phase = NULL;
-        for (;;) {
-            struct timespec ts = {0, 50 * 1000000L};
-            nanosleep(&ts, NULL);
-            double now = aml_now();
-            pthread_mutex_lock(&c.mu);
-            if (opts->cancel && *opts->cancel && !c.interrupted) {
-                c.interrupted = true;
-                c.fit_cancel = 1;
-            }
-            if (now > c.phase_deadline && c.phase_deadline > 0)
-                c.fit_cancel = 1;
-            while (emitted < c.run->n_trials) {
-                emit(&c, AML_SEARCH_EVENT_TRIAL, &c.run->trials[emitted].info, now);
-                emitted++;
-            }
-            if (c.phase != last_phase) {
-                last_phase = c.phase;
-                emit(&c, AML_SEARCH_EVENT_PHASE, NULL, now);
-            }
-            double iv = opts->event_interval > 0 ? opts->event_interval : 0.5;
-            if (now - last >= iv) {
-                last = now;
-                emit(&c, AML_SEARCH_EVENT_PROGRESS, NULL, now);
-            }
-            bool done = c.worker_done;
-            pthread_mutex_unlock(&c.mu);
-            if (done)
-                break;
-        }
-        pthread_join(th, NULL);
-        rc = c.rc;
-        if (rc && err)
-            *err = c.err;
-        c.run->seconds = aml_now() - c.t0;
-        c.phase = "done";
-        emit(&c, AML_SEARCH_EVENT_DONE, NULL, aml_now());
-    }
+    if (rc == 0)
+        rc = amlp_search_watch(&c, worker, &c, err);
     amlp_cache_free(&c);
     /* the ensemble is chosen: the out-of-fold vectors (journaled) are needed no more */
     for (size_t i = 0; i < c.run->n_trials; i++) {

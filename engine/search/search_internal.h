@@ -323,4 +323,27 @@ int amlp_leak_check(amlp_ctx *c, const float *y_train, aml_error *err);
 int amlp_ctx_exclude(amlp_ctx *c, const char *name);
 int amlp_ctx_note(amlp_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+
+/* ---- the run record (search_record.c) ---- */
+
+/* A zeroed slot for the next trial in c->run (the driver fills it, then
+ * counts it in r->n_trials under c->mu).  Returns 0 or AML_ENOMEM. */
+int amlp_trial_slot(amlp_ctx *c, amlp_trial **out);
+/* Appends a point (seconds since the start, best score) to the curve. */
+int amlp_run_add_curve(aml_run *r, double t, double s);
+/* The leaderboard: the OK trials, best first, into r->board. */
+int amlp_run_rank(amlp_ctx *c);
+
+/* ---- the watcher (search_watch.c) ---- */
+
+/* Whether score a beats b under the run's metric (anything beats NAN). */
+bool amlp_better(const amlp_ctx *c, double a, double b);
+/* Enters a phase whose fits stop at `deadline` (aml_now() seconds). */
+void amlp_set_phase(amlp_ctx *c, const char *phase, double deadline);
+/* Runs worker(arg) on its own thread while this one watches c: every 50 ms
+ * it sets c->fit_cancel on interrupt or past c->phase_deadline and sends
+ * the events; the worker sets c->worker_done (under c->mu) when it ends and
+ * c->rc / c->err on failure.  Returns c->rc (err filled from c->err). */
+int amlp_search_watch(amlp_ctx *c, void *(*worker)(void *), void *arg, aml_error *err);
+
 #endif
