@@ -310,6 +310,10 @@ typedef struct amlp_nn_train_opts {
     double lr, weight_decay, warmup_frac, lr_floor;
     uint64_t seed;
     const aml_fit_ctl *ctl;  /* cancel, progress, threads (may be NULL) */
+    double mixup;
+    bool prefetch;
+    void (*on_epoch)(size_t epoch, double train_loss, double valid_loss, void *user);
+    void *epoch_user;
 } amlp_nn_train_opts;
 
 typedef struct amlp_nn_train_result {
@@ -335,6 +339,67 @@ int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_d
  * checked between chunks (AML_ECANCELED).  Returns 0, AML_ENOMEM. */
 int amlp_nn_predict_raw(amlp_nn_net *net, const amlp_nn_data *data, const aml_fit_ctl *ctl,
                         float *out);
+
+/* SHIM (replaced by h-arch at merge) */
+/* ---- architectures: a network from a few decisions (nn_arch.c) ---- */
+typedef enum amlp_nn_block {
+    AMLP_NN_BLOCK_PLAIN = 0,   /* conv k x k (no bias) - BN - ReLU */
+    AMLP_NN_BLOCK_RESIDUAL,    /* residual: [conv k x k - BN - ReLU - conv k x k - BN] + shortcut, then ReLU */
+    AMLP_NN_BLOCK_SEPARABLE    /* depthwise k x k - BN - ReLU - pointwise 1 x 1 - BN - ReLU */
+} amlp_nn_block;
+#define AMLP_NN_ARCH_MAX_STAGES 4
+typedef struct amlp_nn_stage {
+    size_t blocks;             /* 1..4 */
+    size_t width;              /* output channels of every block of the stage */
+    size_t kernel;             /* 3 or 5 (padding k/2: same size) */
+    amlp_nn_block block;
+} amlp_nn_stage;
+typedef struct amlp_nn_arch {
+    size_t stem;               /* channels of the stem: conv 3x3 stride 1 - BN - ReLU */
+    size_t n_stages;           /* 1..AMLP_NN_ARCH_MAX_STAGES */
+    amlp_nn_stage stage[AMLP_NN_ARCH_MAX_STAGES];
+    bool pool_max;             /* every stage after the first starts by halving H and W:
+                                  a 2x2 max pool (true) or stride 2 in its first block */
+    double dropout;            /* before the classifier, [0, 0.9) */
+} amlp_nn_arch;
+/* Head: global average pool - dropout (if > 0) - dense n_classes (logits).
+ * Builds the net for images of c x h x w.  AML_EINVAL with a one-line reason
+ * (e.g. "4 stages halve 8x8 images below 1 pixel") when the shape does not fit. */
+int amlp_nn_arch_build(const amlp_nn_arch *a, size_t c, size_t h, size_t w, size_t n_classes,
+                       uint64_t seed, amlp_nn_net **out, aml_error *err);
+/* Checks the arch fits c x h x w without building it (same reasons). */
+int amlp_nn_arch_check(const amlp_nn_arch *a, size_t c, size_t h, size_t w, aml_error *err);
+/* In words, e.g. "stem 16 · 32×2 residual 3×3 · 64×2 separable 5×5 · max-pool · dropout 0.2". */
+void amlp_nn_arch_describe(const amlp_nn_arch *a, char *buf, size_t cap);
+/* Trainable weights (floats) and multiply-adds per image of the forward pass, without building. */
+size_t amlp_nn_arch_params(const amlp_nn_arch *a, size_t c, size_t h, size_t w, size_t n_classes);
+double amlp_nn_arch_macs(const amlp_nn_arch *a, size_t c, size_t h, size_t w, size_t n_classes);
+/* Total trainable floats of a built net. */
+size_t amlp_nn_net_weights(const amlp_nn_net *net);
+
+/* ---- image rows with augmentation (nn_augment.c) ---- */
+typedef struct amlp_nn_augment {
+    size_t crop_pad;           /* random crop of the original size after zero-padding by this many pixels; 0 off */
+    bool flip;                 /* horizontal flip with probability 1/2 */
+    double rotate;             /* degrees, uniform in +-rotate (bilinear; 0 off) */
+    double translate;          /* shift uniform in +- this share of each side (0 off) */
+    size_t cutout;             /* side of one square set to 0 (the mean after normalising) at a random centre; 0 off */
+} amlp_nn_augment;
+/* A data source of uint8 images for amlp_nn_data: rows() writes normalised
+ * floats (x - mean[c]) / std[c] in NCHW, augmented when `augment`. */
+typedef struct amlp_nn_images {
+    const uint8_t *pixels;     /* image i at i * c * h * w (borrowed) */
+    size_t c, h, w;
+    const size_t *index;       /* data row r -> image index[r]; NULL: r itself */
+    float mean[3], std[3];     /* per channel, on the 0..255 scale */
+    amlp_nn_augment aug;
+    bool augment;
+    amlp_rng rng;              /* the augmentation's draws; seed with amlp_rng_seed */
+} amlp_nn_images;
+void amlp_nn_images_rows(void *user, const size_t *rows, size_t n, float *x);  /* user: amlp_nn_images * */
+/* Per-channel mean and std of n images (index as above; NULL: the first n). */
+void amlp_nn_images_stats(const uint8_t *pixels, size_t c, size_t h, size_t w,
+                          const size_t *index, size_t n, float mean[3], float std[3]);
 
 /* ==== nearest-neighbour search on OpenBLAS sgemm (engine
  * internal): squared Euclidean distances as ||q||^2 + ||t||^2 - 2 q.t,

@@ -48,6 +48,7 @@ typedef struct aml_trial_info {
     double predict_seconds;   /* total over folds */
     double finished_at;       /* seconds since the start of the run */
     size_t n_iterations;      /* best boosting rounds / epochs, or 0 */
+    double size;              /* image networks: trainable weights (0 for tables) */
     bool resumed;             /* read back from the journal of an earlier run */
 } aml_trial_info;
 
@@ -124,6 +125,12 @@ typedef struct aml_search_options {
     aml_search_event_fn on_event;  /* called from the calling thread, or NULL */
     void *user;
     double event_interval;         /* seconds between PROGRESS events (default 0.5) */
+    /* images only (aml_image_search_run) */
+    int flip;                      /* horizontal flips: -1 auto (a search choice when the
+                                      classes look mirror-symmetric; default), 0 never,
+                                      1 a search choice */
+    const char *warm_start;        /* journal_dir of an earlier image run: its best
+                                      architectures are tried first, or NULL */
 } aml_search_options;
 
 aml_search_options aml_search_options_default(void);
@@ -199,6 +206,24 @@ size_t aml_run_memory_size(const aml_run *run);
  * one point per improvement. */
 size_t aml_run_curve_size(const aml_run *run);
 void aml_run_curve_point(const aml_run *run, size_t i, double *seconds, double *score);
+
+/* ---- image classification: neural architecture search ---- */
+
+/* Searches network architectures and their training recipes for the
+ * labelled `images` (read only; must outlive the call only) and trains the
+ * best one to the end of the budget.  The test split is the images marked
+ * TEST (else a stratified opts->test_fraction), the validation split those
+ * marked VALIDATION (else a stratified share of the rest).  Trials train on
+ * a subset for a few epochs (low fidelity) in the first part of the budget;
+ * the chosen network is then trained on every non-test image until the
+ * budget ends.  Options used: budget_seconds, max_trials, strategy (auto,
+ * random, grid, bayes, evolution, hyperband, rl), metric (AUTO: accuracy),
+ * test_fraction, holdout, seed, threads, journal_dir, cancel, on_event,
+ * event_interval, flip, warm_start; the table options are ignored.  The
+ * run's model is an image model (aml_model_is_image); aml_run_test_rows
+ * gives image indices.  Returns as aml_search_run. */
+int aml_image_search_run(const aml_images *images, const aml_search_options *opts, aml_run **out,
+                         aml_error *err);
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,7 @@ aml_search_options aml_search_options_default(void)
     o.leak_check = true;
     o.class_weights = true;
     o.event_interval = 0.5;
+    o.flip = -1;
     return o;
 }
 

@@ -8,6 +8,7 @@
 #define AML_SEARCH_INTERNAL_H
 
 #include "aml_search.h"
+#include "aml_nn.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -345,5 +346,66 @@ void amlp_set_phase(amlp_ctx *c, const char *phase, double deadline);
  * the events; the worker sets c->worker_done (under c->mu) when it ends and
  * c->rc / c->err on failure.  Returns c->rc (err filled from c->err). */
 int amlp_search_watch(amlp_ctx *c, void *(*worker)(void *), void *arg, aml_error *err);
+
+/* ==== the image search (vision*.c) ==== */
+
+/* The "cnn" kind's dimensions fitted to images of h x w (stages bounded so
+ * the last stage keeps 3 pixels; flips only when `flip_ok`): copies them
+ * into specs (cap entries).  Returns their count. */
+size_t amlp_cnn_specs(size_t h, size_t w, bool flip_ok, aml_param_spec *specs, size_t cap);
+
+/* What a configuration trains: the network and its recipe. */
+typedef struct amlp_cnn_recipe {
+    amlp_nn_arch arch;
+    amlp_nn_augment aug;
+    amlp_nn_optimizer optimizer;
+    double lr, weight_decay, label_smoothing, mixup;
+} amlp_cnn_recipe;
+
+void amlp_cnn_recipe_from(const aml_params *p, size_t h, size_t w, amlp_cnn_recipe *r);
+/* The recipe in words: architecture, optimiser, augmentation. */
+void amlp_cnn_recipe_text(const amlp_cnn_recipe *r, char *buf, size_t cap);
+
+
+/* The state of one image search, shared by its setup (vision.c) and its
+ * trials and final training (vision_run.c).  The worker owns everything
+ * but c's guarded fields. */
+typedef struct amlp_vision {
+    amlp_ctx c;                 /* options, run record, time, events */
+    const aml_images *im;
+    size_t ch, h, w, k;         /* image shape and classes */
+    float *label;               /* per image: its class */
+    size_t *fit, n_fit;         /* training images of the search (shuffled) */
+    size_t *val, n_val;         /* validation images */
+    size_t *all, n_all;         /* every non-test image (the final training) */
+    float mean[3], std[3];      /* per channel, over the training images */
+    bool flip_ok;
+    aml_param_spec specs[AML_PARAMS_MAX];
+    size_t n_specs;
+    const char *kinds[1];
+    const aml_param_spec *kind_specs[1];
+    size_t kind_n_specs[1];
+    amlp_space space;
+    const amlp_strategy_ops *ops;
+    void *st;
+    size_t subset;              /* images a trial trains on */
+    size_t val_trial;           /* validation images a trial is scored on */
+    size_t trial_epochs;        /* a trial's epochs at fidelity 1 */
+    double rate;                /* training speed: image multiply-adds per second */
+    double search_end;          /* aml_now() time the trials stop */
+    size_t best;                /* the best trial (SIZE_MAX: none yet) */
+    amlp_nn_net *best_net;      /* its network, trained on the subset */
+    double best_macs;
+    char phase[192];
+} amlp_vision;
+
+/* Trials until the search's share of the budget is spent, then the chosen
+ * network trained on every non-test image, the test score and the model
+ * (vision_run.c).  Sets v->c.rc / v->c.err on failure. */
+void amlp_vision_search(amlp_vision *v);
+/* Scores net on images idx[0..n) (labels y) with the run's metric; the
+ * predictions (n x pred width) go to pred when it is not NULL. */
+int amlp_vision_score(amlp_vision *v, amlp_nn_net *net, const size_t *idx, size_t n,
+                      double *score, float *pred);
 
 #endif
