@@ -247,8 +247,8 @@ static int parse_line(const char *s, size_t len, amlp_journal_trial *t)
     return rc;
 }
 
-static int read_trials(const char *dir, const char *path, amlp_journal_trial **trials, size_t *n,
-                       aml_error *err)
+static int read_trials(const char *dir, const char *path, bool repair,
+                       amlp_journal_trial **trials, size_t *n, aml_error *err)
 {
     size_t len = 0;
     char *buf = read_all(path, &len);
@@ -293,7 +293,7 @@ static int read_trials(const char *dir, const char *path, amlp_journal_trial **t
         pos = end + 1;
     }
     amlp_free(buf);
-    if (rc == 0 && good_end < len && truncate(path, (off_t)good_end) != 0)
+    if (rc == 0 && repair && good_end < len && truncate(path, (off_t)good_end) != 0)
         rc = aml_error_set(err, AML_EIO, 0, 0, path, "cannot cut the torn last line of %s", path);
     return rc;
 }
@@ -322,7 +322,7 @@ int amlp_journal_open(const char *dir, const char *fingerprint_json, bool resume
         rc = rc ? rc : compare_fp(dir, old, now, err);
         json_decref(old);
         snprintf(path, sizeof path, "%s/journal.jsonl", dir);
-        rc = rc ? rc : read_trials(dir, path, trials, n, err);
+        rc = rc ? rc : read_trials(dir, path, true, trials, n, err);
     } else {
         snprintf(path, sizeof path, "%s/run.json", dir);
         char *s = json_dumps(now, JSON_INDENT(1) | JSON_SORT_KEYS);
@@ -350,6 +350,25 @@ int amlp_journal_open(const char *dir, const char *fingerprint_json, bool resume
     }
     *out = j;
     return 0;
+}
+
+int amlp_journal_read(const char *dir, amlp_journal_trial **trials, size_t *n, aml_error *err)
+{
+    *trials = NULL;
+    *n = 0;
+    char path[1100];
+    if (strlen(dir) > 900)
+        return aml_error_set(err, AML_EINVAL, 0, 0, "", "journal directory name too long");
+    snprintf(path, sizeof path, "%s/journal.jsonl", dir);
+    if (access(path, R_OK) != 0)
+        return aml_error_set(err, AML_ENOENT, 0, 0, dir, "no journal of a run in %s", dir);
+    int rc = read_trials(dir, path, false, trials, n, err);
+    if (rc) {
+        amlp_journal_trials_free(*trials, *n);
+        *trials = NULL;
+        *n = 0;
+    }
+    return rc;
 }
 
 static json_t *real_or_null(double v)

@@ -567,36 +567,8 @@ static void features_phase(amlp_ctx *c, size_t *best, double until)
  * journal does not stop the search: the user gets a note, once. */
 static void journal_line(amlp_ctx *c, const amlp_trial *t)
 {
-    if (!c->journal)
-        return;
-    amlp_journal_trial jt;
-    memset(&jt, 0, sizeof jt);
-    jt.kind = (char *)t->cfg.kind;
-    jt.params = t->cfg.params;
-    jt.fidelity = t->cfg.fidelity;
-    jt.status = (int)t->info.status;
-    jt.error = (char *)t->info.error;
-    jt.score = t->info.score;
-    jt.score_std = t->info.score_std;
-    jt.fit_seconds = t->info.fit_seconds;
-    jt.predict_seconds = t->info.predict_seconds;
-    jt.finished_at = t->info.finished_at;
-    jt.n_iterations = t->info.n_iterations;
-    jt.features = t->feat_steps;
-    jt.n_folds = t->n_folds;
-    memcpy(jt.fold_scores, t->fold_scores, sizeof jt.fold_scores);
-    jt.hash = t->hash;
-    jt.id = t->info.id;
-    aml_error err;
-    memset(&err, 0, sizeof err);
     size_t w = c->task == AML_TASK_MULTICLASS ? c->k : 1;
-    int rc = t->oof ? amlp_journal_put_oof(c->journal, t->info.id, t->oof, c->n_train * w, &err) : 0;
-    rc = rc ? rc : amlp_journal_append(c->journal, &jt, &err);
-    if (rc) {
-        amlp_ctx_note(c, "the journal could not be written (%s): this run cannot be resumed", err.text);
-        amlp_journal_close(c->journal);
-        c->journal = NULL;
-    }
+    amlp_trial_journal(c, t, c->n_train * w);
 }
 
 /* The limits of the worker's loop and phases. */

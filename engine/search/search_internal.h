@@ -206,6 +206,9 @@ typedef struct amlp_journal amlp_journal;
 int amlp_journal_open(const char *dir, const char *fingerprint_json, bool resume,
                       amlp_journal **out, amlp_journal_trial **trials, size_t *n,
                       aml_error *err);
+/* Reads the finished trials of the run journaled in dir, changing nothing
+ * (another run's, for a warm start).  AML_ENOENT when there is none. */
+int amlp_journal_read(const char *dir, amlp_journal_trial **trials, size_t *n, aml_error *err);
 /* Appends one trial line and syncs it to disk. */
 int amlp_journal_append(amlp_journal *j, const amlp_journal_trial *t, aml_error *err);
 void amlp_journal_close(amlp_journal *j);
@@ -330,6 +333,9 @@ int amlp_ctx_note(amlp_ctx *c, const char *fmt, ...) __attribute__((format(print
 /* A zeroed slot for the next trial in c->run (the driver fills it, then
  * counts it in r->n_trials under c->mu).  Returns 0 or AML_ENOMEM. */
 int amlp_trial_slot(amlp_ctx *c, amlp_trial **out);
+/* Appends trial t to c->journal (and its out-of-fold predictions, n_oof
+ * values, when it has them); a failed write closes the journal with a note. */
+void amlp_trial_journal(amlp_ctx *c, const amlp_trial *t, size_t n_oof);
 /* Appends a point (seconds since the start, best score) to the curve. */
 int amlp_run_add_curve(aml_run *r, double t, double s);
 /* The leaderboard: the OK trials, best first, into r->board. */

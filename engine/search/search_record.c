@@ -1,6 +1,7 @@
 /*
  * search_record.c — writing the run record that every search driver fills:
- * a slot for the next trial, the best-score curve, and the leaderboard.
+ * a slot for the next trial, its journal line, the best-score curve, and
+ * the leaderboard.
  */
 #include "search/search_internal.h"
 
@@ -61,4 +62,37 @@ int amlp_run_rank(amlp_ctx *c)
             r->board[j] = i;
         }
     return 0;
+}
+
+void amlp_trial_journal(amlp_ctx *c, const amlp_trial *t, size_t n_oof)
+{
+    if (!c->journal)
+        return;
+    amlp_journal_trial jt;
+    memset(&jt, 0, sizeof jt);
+    jt.kind = (char *)t->cfg.kind;
+    jt.params = t->cfg.params;
+    jt.fidelity = t->cfg.fidelity;
+    jt.status = (int)t->info.status;
+    jt.error = (char *)t->info.error;
+    jt.score = t->info.score;
+    jt.score_std = t->info.score_std;
+    jt.fit_seconds = t->info.fit_seconds;
+    jt.predict_seconds = t->info.predict_seconds;
+    jt.finished_at = t->info.finished_at;
+    jt.n_iterations = t->info.n_iterations;
+    jt.features = t->feat_steps;
+    jt.n_folds = t->n_folds;
+    memcpy(jt.fold_scores, t->fold_scores, sizeof jt.fold_scores);
+    jt.hash = t->hash;
+    jt.id = t->info.id;
+    aml_error err;
+    memset(&err, 0, sizeof err);
+    int rc = t->oof ? amlp_journal_put_oof(c->journal, t->info.id, t->oof, n_oof, &err) : 0;
+    rc = rc ? rc : amlp_journal_append(c->journal, &jt, &err);
+    if (rc) {
+        amlp_ctx_note(c, "the journal could not be written (%s): this run cannot be resumed", err.text);
+        amlp_journal_close(c->journal);
+        c->journal = NULL;
+    }
 }

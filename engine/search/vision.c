@@ -7,6 +7,7 @@
  */
 #include "search/search_internal.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -192,6 +193,36 @@ static int build_space(amlp_vision *v, aml_error *err)
     return v->ops->create(&v->space, v->c.o.seed, &v->st, err);
 }
 
+/* The journal of this run: automl-runs/NAME/ holds every trial, so a later
+ * run can warm-start from its architectures. */
+static int open_journal(amlp_vision *v, aml_error *err)
+{
+    if (!v->c.o.journal_dir)
+        return 0;
+    if (v->c.o.resume)
+        return aml_error_set(err, AML_EINVAL, 0, 0, "resume", "an image search cannot be "
+                             "resumed; warm_start=RUN starts a new one from its architectures");
+    char shape[64], seed[32];
+    snprintf(shape, sizeof shape, "%zux%zux%zu", v->ch, v->h, v->w);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)v->c.o.seed);
+    json_t *fp = json_pack("{s:i, s:{s:s, s:I, s:s, s:I}, s:{s:s, s:s, s:s}}", "format", 1,
+                           "data", "kind", "images", "images",
+                           (json_int_t)aml_images_count(v->im), "shape", shape, "classes",
+                           (json_int_t)v->k, "options", "strategy",
+                           v->c.o.strategy ? v->c.o.strategy : "auto", "metric",
+                           aml_metric_name(v->c.metric), "seed", seed);
+    char *text = fp ? json_dumps(fp, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(fp);
+    if (!text)
+        return aml_error_set(err, AML_ENOMEM, 0, 0, "", "out of memory");
+    amlp_journal_trial *old = NULL;
+    size_t n_old = 0;
+    int rc = amlp_journal_open(v->c.o.journal_dir, text, false, &v->c.journal, &old, &n_old, err);
+    amlp_journal_trials_free(old, n_old);
+    free(text);
+    return rc;
+}
+
 static int setup(amlp_vision *v, aml_error *err)
 {
     const aml_images *im = v->im;
@@ -223,7 +254,8 @@ static int setup(amlp_vision *v, aml_error *err)
         return rc;
     channel_stats(v);
     decide_flip(v);
-    return build_space(v, err);
+    rc = build_space(v, err);
+    return rc ? rc : open_journal(v, err);
 }
 
 static void *vision_worker(void *arg)
@@ -245,6 +277,8 @@ static void vision_free(amlp_vision *v)
     amlp_free(v->fit);
     amlp_free(v->val);
     amlp_free(v->all);
+    amlp_journal_close(v->c.journal);
+    amlp_journal_trials_free(v->c.jt, v->c.n_jt);
     pthread_mutex_destroy(&v->c.mu);
     amlp_free(v);
 }

@@ -269,12 +269,53 @@ static bool run_trial(amlp_vision *v, const amlp_config *cfg)
     t.info.finished_at = aml_now() - v->c.t0;
     record_trial(v, slot, &t, &net, macs);
     amlp_nn_net_free(net);
+    amlp_trial_journal(&v->c, slot, 0);
     v->ops->tell(v->st, cfg, trial_loss(v, slot), t.info.fit_seconds);
     if (rc == AML_ENOMEM) {
         v->c.rc = aml_error_set(&v->c.err, rc, 0, 0, "", "%s", err.text);
         return true;
     }
     return rc == AML_ECANCELED;
+}
+
+#define WARM_START_SEEDS 3
+
+/* The best architectures of the run journaled in o.warm_start, as
+ * configurations of this space (at most WARM_START_SEEDS, best first). */
+static size_t warm_start_seeds(amlp_vision *v, amlp_config *cfg)
+{
+    if (!v->c.o.warm_start)
+        return 0;
+    aml_error err = {0};
+    if (amlp_journal_read(v->c.o.warm_start, &v->c.jt, &v->c.n_jt, &err) != 0) {
+        amlp_ctx_note(&v->c, "warm_start: %s; the search starts cold", err.text);
+        return 0;
+    }
+    /* the best first, by insertion; fidelity carries the score while sorting */
+    bool higher = aml_metric_higher_is_better(v->c.metric);
+    size_t n = 0;
+    for (size_t i = 0; i < v->c.n_jt; i++) {
+        const amlp_journal_trial *t = &v->c.jt[i];
+        if (t->status != AML_TRIAL_OK || strcmp(t->kind, "cnn") != 0 || !isfinite(t->score))
+            continue;
+        double score = higher ? t->score : -t->score;
+        if (n == WARM_START_SEEDS && score <= cfg[n - 1].fidelity)
+            continue;
+        size_t j = n < WARM_START_SEEDS ? n++ : n - 1;
+        while (j > 0 && score > cfg[j - 1].fidelity) {
+            cfg[j] = cfg[j - 1];
+            j--;
+        }
+        cfg[j] = (amlp_config){.kind = "cnn", .params = t->params, .fidelity = score};
+    }
+    for (size_t i = 0; i < n; i++) {
+        amlp_point p;
+        amlp_point_from_config(&v->space, &cfg[i], &p);
+        amlp_point_to_config(&v->space, &p, 1, &cfg[i]);
+    }
+    amlp_ctx_note(&v->c, "warm start: the search begins with the %zu best architectures of %s",
+                  n, v->c.o.warm_start);
+    return n;
 }
 
 /* Asks and runs trials until the search time, the trial limit, the
@@ -285,9 +326,10 @@ static void trial_loop(amlp_vision *v)
     aml_run *r = v->c.run;
     amlp_point p;
     amlp_config cfg;
+    amlp_config seeds[WARM_START_SEEDS + 1];
     amlp_point_default(&v->space, 0, &p);
-    amlp_point_to_config(&v->space, &p, 1, &cfg);
-    bool first = true;
+    amlp_point_to_config(&v->space, &p, 1, &seeds[0]);
+    size_t n_seeds = 1 + warm_start_seeds(v, seeds + 1), next = 0;
     for (;;) {
         if (v->c.interrupted) {
             r->stop = AML_STOP_INTERRUPTED;
@@ -301,11 +343,12 @@ static void trial_loop(amlp_vision *v)
             r->stop = AML_STOP_BUDGET;
             return;
         }
-        if (!first && v->ops->ask(v->st, &cfg) != 0) {
+        if (next < n_seeds)
+            cfg = seeds[next++];
+        else if (v->ops->ask(v->st, &cfg) != 0) {
             r->stop = AML_STOP_CONVERGED;
             return;
         }
-        first = false;
         if (run_trial(v, &cfg))
             return;
     }
