@@ -374,6 +374,11 @@ void amlp_nn_arch_describe(const amlp_nn_arch *a, char *buf, size_t cap);
 /* Trainable weights (floats) and multiply-adds per image of the forward pass, without building. */
 size_t amlp_nn_arch_params(const amlp_nn_arch *a, size_t c, size_t h, size_t w, size_t n_classes);
 double amlp_nn_arch_macs(const amlp_nn_arch *a, size_t c, size_t h, size_t w, size_t n_classes);
+/* Where the parts of a net built by amlp_nn_arch_build start among its
+ * top-level layers: first[0] the stem, first[1 + s] stage s (its
+ * downsampling included), first[1 + n_stages] the head, and
+ * first[2 + n_stages] the layer count. */
+void amlp_nn_arch_layout(const amlp_nn_arch *a, size_t *first);
 /* Total trainable floats of a built net. */
 size_t amlp_nn_net_weights(const amlp_nn_net *net);
 

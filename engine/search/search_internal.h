@@ -392,7 +392,7 @@ typedef struct amlp_vision {
     const aml_param_spec *kind_specs[1];
     size_t kind_n_specs[1];
     amlp_space space;
-    const amlp_strategy_ops *ops;
+    const amlp_strategy_ops *ops;   /* NULL for enas */
     void *st;
     size_t subset;              /* images a trial trains on */
     size_t val_trial;           /* validation images a trial is scored on */
@@ -409,6 +409,13 @@ typedef struct amlp_vision {
  * network trained on every non-test image, the test score and the model
  * (vision_run.c).  Sets v->c.rc / v->c.err on failure. */
 void amlp_vision_search(amlp_vision *v);
+/* Records a finished trial t in its slot; keeps its network as the best
+ * so far when it is (then *net becomes NULL).  macs: its forward cost. */
+void amlp_vision_record(amlp_vision *v, amlp_trial *slot, amlp_trial *t, amlp_nn_net **net,
+                        double macs);
+/* strategy=enas: the shared-weight search instead of the trial loop
+ * (vision_enas.c); records its best children as trials. */
+void amlp_vision_enas(amlp_vision *v);
 /* Scores net on images idx[0..n) (labels y) with the run's metric; the
  * predictions (n x pred width) go to pred when it is not NULL. */
 int amlp_vision_score(amlp_vision *v, amlp_nn_net *net, const size_t *idx, size_t n,

@@ -184,11 +184,13 @@ static int build_space(amlp_vision *v, aml_error *err)
     const char *name = v->c.o.strategy && strcmp(v->c.o.strategy, "auto") != 0
                            ? v->c.o.strategy
                            : "evolution";
+    if (strcmp(name, "enas") == 0)
+        return 0;   /* vision_enas.c: weight sharing, not one trial per configuration */
     v->ops = amlp_strategy_find(name);
     if (!v->ops || strcmp(name, "auto") == 0)
         return aml_error_set(err, AML_EINVAL, 0, 0, "strategy",
                              "no strategy '%s' for images (auto, random, grid, bayes, "
-                             "evolution, hyperband, rl)",
+                             "evolution, hyperband, rl, enas)",
                              name);
     return v->ops->create(&v->space, v->c.o.seed, &v->st, err);
 }

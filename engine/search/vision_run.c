@@ -199,9 +199,7 @@ static double trial_loss(const amlp_vision *v, const amlp_trial *t)
     return aml_metric_higher_is_better(v->c.metric) ? -t->info.score : t->info.score;
 }
 
-/* Records a finished trial; keeps its network when it is the best so far
- * (then *net becomes NULL). */
-static void record_trial(amlp_vision *v, amlp_trial *slot, amlp_trial *t, amlp_nn_net **net,
+void amlp_vision_record(amlp_vision *v, amlp_trial *slot, amlp_trial *t, amlp_nn_net **net,
                          double macs)
 {
     aml_run *r = v->c.run;
@@ -267,7 +265,7 @@ static bool run_trial(amlp_vision *v, const amlp_config *cfg)
     }
     t.info.error = t.error_s ? t.error_s : "";
     t.info.finished_at = aml_now() - v->c.t0;
-    record_trial(v, slot, &t, &net, macs);
+    amlp_vision_record(v, slot, &t, &net, macs);
     amlp_nn_net_free(net);
     amlp_trial_journal(&v->c, slot, 0);
     v->ops->tell(v->st, cfg, trial_loss(v, slot), t.info.fit_seconds);
@@ -459,7 +457,10 @@ void amlp_vision_search(amlp_vision *v)
         return;
     }
     plan_trials(v);
-    trial_loop(v);
+    if (v->ops)
+        trial_loop(v);
+    else
+        amlp_vision_enas(v);
     if (v->c.rc)
         return;
     if (v->c.interrupted)
