@@ -74,37 +74,29 @@ static void analysis_notes(const mg_dataset *d, const aml_images_analysis *a, mg
     (*n)++;
 }
 
-/* The mean images, MEAN_PER_ROW to a row, labelled by their first class. */
+/* The mean images, MEAN_PER_ROW to a row, each captioned with its class. */
 static aml_plot_image *mean_grid(const mg_dataset *d, const aml_images_analysis *a)
 {
     size_t k = aml_images_analysis_classes(a);
     size_t cols = k < MEAN_PER_ROW ? k : MEAN_PER_ROW, rows = (k + cols - 1) / cols;
     const uint8_t **tiles = calloc(rows * cols, sizeof *tiles);
-    const char **labels = calloc(rows, sizeof *labels);
-    char (*words)[200] = calloc(rows, sizeof *words);
+    const char **captions = calloc(rows * cols, sizeof *captions);
     aml_plot_image *img = NULL;
-    if (tiles && labels && words) {
-        for (size_t c = 0; c < k; c++)
+    if (tiles && captions) {
+        for (size_t c = 0; c < k; c++) {
             tiles[c] = aml_images_analysis_mean(a, c);
-        for (size_t r = 0; r < rows; r++) {
-            size_t last = (r + 1) * cols < k ? (r + 1) * cols : k;
-            snprintf(words[r], sizeof words[r], "%s … %s",
-                     aml_images_class_name(d->images, r * cols),
-                     aml_images_class_name(d->images, last - 1));
-            labels[r] = last - 1 == r * cols ? aml_images_class_name(d->images, r * cols)
-                                             : words[r];
+            captions[c] = aml_images_class_name(d->images, c);
         }
         aml_plot_tiles_data td = {.tiles = tiles, .rows = rows, .cols = cols,
                                   .channels = aml_images_channels(d->images),
                                   .width = aml_images_width(d->images),
-                                  .height = aml_images_height(d->images), .row_labels = labels};
+                                  .height = aml_images_height(d->images), .captions = captions};
         aml_plot_opts o = aml_plot_opts_default();
-        o.title = "Mean image per class (left to right)";
+        o.title = "Mean image per class";
         aml_plot_tiles(&o, &td, &img, NULL);
     }
     free(tiles);
-    free(labels);
-    free(words);
+    free(captions);
     return img;
 }
 

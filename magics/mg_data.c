@@ -163,6 +163,7 @@ static int parse_image_size(mg_ctx *ctx, const char *v, aml_images_options *o)
     return 0;
 }
 
+/* Reads image set `path` as data set `label` (or `as NAME`) and shows it. */
 static int import_images(mg_ctx *ctx, const mg_call *call, const char *path, const char *label)
 {
     aml_images_options o = aml_images_options_default();
@@ -179,7 +180,7 @@ static int import_images(mg_ctx *ctx, const mg_call *call, const char *path, con
         snprintf(name, sizeof name, "%s", call->as_name);
     else
         default_name(label, name, sizeof name);
-    if (mg_session_put_images(ctx->session, name, im, rep, label)) {
+    if (mg_session_put_images(ctx->session, name, im, rep, path)) {
         aml_images_free(im);
         aml_images_report_free(rep);
         return mg_fail(ctx, "MemoryError", "out of memory");
@@ -335,13 +336,20 @@ int mg_frame_arg(mg_ctx *ctx, const char *arg, const char *option, const aml_fra
 const mg_magic mg_magic_import = {
     .name = "import",
     .synopsis = "%import PATH|NAME [as NAME] [target=COL] [sep=] [header=] [na=] [types=] "
-                "[sample=N] [skip_errors]",
-    .summary = "Read a CSV file (or a bundled data set) and show its schema and first rows.",
+                "[sample=N] [skip_errors] [size=WxH]",
+    .summary = "Read a CSV file, an image set (or a bundled data set) and show what it holds.",
     .help = "Reads .csv, .tsv and .csv.gz files: the delimiter, the header and each column's "
             "type (number, integer, boolean, categorical, text, datetime) are recognised.\n"
-            "A bare NAME loads a bundled data set: bank-marketing, happydb.\n\n"
+            "Image sets: a folder with one subfolder of PNG/JPEG files per class, a CSV of "
+            "path,label[,set] rows naming image files (paths relative to the CSV; set is "
+            "TRAIN/VALIDATION/TEST), or IDX files (*-idx3-ubyte[.gz]).  Images are kept as "
+            "bytes at one working size (size=WxH, else chosen from the data); unreadable "
+            "files are skipped and named.\n"
+            "A bare NAME loads a bundled data set: bank-marketing, happydb; fashion-mnist "
+            "when the dataset-fashion-mnist package is installed.\n\n"
             "Examples:\n  %import bank-marketing\n  %import data/sales.csv as sales target=revenue\n"
-            "  %import survey.csv na=-,n.a. types=zip:categorical skip_errors",
+            "  %import survey.csv na=-,n.a. types=zip:categorical skip_errors\n"
+            "  %import xrays/ size=64x64\n  %import fashion-mnist",
     .options = import_options,
     .min_args = 1,
     .max_args = 1,

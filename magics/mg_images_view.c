@@ -110,11 +110,15 @@ static void images_notes(const mg_dataset *d, mg_buf *text, mg_buf *html)
         split[aml_images_split(im, i) & 3]++;
     if (split[1] + split[2] + split[3]) {
         mg_buf_add(&notes[n], "split fixed by the data:");
-        for (int s = 1; s <= 4; s++) {
+        const char *sep = " ";
+        for (int s = 1; s <= 4; s++) {   /* train, validation, test, then unassigned */
             char c[32];
             mg_fmt_count(split[s & 3], c);
-            if (split[s & 3])
-                mg_buf_addf(&notes[n], " %s %s", aml_image_split_name((aml_image_split)(s & 3)), c);
+            if (!split[s & 3])
+                continue;
+            mg_buf_addf(&notes[n], "%s%s %s", sep, aml_image_split_name((aml_image_split)(s & 3)),
+                        c);
+            sep = " · ";
         }
         n++;
     }

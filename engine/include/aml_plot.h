@@ -300,6 +300,8 @@ typedef struct aml_plot_tiles_data {
     int channels, width, height;     /* every tile: channels (1 or 3) planes of
                                         height rows of width bytes (NCHW) */
     const char *const *row_labels;   /* rows labels drawn on the left, or NULL */
+    const char *const *captions;     /* rows * cols captions under the tiles (cut to
+                                        the tile's width), or NULL */
 } aml_plot_tiles_data;
 
 /* A grid of small images (samples or mean images per class): each tile is

@@ -89,6 +89,8 @@ int aml_plot_tiles(const aml_plot_opts *opts, const aml_plot_tiles_data *d,
     aml_plot_opts o = opts ? *opts : aml_plot_opts_default();
     int side = d->width > d->height ? d->width : d->height;
     double factor = ceil(TILE_MIN / side);
+    if (d->captions && d->width * factor < 64.0)   /* room for a short caption */
+        factor = ceil(64.0 / d->width);
     double tw = d->width * factor, th = d->height * factor;
     /* measure the labels on a throwaway canvas, then size the real one */
     amlp_plot p;
@@ -98,8 +100,9 @@ int aml_plot_tiles(const aml_plot_opts *opts, const aml_plot_tiles_data *d,
     double lw = label_width(&p, d);
     amlp_plot_done(&p);
     double left = PAD + (lw > 0 ? lw + 10.0 : 0), top = PAD + (o.title ? 26.0 : 0);
+    double rh = th + (d->captions ? AMLP_FS_TICK + 6.0 : 0) + GAP;
     o.width = (int)ceil(left + (double)d->cols * (tw + GAP) - GAP + PAD);
-    o.height = (int)ceil(top + (double)d->rows * (th + GAP) - GAP + PAD);
+    o.height = (int)ceil(top + (double)d->rows * rh - GAP + PAD);
     o.width = o.width < 64 ? 64 : o.width > 8192 ? 8192 : o.width;
     o.height = o.height < 64 ? 64 : o.height > 8192 ? 8192 : o.height;
     if ((rc = amlp_plot_init(&p, &o, err)))
@@ -111,14 +114,21 @@ int aml_plot_tiles(const aml_plot_opts *opts, const aml_plot_tiles_data *d,
             if (d->tiles[r * d->cols + c])
                 draw_tile(p.surf, d, d->tiles[r * d->cols + c],
                           (int)lround((left + (double)c * (tw + GAP)) * o.scale),
-                          (int)lround((top + (double)r * (th + GAP)) * o.scale), dtw, dth);
+                          (int)lround((top + (double)r * rh) * o.scale), dtw, dth);
     cairo_surface_mark_dirty(p.surf);
     amlp_rgb ink = amlp_rgb_hex(0x222222);
     for (size_t r = 0; d->row_labels && r < d->rows; r++) {
         char buf[128];
         amlp_text_fit(&p, d->row_labels[r], AMLP_FS_TICK, false, LABEL_MAX, buf, sizeof buf);
-        amlp_text(&p, buf, left - 10.0, top + (double)r * (th + GAP) + th / 2, AMLP_FS_TICK,
+        amlp_text(&p, buf, left - 10.0, top + (double)r * rh + th / 2, AMLP_FS_TICK,
                   false, 1.0, 0.5, 0.0, ink);
+    }
+    for (size_t i = 0; d->captions && i < d->rows * d->cols; i++) {
+        char buf[128];
+        amlp_text_fit(&p, d->captions[i], AMLP_FS_TICK, false, tw, buf, sizeof buf);
+        amlp_text(&p, buf, left + (double)(i % d->cols) * (tw + GAP) + tw / 2,
+                  top + (double)(i / d->cols) * rh + th + 3.0, AMLP_FS_TICK, false, 0.5, 0.0,
+                  0.0, ink);
     }
     if (o.title)
         amlp_text(&p, o.title, PAD, PAD, AMLP_FS_TITLE, true, 0.0, 0.0, 0.0, ink);
