@@ -140,7 +140,10 @@ static int sort_groups(aml_images_analysis *a, aml_error *err)
     size_t *start = amlp_malloc((g + 1) * sizeof *start);
     bool *conf = amlp_malloc(g * sizeof *conf);
     if (!order || !members || !start || !conf) {
-        amlp_free(order), amlp_free(members), amlp_free(start), amlp_free(conf);
+        amlp_free(order);
+        amlp_free(members);
+        amlp_free(start);
+        amlp_free(conf);
         return aml_error_set(err, AML_ENOMEM, 0, 0, "analyze", "out of memory (duplicates)");
     }
     for (size_t i = 0; i < g; i++)
@@ -153,9 +156,13 @@ static int sort_groups(aml_images_analysis *a, aml_error *err)
         start[i + 1] = start[i] + n;
         conf[i] = a->group_conflicts[order[i]];
     }
-    amlp_free(order), amlp_free(a->members), amlp_free(a->group_start);
+    amlp_free(order);
+    amlp_free(a->members);
+    amlp_free(a->group_start);
     amlp_free(a->group_conflicts);
-    a->members = members, a->group_start = start, a->group_conflicts = conf;
+    a->members = members;
+    a->group_start = start;
+    a->group_conflicts = conf;
     return 0;
 }
 
@@ -176,7 +183,8 @@ static int find_duplicates(const aml_images *im, aml_images_analysis *a, aml_err
     a->group_start = amlp_calloc(n / 2 + 2, sizeof *a->group_start);
     a->group_conflicts = amlp_calloc(n / 2 + 1, sizeof *a->group_conflicts);
     if (!h || !scratch || !a->members || !a->group_start || !a->group_conflicts) {
-        amlp_free(h), amlp_free(scratch);
+        amlp_free(h);
+        amlp_free(scratch);
         return aml_error_set(err, AML_ENOMEM, 0, 0, "analyze", "out of memory (duplicates)");
     }
     for (size_t i = 0; i < n; i++)
@@ -190,7 +198,8 @@ static int find_duplicates(const aml_images *im, aml_images_analysis *a, aml_err
             group_run(im, a, h + i, j - i, scratch);
         i = j;
     }
-    amlp_free(h), amlp_free(scratch);
+    amlp_free(h);
+    amlp_free(scratch);
     return sort_groups(a, err);
 }
 
