@@ -32,6 +32,8 @@ DEB_PACKAGES := build-essential pkg-config libzmq3-dev libjansson-dev libsodium-
   jupyter-client python3-jupyter-client python3-jupyter-kernel-test python3-ipykernel \
   jupyter-console python3-nbclient jupyter-nbconvert python3-nbconvert python3-nbformat \
   python3-pytest python3-pandas python3-psutil python3-pexpect python3-numpy python3-sklearn
+# tests/integration/imagegen.py writes the vision tests' PNG and JPEG files with Pillow
+DEB_PACKAGES += python3-pil
 
 PKGS    := libzmq jansson libsodium zlib cairo libpng libjpeg
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -202,6 +202,8 @@ typedef struct mg_dataset {
     aml_frame *frame;   /* owned */
     char *source;       /* file path or bundled name */
     char *target;       /* target column, or NULL */
+    aml_images *images;   /* owned; an image set (frame is NULL then) */
+    aml_images_report *images_report;   /* owned, may be NULL: what the import read */
 } mg_dataset;
 
 /* A trained model of the session: the search's result (which holds the
@@ -244,6 +246,15 @@ void mg_session_new_model_name(mg_session *s, char *buf, size_t len);
  * ownership of `frame` on success.  Returns 0 or -1 (out of memory). */
 int mg_session_put_dataset(mg_session *s, const char *name, aml_frame *frame,
                            const char *source, const char *target);
+/* Adds (or replaces) image set `name`, which becomes the most recent; takes
+ * ownership of `images` and `report` (may be NULL) on success.  Returns 0 or
+ * -1 (out of memory). */
+int mg_session_put_images(mg_session *s, const char *name, aml_images *images,
+                          aml_images_report *report, const char *source);
+/* mg_dataset_or_fail for magics that work on tables: an image set fails
+ * with one line naming `magic` ("data set 'X' holds images; %schema works
+ * on tables"). */
+int mg_table_or_fail(mg_ctx *ctx, const char *name, const char *magic, mg_dataset **out);
 /* The data set called `name`, or the most recent one when `name` is NULL;
  * NULL when there is none. */
 mg_dataset *mg_session_dataset(const mg_session *s, const char *name);
@@ -301,6 +312,18 @@ int mg_dataset_or_fail(mg_ctx *ctx, const char *name, mg_dataset **out);
  * caller frees with aml_frame_free).  Returns 0 or mg_fail(). */
 int mg_frame_arg(mg_ctx *ctx, const char *arg, const char *option, const aml_frame **frame,
                  aml_frame **owned);
+
+/* ---- image sets (mg_images_view.c, mg_analyze_images.c) ---- */
+/* The import display of image set `d`: counts, skipped files, classes, sizes,
+ * memory, split, and a grid of samples per class (PNG).  `started`: as in
+ * mg_view_dataset. */
+int mg_view_images(mg_ctx *ctx, const mg_dataset *d, double started);
+/* %analyze on image set `d`: class balance, duplicates, mean image per class. */
+int mg_analyze_images(mg_ctx *ctx, const mg_dataset *d);
+/* An <img> of `img` for HTML (base64 data URL at its logical width). */
+void mg_buf_add_png(mg_buf *html, const aml_plot_image *img, const char *alt);
+/* "28×28×1" */
+void mg_fmt_image_shape(const aml_images *im, char buf[48]);
 
 /* ---- training views (mg_train_view.c) ---- */
 /* The live progress display of a search event (text, HTML, progress+json). */

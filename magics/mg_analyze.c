@@ -323,6 +323,8 @@ static int run_analyze(mg_ctx *ctx, const mg_call *call)
     mg_dataset *d;
     if (mg_dataset_or_fail(ctx, call->n_pos ? call->pos[0] : NULL, &d))
         return -1;
+    if (d->images)
+        return mg_analyze_images(ctx, d);
     const char *target = mg_opt(call, "target") ? mg_opt(call, "target") : d->target;
     size_t tcol;
     if (target && mg_column_or_fail(ctx, d, target, "target", &tcol))
@@ -409,6 +411,8 @@ const mg_magic mg_magic_analyze = {
             "vocabulary), a small histogram, and — with a target — its association with the "
             "target (r: Pearson correlation, η: correlation ratio, V: Cramér's V; 0 means "
             "unrelated) and the mutual information.\n\n"
+            "On an image set: the class balance, duplicate images (equal pixels; those "
+            "under two classes are named) and the mean image of each class.\n\n"
             "Examples:\n  %analyze\n  %analyze bank target=y",
     .options = analyze_options,
     .max_args = 1,

@@ -20,6 +20,8 @@ static const mg_option import_options[] = {
     {"types", MG_LIST, NULL, "force types: types=zip:categorical,when:datetime"},
     {"sample", MG_INT, NULL, "rows used to guess types (all rows are checked; default 10000)"},
     {"skip_errors", MG_FLAG, NULL, "skip malformed rows (and count them) instead of failing"},
+    {"size", MG_STRING, NULL, "image sets: the working size WxH, e.g. size=32x32 (default: "
+                              "chosen from the data)"},
     {0},
 };
 
@@ -28,8 +30,15 @@ static void default_name(const char *path, char *out, size_t len)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    snprintf(out, len, "%s", base);
-    static const char *const exts[] = {".gz", ".csv", ".tsv", ".txt", ".data"};
+    if (!*base && base != path) {   /* "images/": the folder's own name */
+        const char *end = base - 1, *start = end;
+        while (start > path && start[-1] != '/')
+            start--;
+        snprintf(out, len, "%.*s", (int)(end - start), start);
+    } else
+        snprintf(out, len, "%s", base);
+    static const char *const exts[] = {".gz", ".csv", ".tsv", ".txt", ".data", "-ubyte",
+                                       "-idx3", "-idx1", "-images", "-labels"};
     for (int again = 1; again;) {
         again = 0;
         for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
@@ -89,9 +98,112 @@ static bool is_file(const char *path)
     return stat(path, &st) == 0;
 }
 
+/* ---- image sets ---- */
+
+#define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+
+static bool ends_with(const char *s, const char *end)
+{
+    size_t n = strlen(s), e = strlen(end);
+    return n >= e && strcasecmp(s + n - e, end) == 0;
+}
+
+/* A CSV whose first data rows name image files (a field ending in .png,
+ * .jpg or .jpeg). */
+static bool csv_names_images(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char line[4096];
+    bool images = false;
+    for (int row = 0; !images && row < 5 && fgets(line, sizeof line, f); row++) {
+        const char *seps = ",;\t\r\n";
+        for (char *tok = strtok(line, seps); tok && !images; tok = strtok(NULL, seps)) {
+            size_t n = strlen(tok);
+            while (n && (tok[n - 1] == '"' || tok[n - 1] == ' '))
+                tok[--n] = 0;
+            images = ends_with(tok, ".png") || ends_with(tok, ".jpg") || ends_with(tok, ".jpeg");
+        }
+    }
+    fclose(f);
+    return images;
+}
+
+/* Whether %import reads `path` as an image set: a folder (class subfolders
+ * or IDX files), an IDX file, or a CSV naming image files. */
+static bool is_image_path(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return false;
+    if (S_ISDIR(st.st_mode))
+        return true;
+    if (ends_with(path, "-ubyte") || ends_with(path, "-ubyte.gz"))
+        return true;
+    return !ends_with(path, ".gz") && csv_names_images(path);
+}
+
+/* size=WxH (or W×H) into opts. */
+static int parse_image_size(mg_ctx *ctx, const char *v, aml_images_options *o)
+{
+    if (!v)
+        return 0;
+    char *end;
+    long w = strtol(v, &end, 10), h = 0;
+    if (*end == 'x' || *end == 'X')
+        h = strtol(end + 1, &end, 10);
+    else if (strncmp(end, "\u00d7", 2) == 0)
+        h = strtol(end + 2, &end, 10);
+    if (*end || w < 1 || h < 1 || w > 1024 || h > 1024)
+        return mg_fail(ctx, "UsageError", "size=%s: give the working size as WxH, e.g. "
+                       "size=32x32 (1 to 1024 pixels a side)", v);
+    o->width = (int)w;
+    o->height = (int)h;
+    return 0;
+}
+
+/* Reads image set `path` as data set `label` (or `as NAME`) and shows it. */
+static int import_images(mg_ctx *ctx, const mg_call *call, const char *path, const char *label)
+{
+    aml_images_options o = aml_images_options_default();
+    if (parse_image_size(ctx, mg_opt(call, "size"), &o))
+        return -1;
+    aml_images *im = NULL;
+    aml_images_report *rep = NULL;
+    aml_error err = {0};
+    if (aml_images_read(path, &o, &im, &rep, &err))
+        return mg_fail(ctx, "DataError", "%s: %s", label,
+                       err.text[0] ? err.text : aml_strerror(err.code));
+    char name[256];
+    if (call->as_name)
+        snprintf(name, sizeof name, "%s", call->as_name);
+    else
+        default_name(label, name, sizeof name);
+    if (mg_session_put_images(ctx->session, name, im, rep, path)) {
+        aml_images_free(im);
+        aml_images_report_free(rep);
+        return mg_fail(ctx, "MemoryError", "out of memory");
+    }
+    return mg_view_images(ctx, mg_session_dataset(ctx->session, name), ctx->started);
+}
+
+static int import_fashion_mnist(mg_ctx *ctx, const mg_call *call)
+{
+    struct stat st;
+    if (stat(FASHION_MNIST_DIR, &st) != 0 || !S_ISDIR(st.st_mode))
+        return mg_fail(ctx, "FileNotFoundError", "fashion-mnist is not installed; `apt-get "
+                       "install dataset-fashion-mnist` adds it");
+    return import_images(ctx, call, FASHION_MNIST_DIR, "fashion-mnist");
+}
+
 static int run_import(mg_ctx *ctx, const mg_call *call)
 {
     const char *src = call->pos[0];
+    if (!is_file(src) && strcmp(src, "fashion-mnist") == 0)
+        return import_fashion_mnist(ctx, call);
+    if (is_image_path(src))
+        return import_images(ctx, call, src, src);
     aml_csv_options o = aml_csv_options_default();
     if (parse_sep(ctx, mg_opt(call, "sep"), &o.delimiter))
         return -1;
@@ -126,7 +238,7 @@ static int run_import(mg_ctx *ctx, const mg_call *call)
                                "bundled data set '%s'?", src, s);
             return mg_fail(ctx, "FileNotFoundError", "no file '%s' (relative paths start in "
                            "the notebook's folder; bundled data sets: bank-marketing, "
-                           "happydb)", src);
+                           "happydb, fashion-mnist)", src);
         }
         rc = aml_csv_read(src, &o, &frame, &rep, &err);
     }
@@ -192,6 +304,9 @@ int mg_frame_arg(mg_ctx *ctx, const char *arg, const char *option, const aml_fra
     *frame = NULL;
     *owned = NULL;
     mg_dataset *d = mg_session_dataset(ctx->session, arg);
+    if (d && !d->frame)
+        return mg_fail(ctx, "DataError", "%s=%s: data set '%s' holds images; %s= takes a table",
+                       option, arg, d->name, option);
     if (d) {
         *frame = d->frame;
         return 0;
@@ -221,13 +336,20 @@ int mg_frame_arg(mg_ctx *ctx, const char *arg, const char *option, const aml_fra
 const mg_magic mg_magic_import = {
     .name = "import",
     .synopsis = "%import PATH|NAME [as NAME] [target=COL] [sep=] [header=] [na=] [types=] "
-                "[sample=N] [skip_errors]",
-    .summary = "Read a CSV file (or a bundled data set) and show its schema and first rows.",
+                "[sample=N] [skip_errors] [size=WxH]",
+    .summary = "Read a CSV file, an image set (or a bundled data set) and show what it holds.",
     .help = "Reads .csv, .tsv and .csv.gz files: the delimiter, the header and each column's "
             "type (number, integer, boolean, categorical, text, datetime) are recognised.\n"
-            "A bare NAME loads a bundled data set: bank-marketing, happydb.\n\n"
+            "Image sets: a folder with one subfolder of PNG/JPEG files per class, a CSV of "
+            "path,label[,set] rows naming image files (paths relative to the CSV; set is "
+            "TRAIN/VALIDATION/TEST), or IDX files (*-idx3-ubyte[.gz]).  Images are kept as "
+            "bytes at one working size (size=WxH, else chosen from the data); unreadable "
+            "files are skipped and named.\n"
+            "A bare NAME loads a bundled data set: bank-marketing, happydb; fashion-mnist "
+            "when the dataset-fashion-mnist package is installed.\n\n"
             "Examples:\n  %import bank-marketing\n  %import data/sales.csv as sales target=revenue\n"
-            "  %import survey.csv na=-,n.a. types=zip:categorical skip_errors",
+            "  %import survey.csv na=-,n.a. types=zip:categorical skip_errors\n"
+            "  %import xrays/ size=64x64\n  %import fashion-mnist",
     .options = import_options,
     .min_args = 1,
     .max_args = 1,
@@ -256,17 +378,23 @@ static int run_datasets(mg_ctx *ctx, const mg_call *call)
     size_t total = 0;
     for (size_t i = n; i-- > 0;) {
         mg_dataset *d = mg_session_dataset_at(ctx->session, i);
-        char rows[32], cols[32], name[300], size[32];
-        size_t bytes = aml_frame_memory_size(d->frame);
+        char rows[32], cols[64], name[300], size[32], shape[48];
+        size_t bytes = d->images ? aml_images_memory_size(d->images)
+                                 : aml_frame_memory_size(d->frame);
+        size_t nrows = d->images ? aml_images_count(d->images) : aml_frame_nrows(d->frame);
         total += bytes;
-        mg_fmt_count(aml_frame_nrows(d->frame), rows);
+        mg_fmt_count(nrows, rows);
         mg_fmt_count(aml_frame_ncols(d->frame), cols);
+        if (d->images) {
+            mg_fmt_image_shape(d->images, shape);
+            snprintf(cols, sizeof cols, "images %s", shape);
+        }
         mg_fmt_bytes(bytes, size);
         snprintf(name, sizeof name, "%s%s", d->name, i == n - 1 ? " (current)" : "");
         const char *row[] = {name, rows, cols, d->target ? d->target : "", d->source, size};
         mg_table_row(t, row);
         json_array_append_new(list, json_pack("{s:s, s:I, s:I, s:s?, s:s, s:I}", "name", d->name,
-                                              "rows", (json_int_t)aml_frame_nrows(d->frame),
+                                              "rows", (json_int_t)nrows,
                                               "columns", (json_int_t)aml_frame_ncols(d->frame),
                                               "target", d->target, "source", d->source,
                                               "bytes", (json_int_t)bytes));
@@ -301,7 +429,7 @@ static const mg_option show_options[] = {
 static int run_show(mg_ctx *ctx, const mg_call *call)
 {
     mg_dataset *d;
-    if (mg_dataset_or_fail(ctx, call->n_pos ? call->pos[0] : NULL, &d))
+    if (mg_table_or_fail(ctx, call->n_pos ? call->pos[0] : NULL, "%show", &d))
         return -1;
     long rows = mg_opt(call, "rows") ? strtol(mg_opt(call, "rows"), NULL, 10) : 10;
     if (rows < 1 || rows > 10000)
@@ -329,7 +457,7 @@ const mg_magic mg_magic_show = {
 static int run_schema(mg_ctx *ctx, const mg_call *call)
 {
     mg_dataset *d;
-    if (mg_dataset_or_fail(ctx, call->n_pos ? call->pos[0] : NULL, &d))
+    if (mg_table_or_fail(ctx, call->n_pos ? call->pos[0] : NULL, "%schema", &d))
         return -1;
     size_t n = call->n_extra;
     size_t *cols = calloc(n + 1, sizeof *cols);

@@ -680,7 +680,7 @@ static int run_plot(mg_ctx *ctx, const mg_call *call)
 {
     plot_req p = {.ctx = ctx, .x = -1, .y = -1, .by = -1};
     mg_dataset *d;
-    if (mg_dataset_or_fail(ctx, call->n_pos ? call->pos[0] : NULL, &d))
+    if (mg_table_or_fail(ctx, call->n_pos ? call->pos[0] : NULL, "%plot", &d))
         return -1;
     p.d = d;
     p.f = d->frame;

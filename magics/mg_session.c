@@ -26,6 +26,8 @@ static void dataset_free(mg_dataset *d)
     if (!d)
         return;
     aml_frame_free(d->frame);
+    aml_images_free(d->images);
+    aml_images_report_free(d->images_report);
     free(d->name);
     free(d->source);
     free(d->target);
@@ -58,8 +60,10 @@ void mg_session_free(mg_session *s)
     free(s);
 }
 
-int mg_session_put_dataset(mg_session *s, const char *name, aml_frame *frame,
-                           const char *source, const char *target)
+/* A new entry for data set `name` (its contents still to be set), or NULL
+ * when out of memory; room for it is made in s->datasets. */
+static mg_dataset *dataset_new(mg_session *s, const char *name, const char *source,
+                               const char *target)
 {
     mg_dataset *d = calloc(1, sizeof *d);
     mg_dataset **v = realloc(s->datasets, (s->n_datasets + 1) * sizeof *v);
@@ -67,16 +71,22 @@ int mg_session_put_dataset(mg_session *s, const char *name, aml_frame *frame,
         s->datasets = v;
     if (!d || !v) {
         free(d);
-        return -1;
+        return NULL;
     }
     d->name = strdup(name);
     d->source = strdup(source ? source : "");
     d->target = target ? strdup(target) : NULL;
     if (!d->name || !d->source || (target && !d->target)) {
         dataset_free(d);
-        return -1;
+        return NULL;
     }
-    d->frame = frame;
+    return d;
+}
+
+/* Adds `d` (filled) under its name, replacing a data set of that name. */
+static void dataset_insert(mg_session *s, mg_dataset *d)
+{
+    const char *name = d->name;
     /* a new data set under an existing name replaces it and becomes the most recent */
     for (size_t i = 0; i < s->n_datasets; i++) {
         if (strcmp(s->datasets[i]->name, name) == 0) {
@@ -88,7 +98,39 @@ int mg_session_put_dataset(mg_session *s, const char *name, aml_frame *frame,
         }
     }
     s->datasets[s->n_datasets++] = d;
+}
+
+int mg_session_put_dataset(mg_session *s, const char *name, aml_frame *frame,
+                           const char *source, const char *target)
+{
+    mg_dataset *d = dataset_new(s, name, source, target);
+    if (!d)
+        return -1;
+    d->frame = frame;
+    dataset_insert(s, d);
     return 0;
+}
+
+int mg_session_put_images(mg_session *s, const char *name, aml_images *images,
+                          aml_images_report *report, const char *source)
+{
+    mg_dataset *d = dataset_new(s, name, source, NULL);
+    if (!d)
+        return -1;
+    d->images = images;
+    d->images_report = report;
+    dataset_insert(s, d);
+    return 0;
+}
+
+int mg_table_or_fail(mg_ctx *ctx, const char *name, const char *magic, mg_dataset **out)
+{
+    if (mg_dataset_or_fail(ctx, name, out))
+        return -1;
+    if ((*out)->frame)
+        return 0;
+    return mg_fail(ctx, "DataError", "data set '%s' holds images; %s works on tables",
+                   (*out)->name, magic);
 }
 
 mg_dataset *mg_session_dataset(const mg_session *s, const char *name)

@@ -107,6 +107,47 @@ const aml_analyze_column *aml_analyze_column_at(const aml_analysis *analysis, si
 const aml_analyze_target *aml_analyze_target_info(const aml_analysis *analysis);
 double aml_analyze_seconds(const aml_analysis *analysis);
 
+
+/* ---- image sets (analyze_images.c): class balance, duplicates, mean images ----
+ *
+ * Duplicates are images with identical pixels at the working size (hashed,
+ * then compared byte for byte).  A group is two or more such images; it
+ * conflicts when its images carry more than one class.  The mean image of a
+ * class is its images' per-pixel average, rounded, in the set's layout
+ * (channels x height x width uint8). */
+
+typedef struct aml_images_analysis aml_images_analysis;
+
+/* Analyse `images`.  OUT: *out (caller owns; aml_images_analysis_free).
+ * Returns 0, AML_EINVAL (NULL), AML_EEMPTY (no images), AML_ENOMEM. */
+int aml_analyze_images(const aml_images *images, aml_images_analysis **out, aml_error *err);
+void aml_images_analysis_free(aml_images_analysis *a);   /* accepts NULL */
+
+size_t aml_images_analysis_classes(const aml_images_analysis *a);
+/* Images of class k, and their share of all images (0..1); 0 out of range. */
+size_t aml_images_analysis_class_images(const aml_images_analysis *a, size_t k);
+double aml_images_analysis_class_share(const aml_images_analysis *a, size_t k);
+/* Largest over smallest class count (classes with no image count as 0:
+ * INFINITY); imbalanced when the smallest is below a fifth of the largest. */
+double aml_images_analysis_imbalance_ratio(const aml_images_analysis *a);
+bool aml_images_analysis_imbalanced(const aml_images_analysis *a);
+
+/* Duplicate groups, ordered by their first image; images that repeat an
+ * earlier one (sum of group sizes minus one each); groups holding more than
+ * one class, and the images in them. */
+size_t aml_images_analysis_dup_groups(const aml_images_analysis *a);
+size_t aml_images_analysis_dup_images(const aml_images_analysis *a);
+size_t aml_images_analysis_conflict_groups(const aml_images_analysis *a);
+size_t aml_images_analysis_conflict_images(const aml_images_analysis *a);
+/* Group g: its image indexes (ascending; *n of them) and whether its images
+ * carry more than one class.  NULL / false when g is out of range. */
+const size_t *aml_images_analysis_group(const aml_images_analysis *a, size_t g, size_t *n);
+bool aml_images_analysis_group_conflicts(const aml_images_analysis *a, size_t g);
+
+/* The mean image of class k (NULL out of range or when the class has no
+ * image): channels x height x width bytes as in aml_images_image. */
+const uint8_t *aml_images_analysis_mean(const aml_images_analysis *a, size_t k);
+
 #ifdef __cplusplus
 }
 #endif

@@ -292,6 +292,27 @@ aml_plot_waterfall_data aml_plot_waterfall_data_default(void);
 int aml_plot_waterfall(const aml_plot_opts *opts, const aml_plot_waterfall_data *data,
                        aml_plot_image **out, aml_error *err);
 
+/* ---- image grid (plot_images.c) ---- */
+
+typedef struct aml_plot_tiles_data {
+    const uint8_t *const *tiles;     /* rows * cols images, row-major; NULL: empty cell */
+    size_t rows, cols;
+    int channels, width, height;     /* every tile: channels (1 or 3) planes of
+                                        height rows of width bytes (NCHW) */
+    const char *const *row_labels;   /* rows labels drawn on the left, or NULL */
+    const char *const *captions;     /* rows * cols captions under the tiles (cut to
+                                        the tile's width), or NULL */
+} aml_plot_tiles_data;
+
+/* A grid of small images (samples or mean images per class): each tile is
+ * upscaled by nearest neighbour to an integer factor so that it is at least
+ * 48 logical pixels on its longer side; opts->title is drawn above.  The
+ * chart's size follows from the grid (opts->width/height are ignored; the
+ * image is at least 64x64).  Errors as in the common rules (AML_EINVAL for
+ * channels other than 1/3 or a non-positive tile size). */
+int aml_plot_tiles(const aml_plot_opts *opts, const aml_plot_tiles_data *data,
+                   aml_plot_image **out, aml_error *err);
+
 /* ---- engine-internal (amlp_): the drawing layer under every chart, shared
  * with the subsystems that draw their own (evaluate).  Seen only by files
  * that include <cairo.h> before this header.
