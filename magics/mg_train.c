@@ -21,8 +21,9 @@ static const mg_option train_options[] = {
     {"budget", MG_DURATION, NULL, "wall-clock time for the whole search: 90s, 2m, 1h (default 1m)"},
     {"metric", MG_ENUM, "auto|auc|logloss|accuracy|balanced_accuracy|f1|rmse|mae|r2",
      "what to optimise (auto: AUC, log loss or RMSE by task)"},
-    {"strategy", MG_ENUM, "auto|random|grid|bayes|evolution|hyperband|rl",
-     "how to search (auto: defaults first, then successive halving, then model-based)"},
+    {"strategy", MG_ENUM, "auto|random|grid|bayes|evolution|hyperband|rl|enas",
+     "how to search (auto: defaults first, then successive halving, then model-based; "
+     "enas: shared weights, images only)"},
     {"models", MG_LIST, NULL, "learners to try: xgb,rf,linear,knn,nb,mlp (default: all)"},
     {"cv", MG_STRING, NULL, "auto, or K folds of cross-validation (1 = one holdout)"},
     {"holdout", MG_NUMBER, NULL, "validation share when holding out (default 0.2)"},
@@ -36,6 +37,10 @@ static const mg_option train_options[] = {
     {"max_trials", MG_INT, NULL, "stop after this many trials"},
     {"task", MG_ENUM, "auto|binary|multiclass|regression", "override the detected task"},
     {"resume", MG_STRING, NULL, "continue the journaled run of this name (automl-runs/NAME)"},
+    {"flip", MG_ENUM, "auto|on|off",
+     "images: horizontal flips as augmentation (auto: when the classes look mirror-symmetric)"},
+    {"warm_start", MG_STRING, NULL,
+     "images: begin with the best architectures of an earlier run (its model name)"},
     {0},
 };
 
@@ -100,10 +105,9 @@ typedef struct train_setup {
     char **models, **exclude;
 } train_setup;
 
-static int setup_options(mg_ctx *ctx, const mg_call *call, const mg_dataset *d, train_setup *s)
+/* The options of a table search. */
+static int table_options(mg_ctx *ctx, const mg_call *call, const mg_dataset *d, train_setup *s)
 {
-    memset(s, 0, sizeof *s);
-    s->o = aml_search_options_default();
     const char *target = mg_opt(call, "target") ? mg_opt(call, "target") : d->target;
     if (!target)
         return mg_fail(ctx, "UsageError", "%%%s needs target=COLUMN (the column to predict)",
@@ -113,14 +117,9 @@ static int setup_options(mg_ctx *ctx, const mg_call *call, const mg_dataset *d, 
         return -1;
     s->o.target = target;
     const char *v;
-    if ((v = mg_opt(call, "budget")))
-        s->o.budget_seconds = mg_parse_duration(v);
-    if (s->o.budget_seconds < 1)
-        return mg_fail(ctx, "UsageError", "budget=%s: give the search at least a second", v);
-    if ((v = mg_opt(call, "metric")) && aml_metric_parse(v, &s->o.metric))
-        return mg_fail(ctx, "UsageError", "metric=%s is not a metric", v);
-    if ((v = mg_opt(call, "strategy")))
-        s->o.strategy = v;
+    if ((v = mg_opt(call, "strategy")) && strcmp(v, "enas") == 0)
+        return mg_fail(ctx, "UsageError", "strategy=enas shares weights between networks: it "
+                       "searches image sets, not tables");
     if ((v = mg_opt(call, "models")) && strcmp(v, "auto") != 0) {
         s->models = split_list(v, &s->o.n_models);
         for (size_t i = 0; s->models && i < s->o.n_models; i++) {
@@ -138,12 +137,6 @@ static int setup_options(mg_ctx *ctx, const mg_call *call, const mg_dataset *d, 
             return mg_fail(ctx, "UsageError", "cv=%s: use auto, or 1 (a holdout) to 20 folds", v);
         s->o.cv_folds = (int)k;
     }
-    if ((v = mg_opt(call, "holdout")))
-        s->o.holdout = atof(v);
-    if (s->o.holdout < 0 || s->o.holdout >= 0.9)
-        return mg_fail(ctx, "UsageError", "holdout=%s: a share between 0 and 0.9", v);
-    if ((v = mg_opt(call, "seed")))
-        s->o.seed = (uint64_t)strtoull(v, NULL, 10);
     if ((v = mg_opt(call, "features")))
         s->o.features = strcmp(v, "none") != 0;
     if ((v = mg_opt(call, "ensemble")))
@@ -160,16 +153,80 @@ static int setup_options(mg_ctx *ctx, const mg_call *call, const mg_dataset *d, 
             return -1;
         s->o.weight = v;
     }
-    if ((v = mg_opt(call, "threads")))
-        s->o.threads = atoi(v);
     if ((v = mg_opt(call, "max_memory")))
         s->o.max_memory = (size_t)mg_parse_size(v);
-    if ((v = mg_opt(call, "max_trials")))
-        s->o.max_trials = (size_t)strtoul(v, NULL, 10);
     if ((v = mg_opt(call, "task")) && strcmp(v, "auto") != 0)
         s->o.task = v;
     return 0;
 }
+
+/* The options of every search: budget, metric, strategy, holdout, seed,
+ * threads, trial limit. */
+static int shared_options(mg_ctx *ctx, const mg_call *call, train_setup *s)
+{
+    const char *v;
+    if ((v = mg_opt(call, "budget")))
+        s->o.budget_seconds = mg_parse_duration(v);
+    if (s->o.budget_seconds < 1)
+        return mg_fail(ctx, "UsageError", "budget=%s: give the search at least a second", v);
+    if ((v = mg_opt(call, "metric")) && aml_metric_parse(v, &s->o.metric))
+        return mg_fail(ctx, "UsageError", "metric=%s is not a metric", v);
+    if ((v = mg_opt(call, "strategy")))
+        s->o.strategy = v;
+    if ((v = mg_opt(call, "holdout")))
+        s->o.holdout = atof(v);
+    if (s->o.holdout < 0 || s->o.holdout >= 0.9)
+        return mg_fail(ctx, "UsageError", "holdout=%s: a share between 0 and 0.9", v);
+    if ((v = mg_opt(call, "seed")))
+        s->o.seed = (uint64_t)strtoull(v, NULL, 10);
+    if ((v = mg_opt(call, "threads")))
+        s->o.threads = atoi(v);
+    if ((v = mg_opt(call, "max_trials")))
+        s->o.max_trials = (size_t)strtoul(v, NULL, 10);
+    return 0;
+}
+
+/* Options only a table has: refused on an image set with the reason. */
+static const char *const table_only[] = {"target", "models", "cv", "features", "ensemble",
+                                         "exclude", "weight", "task", "max_memory", "resume"};
+
+static int image_options(mg_ctx *ctx, const mg_call *call, train_setup *s)
+{
+    for (size_t i = 0; i < sizeof table_only / sizeof *table_only; i++)
+        if (mg_opt(call, table_only[i]))
+            return mg_fail(ctx, "UsageError", "%s= is for tables: an image set's labels are its "
+                           "classes, and its search is over networks", table_only[i]);
+    const char *v;
+    if ((v = mg_opt(call, "flip")))
+        s->o.flip = strcmp(v, "on") == 0 ? 1 : strcmp(v, "off") == 0 ? 0 : -1;
+    if ((v = mg_opt(call, "warm_start"))) {
+        static char dir[400];
+        snprintf(dir, sizeof dir, "%s/%s", RUNS_DIR, v);
+        struct stat st;
+        if (stat(dir, &st) != 0)
+            return mg_fail(ctx, "UsageError", "warm_start=%s: no journaled run in %s/", v, dir);
+        s->o.warm_start = dir;
+    }
+    return 0;
+}
+
+static int setup_options(mg_ctx *ctx, const mg_call *call, const mg_dataset *d, train_setup *s)
+{
+    memset(s, 0, sizeof *s);
+    s->o = aml_search_options_default();
+    const char *v;
+    if (d->images) {
+        if (image_options(ctx, call, s))
+            return -1;
+    } else if ((v = mg_opt(call, "flip")) || (v = mg_opt(call, "warm_start"))) {
+        return mg_fail(ctx, "UsageError", "%s= is for image sets", mg_opt(call, "flip") ? "flip"
+                                                                                         : "warm_start");
+    }
+    if (!d->images && table_options(ctx, call, d, s))
+        return -1;
+    return shared_options(ctx, call, s);
+}
+
 
 static void setup_free(train_setup *s)
 {
@@ -224,7 +281,8 @@ static int run_train(mg_ctx *ctx, const mg_call *call)
     s.o.user = &lv;
     aml_run *run = NULL;
     aml_error err = {0};
-    int rc = aml_search_run(d->frame, &s.o, &run, &err);
+    int rc = d->images ? aml_image_search_run(d->images, &s.o, &run, &err)
+                       : aml_search_run(d->frame, &s.o, &run, &err);
     json_decref(lv.curve);
     setup_free(&s);
     if (rc)
