@@ -113,7 +113,11 @@ int amlp_space_check(const amlp_space *space, aml_error *err);
 size_t amlp_space_dims(const amlp_space *space, size_t kind);   /* min(n_specs, MAX) */
 /* Index of a kind in the space (pointer or name match), or SIZE_MAX. */
 size_t amlp_space_kind_index(const amlp_space *space, const char *kind);
-/* True when dimension j of p's kind is active (its condition holds). */
+/* True when dimension j of p's kind is active: it has no condition, or the
+ * dimension its condition names is active and its value meets it.  A
+ * condition is "other=value" (a choice's name, or a number equal to the
+ * value) or "other>=number" (the value, a choice's index, at least the
+ * number: per-stage dimensions active when "stages>=3"). */
 bool amlp_point_active(const amlp_space *space, const amlp_point *p, size_t j);
 /* Every dimension of `kind` sampled uniformly (log scale where spec->log). */
 void amlp_point_sample(const amlp_space *space, size_t kind, uint64_t *rng, amlp_point *p);
