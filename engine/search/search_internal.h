@@ -143,6 +143,42 @@ bool amlp_hashset_has(const amlp_hashset *s, uint64_t h);
 int amlp_hashset_add(amlp_hashset *s, uint64_t h);
 void amlp_hashset_free(amlp_hashset *s);
 
+/* ---- the rl strategy's recurrent controller (strategy_rl_lstm.c) ----
+ * A one-layer LSTM emitting a sequence of decisions.  Decision t picks one of
+ * `n` actions scored by output units head .. head+n-1 (each decision its own
+ * head); its input is the embedding of decision t-1's unit head+action (a
+ * start token at t = 0). */
+#define AMLP_LSTM_MAX_HIDDEN 64
+typedef struct amlp_lstm amlp_lstm;
+typedef struct amlp_decision {
+    size_t head, n, action;
+} amlp_decision;
+
+/* n_outputs: the output units of every head together; max_actions: the
+ * largest n; max_steps: the longest sequence; hidden <= AMLP_LSTM_MAX_HIDDEN.
+ * Weights U(-0.08, 0.08) from seed.  0, AML_EINVAL or AML_ENOMEM. */
+int amlp_lstm_new(size_t n_outputs, size_t max_actions, size_t max_steps, size_t hidden,
+                  uint64_t seed, amlp_lstm **out);
+void amlp_lstm_free(amlp_lstm *m);
+/* Step t, given steps 0..t-1 (computed by earlier calls, with their
+ * actions): the probabilities of d[t]'s n actions (valid until the next
+ * call), or NULL for a decision out of range. */
+const double *amlp_lstm_step(amlp_lstm *m, const amlp_decision *d, size_t t);
+/* Steps 0..T-1: OUT the sum of log p(d[t].action) and of the heads'
+ * entropies.  0 or AML_EINVAL. */
+int amlp_lstm_forward(amlp_lstm *m, const amlp_decision *d, size_t T, double *logp,
+                      double *entropy);
+/* After amlp_lstm_forward over the same d and T: adds the gradient of
+ * adv * logp + beta * entropy (backpropagation through time) to the
+ * gradient. */
+void amlp_lstm_backward(amlp_lstm *m, const amlp_decision *d, size_t T, double adv,
+                        double beta);
+/* One Adam step up the gradient (learning rate lr), then zeroes it. */
+void amlp_lstm_adam(amlp_lstm *m, double lr);
+/* The flat weights (n of them) and their gradient, for checks. */
+double *amlp_lstm_weights(amlp_lstm *m, size_t *n);
+const double *amlp_lstm_gradient(const amlp_lstm *m);
+
 /* A loss for ordering: INFINITY for a failed fit (NAN counts as failed). */
 static inline double amlp_loss_key(double loss)
 {
