@@ -53,6 +53,11 @@ typedef struct amlp_strategy_ops {
      * INFINITY for a failed fit) and its cost in seconds. */
     void (*tell)(void *state, const amlp_config *cfg, double loss, double cost_seconds);
     void (*destroy)(void *state);
+    /* Optional (NULL when the strategy has one objective): the result with a
+     * second objective, the configuration's size (a network's weights; lower
+     * is better).  A driver that knows the size calls it instead of tell. */
+    void (*tell_size)(void *state, const amlp_config *cfg, double loss, double size,
+                      double cost_seconds);
 } amlp_strategy_ops;
 
 /* The strategies (strategy_*.c), found by name. */
@@ -178,6 +183,17 @@ void amlp_lstm_adam(amlp_lstm *m, double lr);
 /* The flat weights (n of them) and their gradient, for checks. */
 double *amlp_lstm_weights(amlp_lstm *m, size_t *n);
 const double *amlp_lstm_gradient(const amlp_lstm *m);
+
+/* ---- two objectives (strategy_pareto.c) ----
+ * The non-dominated points of (loss[i], size[i]), i < n, both lower better:
+ * on_front[i] is true when no other point is at least as good on both and
+ * better on one (equal points are all on the front).  A NAN or infinite
+ * loss (a failed fit) is never on the front nor dominates; a NAN size counts
+ * as INFINITY. */
+void amlp_pareto_front(const double *loss, const double *size, size_t n, bool *on_front);
+/* Whether (la, sa) dominates (lb, sb) (losses through amlp_loss_key, NAN
+ * sizes as INFINITY). */
+bool amlp_pareto_dominates(double la, double sa, double lb, double sb);
 
 /* A loss for ordering: INFINITY for a failed fit (NAN counts as failed). */
 static inline double amlp_loss_key(double loss)
