@@ -127,26 +127,31 @@ static void mutate(evo_state *s, const amlp_point *parent, amlp_point *child)
     }
 }
 
-/* Members of front r (rank[i] == r) into idx, sorted by objective
- * (0 loss, 1 size); returns how many. */
+/* Member i's objective: 0 its loss, 1 its size. */
+static double objective_of(const evo_state *s, size_t i, int objective)
+{
+    return objective ? s->pop[i].size : s->pop[i].loss;
+}
+
+/* Members of front r (rank[i] == r) into idx, sorted by the objective;
+ * returns how many. */
 static size_t front_sorted(const evo_state *s, size_t r, int objective, size_t *idx)
 {
     size_t m = 0;
     for (size_t i = 0; i < s->n; i++) {
         if (s->rank[i] != r)
             continue;
-        double v = objective ? s->pop[i].size : s->pop[i].loss;
+        double v = objective_of(s, i, objective);
         size_t at = m++;
-        while (at > 0 && (objective ? s->pop[idx[at - 1]].size : s->pop[idx[at - 1]].loss) > v) {
+        for (; at > 0 && objective_of(s, idx[at - 1], objective) > v; at--)
             idx[at] = idx[at - 1];
-            at--;
-        }
         idx[at] = i;
     }
     return m;
 }
 
-/* Crowding distances of the members of front r. */
+/* Crowding distances of the members of front r: per objective, the gap
+ * between each one's neighbours over the front's span; the ends infinite. */
 static void crowd_front(evo_state *s, size_t r)
 {
     size_t idx[EVO_P];
@@ -154,13 +159,13 @@ static void crowd_front(evo_state *s, size_t r)
         size_t m = front_sorted(s, r, objective, idx);
         if (!m)
             return;
-#define OBJ(i) (objective ? s->pop[idx[i]].size : s->pop[idx[i]].loss)
-        double span = OBJ(m - 1) - OBJ(0);
+        double span = objective_of(s, idx[m - 1], objective) - objective_of(s, idx[0], objective);
         s->crowd[idx[0]] = s->crowd[idx[m - 1]] = INFINITY;
+        if (!(span > 0) || !isfinite(span))
+            continue;
         for (size_t i = 1; i + 1 < m; i++)
-            if (span > 0 && isfinite(span))
-                s->crowd[idx[i]] += (OBJ(i + 1) - OBJ(i - 1)) / span;
-#undef OBJ
+            s->crowd[idx[i]] += (objective_of(s, idx[i + 1], objective) -
+                                 objective_of(s, idx[i - 1], objective)) / span;
     }
 }
 

@@ -493,6 +493,28 @@ Test(random, bowl_baseline)
 
 STRATEGY_TESTS(evolution)
 
+Test(evolution, valid_with_sizes)
+{
+    /* told sizes (NSGA-II selection), on the staged and the plain spaces */
+    const amlp_space *spaces[] = {&space_net, &space_ab};
+    for (int k = 0; k < 2; k++) {
+        void *st = make(&amlp_strategy_evolution, spaces[k], 3);
+        uint64_t rng = 17;
+        for (int i = 0; i < 500; i++) {
+            amlp_config c;
+            cr_assert_eq(amlp_strategy_evolution.ask(st, &c), 0);
+            check_valid(spaces[k], &c);
+            double u = amlp_rng_unit(&rng), size = 1e3 * amlp_rng_unit(&rng);
+            if (i % 7 == 3)
+                amlp_strategy_evolution.tell(st, &c, u, 0.1);   /* a size unknown */
+            else
+                amlp_strategy_evolution.tell_size(st, &c, u < 0.05 ? INFINITY : u,
+                                                  i % 11 == 0 ? NAN : size, 0.1);
+        }
+        amlp_strategy_evolution.destroy(st);
+    }
+}
+
 Test(evolution, beats_random_on_the_bowl)
 {
     double r = median_best(&amlp_strategy_random, 60);
