@@ -54,6 +54,11 @@ typedef struct amlp_strategy_ops {
      * INFINITY for a failed fit) and its cost in seconds. */
     void (*tell)(void *state, const amlp_config *cfg, double loss, double cost_seconds);
     void (*destroy)(void *state);
+    /* Optional (NULL when the strategy has one objective): the result with a
+     * second objective, the configuration's size (a network's weights; lower
+     * is better).  A driver that knows the size calls it instead of tell. */
+    void (*tell_size)(void *state, const amlp_config *cfg, double loss, double size,
+                      double cost_seconds);
 } amlp_strategy_ops;
 
 /* The strategies (strategy_*.c), found by name. */
@@ -114,7 +119,11 @@ int amlp_space_check(const amlp_space *space, aml_error *err);
 size_t amlp_space_dims(const amlp_space *space, size_t kind);   /* min(n_specs, MAX) */
 /* Index of a kind in the space (pointer or name match), or SIZE_MAX. */
 size_t amlp_space_kind_index(const amlp_space *space, const char *kind);
-/* True when dimension j of p's kind is active (its condition holds). */
+/* True when dimension j of p's kind is active: it has no condition, or the
+ * dimension its condition names is active and its value meets it.  A
+ * condition is "other=value" (a choice's name, or a number equal to the
+ * value) or "other>=number" (the value, a choice's index, at least the
+ * number: per-stage dimensions active when "stages>=3"). */
 bool amlp_point_active(const amlp_space *space, const amlp_point *p, size_t j);
 /* Every dimension of `kind` sampled uniformly (log scale where spec->log). */
 void amlp_point_sample(const amlp_space *space, size_t kind, uint64_t *rng, amlp_point *p);
@@ -139,6 +148,53 @@ bool amlp_hashset_has(const amlp_hashset *s, uint64_t h);
 /* 1 when added, 0 when already there, AML_ENOMEM. */
 int amlp_hashset_add(amlp_hashset *s, uint64_t h);
 void amlp_hashset_free(amlp_hashset *s);
+
+/* ---- the rl strategy's recurrent controller (strategy_rl_lstm.c) ----
+ * A one-layer LSTM emitting a sequence of decisions.  Decision t picks one of
+ * `n` actions scored by output units head .. head+n-1 (each decision its own
+ * head); its input is the embedding of decision t-1's unit head+action (a
+ * start token at t = 0). */
+#define AMLP_LSTM_MAX_HIDDEN 64
+typedef struct amlp_lstm amlp_lstm;
+typedef struct amlp_decision {
+    size_t head, n, action;
+} amlp_decision;
+
+/* n_outputs: the output units of every head together; max_actions: the
+ * largest n; max_steps: the longest sequence; hidden <= AMLP_LSTM_MAX_HIDDEN.
+ * Weights U(-0.08, 0.08) from seed.  0, AML_EINVAL or AML_ENOMEM. */
+int amlp_lstm_new(size_t n_outputs, size_t max_actions, size_t max_steps, size_t hidden,
+                  uint64_t seed, amlp_lstm **out);
+void amlp_lstm_free(amlp_lstm *m);
+/* Step t, given steps 0..t-1 (computed by earlier calls, with their
+ * actions): the probabilities of d[t]'s n actions (valid until the next
+ * call), or NULL for a decision out of range. */
+const double *amlp_lstm_step(amlp_lstm *m, const amlp_decision *d, size_t t);
+/* Steps 0..T-1: OUT the sum of log p(d[t].action) and of the heads'
+ * entropies.  0 or AML_EINVAL. */
+int amlp_lstm_forward(amlp_lstm *m, const amlp_decision *d, size_t T, double *logp,
+                      double *entropy);
+/* After amlp_lstm_forward over the same d and T: adds the gradient of
+ * adv * logp + beta * entropy (backpropagation through time) to the
+ * gradient. */
+void amlp_lstm_backward(amlp_lstm *m, const amlp_decision *d, size_t T, double adv,
+                        double beta);
+/* One Adam step up the gradient (learning rate lr), then zeroes it. */
+void amlp_lstm_adam(amlp_lstm *m, double lr);
+/* The flat weights (n of them) and their gradient, for checks. */
+double *amlp_lstm_weights(amlp_lstm *m, size_t *n);
+const double *amlp_lstm_gradient(const amlp_lstm *m);
+
+/* ---- two objectives (strategy_pareto.c) ----
+ * The non-dominated points of (loss[i], size[i]), i < n, both lower better:
+ * on_front[i] is true when no other point is at least as good on both and
+ * better on one (equal points are all on the front).  A NAN or infinite
+ * loss (a failed fit) is never on the front nor dominates; a NAN size counts
+ * as INFINITY. */
+void amlp_pareto_front(const double *loss, const double *size, size_t n, bool *on_front);
+/* Whether (la, sa) dominates (lb, sb) (losses through amlp_loss_key, NAN
+ * sizes as INFINITY). */
+bool amlp_pareto_dominates(double la, double sa, double lb, double sb);
 
 /* A loss for ordering: INFINITY for a failed fit (NAN counts as failed). */
 static inline double amlp_loss_key(double loss)

@@ -14,6 +14,17 @@
  * at least by one), choices to another choice.  Failed fits (INFINITY) join
  * the population and lose every tournament.  Already-proposed
  * configurations are re-mutated (up to 32 tries), then sampled at random.
+ *
+ * With two objectives (tell_size: the loss and the configuration's size,
+ * both lower better) the tournament is NSGA-II's (Deb, Pratap, Agarwal and
+ * Meyarivan, IEEE TEC 2002) over the same ageing population: its members
+ * are ranked by non-dominated sorting on (loss, size) and, within a front,
+ * by crowding distance (the normalised gap between each member's neighbours
+ * on each objective; the extremes infinitely far); a tournament's winner
+ * has the lowest rank, then the largest distance.  Failed fits rank last.
+ * Once one size has been told, selection stays NSGA-II (a result told
+ * without a size counts as infinitely large); until then it is exactly the
+ * single-objective tournament above.
  */
 #include "aml_base.h"
 #include "search/search_internal.h"
@@ -29,7 +40,7 @@
 
 typedef struct evo_member {
     amlp_point p;
-    double loss;
+    double loss, size;   /* size INFINITY when not told */
 } evo_member;
 
 typedef struct evo_state {
@@ -38,6 +49,9 @@ typedef struct evo_state {
     amlp_hashset seen;
     evo_member pop[EVO_P];
     size_t n, head;   /* members; index of the oldest */
+    bool sized;       /* a size was told: NSGA-II tournaments */
+    size_t rank[EVO_P];    /* per member (sized): its front, 0 the best */
+    double crowd[EVO_P];   /* per member (sized): its crowding distance */
 } evo_state;
 
 static int evo_create(const amlp_space *space, uint64_t seed, void **state, aml_error *err)
@@ -113,6 +127,91 @@ static void mutate(evo_state *s, const amlp_point *parent, amlp_point *child)
     }
 }
 
+/* Member i's objective: 0 its loss, 1 its size. */
+static double objective_of(const evo_state *s, size_t i, int objective)
+{
+    return objective ? s->pop[i].size : s->pop[i].loss;
+}
+
+/* Members of front r (rank[i] == r) into idx, sorted by the objective;
+ * returns how many. */
+static size_t front_sorted(const evo_state *s, size_t r, int objective, size_t *idx)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->rank[i] != r)
+            continue;
+        double v = objective_of(s, i, objective);
+        size_t at = m++;
+        for (; at > 0 && objective_of(s, idx[at - 1], objective) > v; at--)
+            idx[at] = idx[at - 1];
+        idx[at] = i;
+    }
+    return m;
+}
+
+/* Crowding distances of the members of front r: per objective, the gap
+ * between each one's neighbours over the front's span; the ends infinite. */
+static void crowd_front(evo_state *s, size_t r)
+{
+    size_t idx[EVO_P];
+    for (int objective = 0; objective < 2; objective++) {
+        size_t m = front_sorted(s, r, objective, idx);
+        if (!m)
+            return;
+        double span = objective_of(s, idx[m - 1], objective) - objective_of(s, idx[0], objective);
+        s->crowd[idx[0]] = s->crowd[idx[m - 1]] = INFINITY;
+        if (!(span > 0) || !isfinite(span))
+            continue;
+        for (size_t i = 1; i + 1 < m; i++)
+            s->crowd[idx[i]] += (objective_of(s, idx[i + 1], objective) -
+                                 objective_of(s, idx[i - 1], objective)) / span;
+    }
+}
+
+/* Non-dominated sorting of the population, then crowding per front. */
+static void rank_population(evo_state *s)
+{
+    size_t left = 0, r = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        bool failed = !isfinite(s->pop[i].loss);
+        s->rank[i] = failed ? EVO_P : SIZE_MAX;   /* failed: last; SIZE_MAX: unranked */
+        s->crowd[i] = 0;
+        left += !failed;
+    }
+    for (; left > 0; r++) {
+        bool front[EVO_P];
+        for (size_t i = 0; i < s->n; i++) {
+            front[i] = s->rank[i] == SIZE_MAX;
+            for (size_t j = 0; j < s->n && front[i]; j++)
+                if (s->rank[j] == SIZE_MAX &&
+                    amlp_pareto_dominates(s->pop[j].loss, s->pop[j].size, s->pop[i].loss,
+                                          s->pop[i].size))
+                    front[i] = false;
+        }
+        size_t found = 0;
+        for (size_t i = 0; i < s->n; i++)
+            if (front[i]) {
+                s->rank[i] = r;
+                found++;
+            }
+        if (!found)
+            break;   /* cannot happen (dominance is a strict order); a guard */
+        left -= found;
+        crowd_front(s, r);
+    }
+}
+
+/* Does member c win a tournament against member best? */
+static bool wins(const evo_state *s, size_t c, size_t best)
+{
+    if (!s->sized)
+        return amlp_loss_key(s->pop[c].loss) < amlp_loss_key(s->pop[best].loss);
+    if (s->rank[c] != s->rank[best])
+        return s->rank[c] < s->rank[best];
+    return s->crowd[c] > s->crowd[best];
+}
+
 static int evo_ask(void *state, amlp_config *out)
 {
     evo_state *s = state;
@@ -120,11 +219,13 @@ static int evo_ask(void *state, amlp_config *out)
     amlp_point p;
     bool fresh = false;
     if (s->n >= EVO_P) {
+        if (s->sized)
+            rank_population(s);
         for (int t = 0; t < EVO_TRIES && !fresh; t++) {
             size_t best = amlp_split_index(&s->rng, s->n);
             for (int i = 1; i < EVO_S; i++) {
                 size_t c = amlp_split_index(&s->rng, s->n);
-                if (amlp_loss_key(s->pop[c].loss) < amlp_loss_key(s->pop[best].loss))
+                if (wins(s, c, best))
                     best = c;
             }
             mutate(s, &s->pop[best].p, &p);
@@ -141,20 +242,33 @@ static int evo_ask(void *state, amlp_config *out)
     return 0;
 }
 
-static void evo_tell(void *state, const amlp_config *cfg, double loss, double cost_seconds)
+static void join(evo_state *s, const amlp_config *cfg, double loss, double size)
 {
-    (void)cost_seconds;
-    evo_state *s = state;
     amlp_point p;
     if (amlp_point_from_config(s->space, cfg, &p) != 0)
         return;
-    evo_member m = {p, amlp_loss_key(loss)};
+    evo_member m = {p, amlp_loss_key(loss), size == size ? size : INFINITY};
     if (s->n < EVO_P) {
         s->pop[(s->head + s->n++) % EVO_P] = m;
     } else {
         s->pop[s->head] = m;   /* the oldest dies, the newest takes its slot */
         s->head = (s->head + 1) % EVO_P;
     }
+}
+
+static void evo_tell(void *state, const amlp_config *cfg, double loss, double cost_seconds)
+{
+    (void)cost_seconds;
+    join(state, cfg, loss, INFINITY);
+}
+
+static void evo_tell_size(void *state, const amlp_config *cfg, double loss, double size,
+                          double cost_seconds)
+{
+    (void)cost_seconds;
+    evo_state *s = state;
+    s->sized = true;
+    join(s, cfg, loss, size);
 }
 
 static void evo_destroy(void *state)
@@ -172,4 +286,5 @@ const amlp_strategy_ops amlp_strategy_evolution = {
     .ask = evo_ask,
     .tell = evo_tell,
     .destroy = evo_destroy,
+    .tell_size = evo_tell_size,
 };

@@ -1,8 +1,9 @@
 /*
  * strategy_space.c — the search space helpers every strategy uses: the
  * splitmix64 generator (Steele, Lea and Flood 2014), sampling and clamping a
- * hyper-parameter spec, the unit scale, spec conditions ("other=value"),
- * points of the joint space and a set of configuration hashes.
+ * hyper-parameter spec, the unit scale, spec conditions ("other=value" or
+ * "other>=number"), points of the joint space and a set of configuration
+ * hashes.
  */
 #include "aml_base.h"
 #include "search/search_internal.h"
@@ -208,6 +209,26 @@ size_t amlp_space_kind_index(const amlp_space *space, const char *kind)
     return SIZE_MAX;
 }
 
+/* Does dimension o's value in p meet "want" under the condition's operator?
+ * "=": a choice's name or the number itself; ">=": the value (a choice's
+ * index) at least the number. */
+static bool condition_value_holds(const aml_param_spec *other, double v, bool at_least,
+                                  const char *want)
+{
+    char *end = NULL;
+    double x = strtod(want, &end);
+    bool number = end != want && *end == 0;
+    if (at_least)
+        return number && v >= x;
+    if (other->type == AML_PARAM_CHOICE) {
+        char name[128];
+        amlp_spec_choice_name(other, (size_t)v, name, sizeof name);
+        if (strcmp(name, want) == 0)
+            return true;
+    }
+    return number && x == v;
+}
+
 static bool active_depth(const amlp_space *space, const amlp_point *p, size_t j, int depth)
 {
     const aml_param_spec *spec = &space->specs[p->kind][j];
@@ -219,23 +240,15 @@ static bool active_depth(const amlp_space *space, const amlp_point *p, size_t j,
     const char *eq = strchr(cond, '=');
     if (!eq)
         return false;
-    size_t nlen = (size_t)(eq - cond), dims = amlp_space_dims(space, p->kind);
-    const char *want = eq + 1;
+    bool at_least = eq > cond && eq[-1] == '>';
+    size_t nlen = (size_t)(eq - cond) - (at_least ? 1 : 0), dims = amlp_space_dims(space, p->kind);
     for (size_t o = 0; o < dims; o++) {
         const aml_param_spec *other = &space->specs[p->kind][o];
         if (o == j || strlen(other->name) != nlen || strncmp(other->name, cond, nlen) != 0)
             continue;
         if (!active_depth(space, p, o, depth + 1))
             return false;
-        if (other->type == AML_PARAM_CHOICE) {
-            char name[128];
-            amlp_spec_choice_name(other, (size_t)p->v[o], name, sizeof name);
-            if (strcmp(name, want) == 0)
-                return true;
-        }
-        char *end = NULL;
-        double x = strtod(want, &end);
-        return end != want && *end == 0 && x == p->v[o];
+        return condition_value_holds(other, p->v[o], at_least, eq + 1);
     }
     return false;
 }

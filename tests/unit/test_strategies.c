@@ -32,6 +32,24 @@ static const aml_param_spec spec_b[] = {
     {"k", AML_PARAM_INT, 1, 10, false, NULL, 5, 5, NULL, ""},
     {"w", AML_PARAM_CHOICE, 0, 0, false, "u|d", 0, 0, NULL, ""},
 };
+/* A network-like space: per-stage dimensions active when "stages>=s", one
+ * chained behind a choice of the third stage. */
+static const aml_param_spec spec_net[] = {
+    {"width", AML_PARAM_INT, 8, 64, true, NULL, 16, 16, NULL, ""},
+    {"stages", AML_PARAM_INT, 1, 4, false, NULL, 2, 2, NULL, ""},
+    {"s1_blocks", AML_PARAM_INT, 1, 3, false, NULL, 1, 1, NULL, ""},
+    {"s1_kernel", AML_PARAM_CHOICE, 0, 0, false, "3|5", 0, 0, NULL, ""},
+    {"s3_blocks", AML_PARAM_INT, 1, 3, false, NULL, 1, 1, "stages>=3", ""},
+    {"s3_block", AML_PARAM_CHOICE, 0, 0, false, "plain|residual", 0, 0, "stages>=3", ""},
+    {"s3_se", AML_PARAM_INT, 0, 1, false, NULL, 0, 0, "s3_block=residual", ""},
+    {"s4_blocks", AML_PARAM_INT, 1, 3, false, NULL, 1, 1, "stages>=4", ""},
+    {"lr", AML_PARAM_REAL, 1e-4, 1e-1, true, NULL, 1e-2, 1e-2, NULL, ""},
+};
+static const char *const kinds_net[] = {"cnn", "b"};
+static const aml_param_spec *const specs_net[] = {spec_net, spec_b};
+static const size_t n_net[] = {sizeof spec_net / sizeof *spec_net, 2};
+static const amlp_space space_net = {2, kinds_net, specs_net, n_net};
+
 static const char *const kinds_ab[] = {"a", "b"};
 static const aml_param_spec *const specs_ab[] = {spec_a, spec_b};
 static const size_t n_ab[] = {sizeof spec_a / sizeof *spec_a, sizeof spec_b / sizeof *spec_b};
@@ -92,19 +110,24 @@ static bool has_param(const aml_params *p, const char *name, double *v)
     return false;
 }
 
-/* Does the spec's condition hold for the configuration's values? */
+/* Does the spec's condition ("other=value" or "other>=number") hold for the
+ * configuration's values? */
 static bool condition_holds(const aml_param_spec *specs, size_t n, const aml_params *p,
                             const char *cond)
 {
     char name[64];
     const char *eq = strchr(cond, '=');
     cr_assert(eq && (size_t)(eq - cond) < sizeof name);
-    memcpy(name, cond, (size_t)(eq - cond));
-    name[eq - cond] = 0;
+    bool at_least = eq > cond && eq[-1] == '>';
+    size_t len_name = (size_t)(eq - cond) - at_least;
+    memcpy(name, cond, len_name);
+    name[len_name] = 0;
     const aml_param_spec *o = find_spec(specs, n, name);
     double v;
     if (!o || !has_param(p, name, &v))
         return false;
+    if (at_least)
+        return v >= atof(eq + 1);
     if (o->type == AML_PARAM_CHOICE) {
         const char *c = o->choices;
         for (size_t i = 0; i < (size_t)v; i++)
@@ -311,6 +334,7 @@ static void run_real(const amlp_strategy_ops *ops)
 #define STRATEGY_TESTS(NAME)                                                                 \
     Test(NAME, valid_configurations) { run_valid(&amlp_strategy_##NAME, &space_ab, 1); }    \
     Test(NAME, valid_real_spaces) { run_real(&amlp_strategy_##NAME); }                      \
+    Test(NAME, valid_staged_space) { run_valid(&amlp_strategy_##NAME, &space_net, 2); }     \
     Test(NAME, deterministic) { run_determinism(&amlp_strategy_##NAME); }                   \
     Test(NAME, empty_space_is_an_error)                                                      \
     {                                                                                        \
@@ -384,6 +408,51 @@ Test(space, conditions)
     cr_assert_eq(amlp_point_hash(&space_ab, &p), amlp_point_hash(&space_ab, &q));
 }
 
+Test(space, at_least_conditions)
+{
+    amlp_point p;
+    amlp_point_default(&space_net, 0, &p);
+    for (int stages = 1; stages <= 4; stages++) {
+        p.v[1] = stages;
+        cr_assert_eq(amlp_point_active(&space_net, &p, 4), stages >= 3, "stages=%d", stages);
+        cr_assert_eq(amlp_point_active(&space_net, &p, 5), stages >= 3, "stages=%d", stages);
+        cr_assert_eq(amlp_point_active(&space_net, &p, 7), stages >= 4, "stages=%d", stages);
+        cr_assert(amlp_point_active(&space_net, &p, 2));
+    }
+    /* a chain: s3_se needs s3_block=residual, which needs stages>=3 */
+    p.v[5] = 1;
+    p.v[1] = 3;
+    cr_assert(amlp_point_active(&space_net, &p, 6));
+    p.v[1] = 2;
+    cr_assert_not(amlp_point_active(&space_net, &p, 6));
+    amlp_config c;
+    amlp_point_to_config(&space_net, &p, 1, &c);
+    cr_assert_eq(c.params.n, 5, "width stages s1_blocks s1_kernel lr: %zu", c.params.n);
+    /* an inactive stage does not change the hash; an active one does */
+    amlp_point q = p;
+    q.v[4] = 3;
+    cr_assert_eq(amlp_point_hash(&space_net, &p), amlp_point_hash(&space_net, &q));
+    p.v[1] = q.v[1] = 3;
+    cr_assert_neq(amlp_point_hash(&space_net, &p), amlp_point_hash(&space_net, &q));
+    /* a malformed or non-numeric bound never holds */
+    static const aml_param_spec bad[] = {
+        {"stages", AML_PARAM_INT, 1, 4, false, NULL, 4, 4, NULL, ""},
+        {"x", AML_PARAM_INT, 1, 3, false, NULL, 1, 1, "stages>=three", ""},
+        {"y", AML_PARAM_INT, 1, 3, false, NULL, 1, 1, "stages>=", ""},
+        {"z", AML_PARAM_INT, 1, 3, false, NULL, 1, 1, "nosuch>=1", ""},
+        {"w", AML_PARAM_INT, 1, 3, false, NULL, 1, 1, "stages>=4", ""},
+    };
+    static const char *const kinds_bad[] = {"bad"};
+    static const aml_param_spec *const specs_bad[] = {bad};
+    static const size_t n_bad[] = {5};
+    amlp_space sb = {1, kinds_bad, specs_bad, n_bad};
+    amlp_point_default(&sb, 0, &p);
+    cr_assert_not(amlp_point_active(&sb, &p, 1));
+    cr_assert_not(amlp_point_active(&sb, &p, 2));
+    cr_assert_not(amlp_point_active(&sb, &p, 3));
+    cr_assert(amlp_point_active(&sb, &p, 4));
+}
+
 Test(space, hashset)
 {
     amlp_hashset s = {0};
@@ -423,6 +492,28 @@ Test(random, bowl_baseline)
 /* ---- evolution ---- */
 
 STRATEGY_TESTS(evolution)
+
+Test(evolution, valid_with_sizes)
+{
+    /* told sizes (NSGA-II selection), on the staged and the plain spaces */
+    const amlp_space *spaces[] = {&space_net, &space_ab};
+    for (int k = 0; k < 2; k++) {
+        void *st = make(&amlp_strategy_evolution, spaces[k], 3);
+        uint64_t rng = 17;
+        for (int i = 0; i < 500; i++) {
+            amlp_config c;
+            cr_assert_eq(amlp_strategy_evolution.ask(st, &c), 0);
+            check_valid(spaces[k], &c);
+            double u = amlp_rng_unit(&rng), size = 1e3 * amlp_rng_unit(&rng);
+            if (i % 7 == 3)
+                amlp_strategy_evolution.tell(st, &c, u, 0.1);   /* a size unknown */
+            else
+                amlp_strategy_evolution.tell_size(st, &c, u < 0.05 ? INFINITY : u,
+                                                  i % 11 == 0 ? NAN : size, 0.1);
+        }
+        amlp_strategy_evolution.destroy(st);
+    }
+}
 
 Test(evolution, beats_random_on_the_bowl)
 {
