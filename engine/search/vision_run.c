@@ -268,7 +268,10 @@ static bool run_trial(amlp_vision *v, const amlp_config *cfg)
     amlp_vision_record(v, slot, &t, &net, macs);
     amlp_nn_net_free(net);
     amlp_trial_journal(&v->c, slot, 0);
-    v->ops->tell(v->st, cfg, trial_loss(v, slot), t.info.fit_seconds);
+    if (v->ops->tell_size)   /* NSGA-II: error against the network's size */
+        v->ops->tell_size(v->st, cfg, trial_loss(v, slot), t.info.size, t.info.fit_seconds);
+    else
+        v->ops->tell(v->st, cfg, trial_loss(v, slot), t.info.fit_seconds);
     if (rc == AML_ENOMEM) {
         v->c.rc = aml_error_set(&v->c.err, rc, 0, 0, "", "%s", err.text);
         return true;
