@@ -336,6 +336,56 @@ int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_d
 int amlp_nn_predict_raw(amlp_nn_net *net, const amlp_nn_data *data, const aml_fit_ctl *ctl,
                         float *out);
 
+/* ---- architectures: a network from a few decisions (nn_arch.c) ----
+ *
+ * A stem, up to four stages of blocks and a classifier head, described by a
+ * handful of numbers so a search can propose, count and build them.  Batch
+ * norms use momentum 0.1 and eps 1e-5; convolutions are He-initialised, the
+ * classifier Xavier, all from the seed. */
+
+typedef enum amlp_nn_block {
+    AMLP_NN_BLOCK_PLAIN = 0,   /* conv k x k (no bias) - BN - ReLU */
+    AMLP_NN_BLOCK_RESIDUAL,    /* residual: [conv k x k - BN - ReLU - conv k x k - BN] + shortcut, then ReLU */
+    AMLP_NN_BLOCK_SEPARABLE    /* depthwise k x k - BN - ReLU - pointwise 1 x 1 - BN - ReLU */
+} amlp_nn_block;
+#define AMLP_NN_ARCH_MAX_STAGES 4
+/* Largest width (and stem) an architecture may ask for. */
+#define AMLP_NN_ARCH_MAX_WIDTH 1024
+typedef struct amlp_nn_stage {
+    size_t blocks;             /* 1..4 */
+    size_t width;              /* output channels of every block of the stage */
+    size_t kernel;             /* 3 or 5 (padding k/2: same size) */
+    amlp_nn_block block;
+} amlp_nn_stage;
+typedef struct amlp_nn_arch {
+    size_t stem;               /* channels of the stem: conv 3x3 stride 1 - BN - ReLU */
+    size_t n_stages;           /* 1..AMLP_NN_ARCH_MAX_STAGES */
+    amlp_nn_stage stage[AMLP_NN_ARCH_MAX_STAGES];
+    bool pool_max;             /* every stage after the first starts by halving H and W:
+                                  a 2x2 max pool (true) or stride 2 in its first block */
+    double dropout;            /* before the classifier, [0, 0.9) */
+} amlp_nn_arch;
+/* Head: global average pool - dropout (if > 0) - dense n_classes (logits).
+ * Builds the net for images of c x h x w.  AML_EINVAL with a one-line reason
+ * (e.g. "4 stages halve 8x8 images to 1x1; ...") when the shape does not
+ * fit: the last stage must still see at least 2 x 2 pixels.  A max pool
+ * halves to floor(h/2), a stride-2 block to ceil(h/2). */
+int amlp_nn_arch_build(const amlp_nn_arch *a, size_t c, size_t h, size_t w, size_t n_classes,
+                       uint64_t seed, amlp_nn_net **out, aml_error *err);
+/* Checks the arch fits c x h x w without building it (same reasons). */
+int amlp_nn_arch_check(const amlp_nn_arch *a, size_t c, size_t h, size_t w, aml_error *err);
+/* In words, e.g. "stem 16 · 32×2 residual 3×3 · 64×2 separable 5×5 · max-pool · dropout 0.2"
+ * ("stride-2" instead of "max-pool"; no dropout part when it is 0). */
+void amlp_nn_arch_describe(const amlp_nn_arch *a, char *buf, size_t cap);
+/* Trainable weights (floats) and multiply-adds per image of the forward
+ * pass (convolutions, shortcuts and the classifier; batch norm, activations
+ * and pooling are not counted), without building.  0 when the arch does not
+ * fit. */
+size_t amlp_nn_arch_params(const amlp_nn_arch *a, size_t c, size_t h, size_t w, size_t n_classes);
+double amlp_nn_arch_macs(const amlp_nn_arch *a, size_t c, size_t h, size_t w, size_t n_classes);
+/* Total trainable floats of a built net. */
+size_t amlp_nn_net_weights(const amlp_nn_net *net);
+
 /* ==== nearest-neighbour search on OpenBLAS sgemm (engine
  * internal): squared Euclidean distances as ||q||^2 + ||t||^2 - 2 q.t,
  * blocked over query rows so the distance scratch stays under a fixed size,
