@@ -386,6 +386,43 @@ double amlp_nn_arch_macs(const amlp_nn_arch *a, size_t c, size_t h, size_t w, si
 /* Total trainable floats of a built net. */
 size_t amlp_nn_net_weights(const amlp_nn_net *net);
 
+/* ---- image rows with augmentation (nn_augment.c) ----
+ *
+ * Per image, the draws come in a fixed order (crop offsets, flip, angle,
+ * shift, cutout corner), each only when its option is on.  The geometric
+ * steps (crop, flip, rotation, translation) map every output pixel back to
+ * a source point; without rotation that point is a whole pixel, with it the
+ * value is bilinear.  Whatever falls outside the image (padding, corners
+ * rotated in, shifted-in borders) reads as the channel mean, i.e. 0 after
+ * normalising, as the cutout square does. */
+
+typedef struct amlp_nn_augment {
+    size_t crop_pad;           /* random crop of the original size after zero-padding by this many pixels; 0 off */
+    bool flip;                 /* horizontal flip with probability 1/2 */
+    double rotate;             /* degrees, uniform in +-rotate (bilinear; 0 off) */
+    double translate;          /* shift uniform in +- this share of each side, rounded to
+                                  whole pixels (0 off) */
+    size_t cutout;             /* side of one square set to 0 (the mean after normalising),
+                                  placed uniformly where it lies wholly inside the image
+                                  (side capped at the image's); 0 off */
+} amlp_nn_augment;
+/* A data source of uint8 images for amlp_nn_data: rows() writes normalised
+ * floats (x - mean[c]) / std[c] in NCHW, augmented when `augment`. */
+typedef struct amlp_nn_images {
+    const uint8_t *pixels;     /* image i at i * c * h * w (borrowed) */
+    size_t c, h, w;            /* c 1..3 */
+    const size_t *index;       /* data row r -> image index[r]; NULL: r itself */
+    float mean[3], std[3];     /* per channel, on the 0..255 scale */
+    amlp_nn_augment aug;
+    bool augment;
+    amlp_rng rng;              /* the augmentation's draws; seed with amlp_rng_seed */
+} amlp_nn_images;
+void amlp_nn_images_rows(void *user, const size_t *rows, size_t n, float *x);  /* user: amlp_nn_images * */
+/* Per-channel mean and std of n images (index as above; NULL: the first n).
+ * Channels past c get mean 0, std 1; a constant channel gets std 1. */
+void amlp_nn_images_stats(const uint8_t *pixels, size_t c, size_t h, size_t w,
+                          const size_t *index, size_t n, float mean[3], float std[3]);
+
 /* ==== nearest-neighbour search on OpenBLAS sgemm (engine
  * internal): squared Euclidean distances as ||q||^2 + ||t||^2 - 2 q.t,
  * blocked over query rows so the distance scratch stays under a fixed size,

@@ -292,3 +292,268 @@ Test(nn_arch, save_load_gives_identical_outputs)
     amlp_nn_net_free(net);
     amlp_nn_net_free(back);
 }
+
+/* ---- image rows and augmentation ---- */
+
+static amlp_nn_images images_of(const uint8_t *pixels, size_t c, size_t h, size_t w)
+{
+    amlp_nn_images im = {.pixels = pixels, .c = c, .h = h, .w = w};
+    for (size_t ch = 0; ch < 3; ch++) {
+        im.mean[ch] = 0;
+        im.std[ch] = 1;
+    }
+    amlp_rng_seed(&im.rng, 1);
+    return im;
+}
+
+/* An h x w one-channel image of distinct values 10, 11, ... */
+static uint8_t *ramp(size_t h, size_t w)
+{
+    uint8_t *p = malloc(h * w);
+    for (size_t i = 0; i < h * w; i++)
+        p[i] = (uint8_t)(10 + i);
+    return p;
+}
+
+/* Whether out(y, x) == img(y + dy, x + dx) (0 outside) for every pixel. */
+static bool is_shift(const float *out, const uint8_t *img, long h, long w, long dy, long dx)
+{
+    for (long y = 0; y < h; y++)
+        for (long x = 0; x < w; x++) {
+            long sy = y + dy, sx = x + dx;
+            float want = sy < 0 || sx < 0 || sy >= h || sx >= w ? 0.0f : img[sy * w + sx];
+            if (out[y * w + x] != want)
+                return false;
+        }
+    return true;
+}
+
+/* The offset (|dy|, |dx| <= r) that out is img shifted by; false if none. */
+static bool find_shift(const float *out, const uint8_t *img, long h, long w, long r, long *dy,
+                       long *dx)
+{
+    for (*dy = -r; *dy <= r; (*dy)++)
+        for (*dx = -r; *dx <= r; (*dx)++)
+            if (is_shift(out, img, h, w, *dy, *dx))
+                return true;
+    return false;
+}
+
+Test(nn_images, normalisation_exact_without_augmentation)
+{
+    size_t c = 3, h = 5, w = 4, size = c * h * w;
+    uint8_t *px = malloc(2 * size);
+    for (size_t i = 0; i < 2 * size; i++)
+        px[i] = (uint8_t)(i * 37 % 256);
+    amlp_nn_images im = images_of(px, c, h, w);
+    const float mean[3] = {100, 50.5f, 0}, sd[3] = {20, 64, 255};
+    memcpy(im.mean, mean, sizeof mean);
+    memcpy(im.std, sd, sizeof sd);
+    im.aug = (amlp_nn_augment){.crop_pad = 2, .flip = true, .cutout = 3};   /* but off */
+    const size_t index[] = {1, 0}, rows[] = {0, 1, 1};
+    im.index = index;
+    float x[3 * 60];
+    amlp_nn_images_rows(&im, rows, 3, x);
+    for (size_t r = 0; r < 3; r++)
+        for (size_t i = 0; i < size; i++) {
+            size_t ch = i / (h * w);
+            float want = ((float)px[index[rows[r]] * size + i] - mean[ch]) / sd[ch];
+            cr_assert_float_eq(x[r * size + i], want, 1e-6, "row %zu value %zu", r, i);
+        }
+    free(px);
+}
+
+Test(nn_images, flip_is_a_mirror)
+{
+    uint8_t *px = ramp(3, 4);
+    amlp_nn_images im = images_of(px, 1, 3, 4);
+    im.augment = true;
+    im.aug.flip = true;
+    size_t row = 0, plain = 0, mirrored = 0;
+    for (int draw = 0; draw < 40; draw++) {
+        float x[12];
+        amlp_nn_images_rows(&im, &row, 1, x);
+        bool same = true, mirror = true;
+        for (size_t y = 0; y < 3; y++)
+            for (size_t c = 0; c < 4; c++) {
+                same &= x[y * 4 + c] == px[y * 4 + c];
+                mirror &= x[y * 4 + c] == px[y * 4 + 3 - c];
+            }
+        cr_assert(same || mirror, "draw %d is neither the image nor its mirror", draw);
+        plain += same;
+        mirrored += mirror;
+    }
+    cr_expect_gt(plain, 5);
+    cr_expect_gt(mirrored, 5);
+    free(px);
+}
+
+Test(nn_images, crop_keeps_the_size_and_shifts_by_at_most_pad)
+{
+    uint8_t *px = ramp(6, 6);
+    amlp_nn_images im = images_of(px, 1, 6, 6);
+    im.augment = true;
+    im.aug.crop_pad = 2;
+    float x[2 * 36 + 1];
+    x[72] = 12345;   /* one image of 36 floats each, nothing past them */
+    bool seen[5][5] = {{false}};
+    size_t rows[2] = {0, 0}, distinct = 0;
+    for (int draw = 0; draw < 60; draw++) {
+        amlp_nn_images_rows(&im, rows, 2, x);
+        for (size_t r = 0; r < 2; r++) {
+            long dy, dx;
+            cr_assert(find_shift(x + r * 36, px, 6, 6, 2, &dy, &dx),
+                      "draw %d: not a shift of at most 2", draw);
+            distinct += !seen[dy + 2][dx + 2];
+            seen[dy + 2][dx + 2] = true;
+        }
+    }
+    cr_expect_eq(x[72], 12345);
+    cr_expect_geq(distinct, 15, "only %zu of 25 offsets drawn", distinct);
+    free(px);
+}
+
+Test(nn_images, translate_shifts_by_whole_pixels_within_the_share)
+{
+    uint8_t *px = ramp(8, 8);
+    amlp_nn_images im = images_of(px, 1, 8, 8);
+    im.augment = true;
+    im.aug.translate = 0.25;   /* +-2 pixels */
+    size_t row = 0, moved = 0;
+    for (int draw = 0; draw < 40; draw++) {
+        float x[64];
+        amlp_nn_images_rows(&im, &row, 1, x);
+        long dy, dx;
+        cr_assert(find_shift(x, px, 8, 8, 2, &dy, &dx), "draw %d: not a shift <= 2", draw);
+        moved += dy != 0 || dx != 0;
+    }
+    cr_expect_gt(moved, 20);
+    free(px);
+}
+
+Test(nn_images, cutout_zeroes_exactly_one_square)
+{
+    size_t h = 8, w = 7, side = 3;
+    uint8_t px[2 * 8 * 7];
+    memset(px, 200, sizeof px);
+    amlp_nn_images im = images_of(px, 2, h, w);
+    im.mean[0] = im.mean[1] = 100;
+    im.std[0] = im.std[1] = 50;   /* every pixel normalises to 2 */
+    im.augment = true;
+    im.aug.cutout = side;
+    size_t row = 0, corners = 0, last = SIZE_MAX;
+    for (int draw = 0; draw < 30; draw++) {
+        float x[2 * 56];
+        amlp_nn_images_rows(&im, &row, 1, x);
+        size_t y0 = SIZE_MAX, x0 = SIZE_MAX, zeros = 0;
+        for (size_t i = 0; i < 2 * h * w; i++) {
+            cr_assert(x[i] == 0 || x[i] == 2, "value %g", (double)x[i]);
+            if (x[i] == 0 && zeros++ == 0) {
+                y0 = i / w;
+                x0 = i % w;
+            }
+        }
+        cr_assert_eq(zeros, 2 * side * side, "draw %d: %zu zeros", draw, zeros);
+        for (size_t ch = 0; ch < 2; ch++)
+            for (size_t y = 0; y < side; y++)
+                for (size_t c = 0; c < side; c++)
+                    cr_assert_eq(x[(ch * h + y0 + y) * w + x0 + c], 0);
+        corners += y0 * w + x0 != last;
+        last = y0 * w + x0;
+    }
+    cr_expect_gt(corners, 10, "the square hardly moves");
+    im.aug.cutout = 50;   /* larger than the image: a square of its shorter side */
+    float x[2 * 56];
+    amlp_nn_images_rows(&im, &row, 1, x);
+    size_t zeros = 0;
+    for (size_t i = 0; i < 2 * h * w; i++)
+        zeros += x[i] == 0;
+    cr_expect_eq(zeros, 2 * w * w);
+}
+
+Test(nn_images, rotation_keeps_the_centre_and_interpolates)
+{
+    uint8_t px[49];
+    memset(px, 90, sizeof px);
+    amlp_nn_images im = images_of(px, 1, 7, 7);
+    im.augment = true;
+    im.aug.rotate = 40;
+    size_t row = 0, cornered = 0;
+    for (int draw = 0; draw < 20; draw++) {
+        float x[49];
+        amlp_nn_images_rows(&im, &row, 1, x);
+        cr_assert_float_eq(x[24], 90, 1e-4, "centre %g", (double)x[24]);
+        for (size_t i = 0; i < 49; i++)
+            cr_assert(x[i] >= -1e-5 && x[i] <= 90 + 1e-4, "value %g", (double)x[i]);
+        cornered += x[0] < 89;
+    }
+    cr_expect_gt(cornered, 10, "rotations hardly bring the outside in");
+}
+
+static amlp_nn_images all_on(const uint8_t *px, size_t c, size_t h, size_t w, uint64_t seed)
+{
+    amlp_nn_images im = images_of(px, c, h, w);
+    im.augment = true;
+    im.aug = (amlp_nn_augment){.crop_pad = 3, .flip = true, .rotate = 180, .translate = 0.9,
+                               .cutout = 9};
+    amlp_rng_seed(&im.rng, seed);
+    return im;
+}
+
+Test(nn_images, same_seed_same_rows)
+{
+    uint8_t *px = ramp(6, 6);
+    amlp_nn_images a = all_on(px, 1, 6, 6, 5), b = all_on(px, 1, 6, 6, 5);
+    amlp_nn_images c = all_on(px, 1, 6, 6, 6);
+    a.aug.cutout = b.aug.cutout = c.aug.cutout = 2;
+    size_t rows[4] = {0, 0, 0, 0};
+    float xa[144], xb[144], xc[144];
+    amlp_nn_images_rows(&a, rows, 4, xa);
+    amlp_nn_images_rows(&b, rows, 4, xb);
+    amlp_nn_images_rows(&c, rows, 4, xc);
+    cr_expect_eq(memcmp(xa, xb, sizeof xa), 0);
+    cr_expect_neq(memcmp(xa, xc, sizeof xa), 0);
+    cr_expect_neq(memcmp(xa, xa + 36, 36 * sizeof(float)), 0, "rows of a batch differ");
+    free(px);
+}
+
+/* Run under the asan build: every pixel buffer is exactly the images' size. */
+Test(nn_images, extreme_augmentation_never_reads_outside)
+{
+    static const size_t shapes[][3] = {{1, 1, 1}, {3, 4, 4}, {1, 2, 9}, {3, 7, 3}};
+    for (size_t s = 0; s < 4; s++) {
+        size_t c = shapes[s][0], h = shapes[s][1], w = shapes[s][2], size = c * h * w;
+        uint8_t *px = malloc(3 * size);
+        for (size_t i = 0; i < 3 * size; i++)
+            px[i] = (uint8_t)(i * 7);
+        amlp_nn_images im = all_on(px, c, h, w, 9 + s);
+        const size_t index[] = {2, 0, 1}, rows[] = {0, 1, 2, 2, 1, 0};
+        im.index = index;
+        float *x = malloc(6 * size * sizeof(float));
+        for (int draw = 0; draw < 50; draw++) {
+            amlp_nn_images_rows(&im, rows, 6, x);
+            for (size_t i = 0; i < 6 * size; i++)
+                cr_assert(isfinite(x[i]) && fabsf(x[i]) <= 255, "value %g", (double)x[i]);
+        }
+        free(x);
+        free(px);
+    }
+}
+
+Test(nn_images, stats_per_channel)
+{
+    /* two images of 2 channels x 1 x 2 pixels */
+    const uint8_t px[] = {0, 10, 100, 100, 20, 30, 100, 100};
+    float mean[3], sd[3];
+    amlp_nn_images_stats(px, 2, 1, 2, NULL, 2, mean, sd);
+    cr_expect_float_eq(mean[0], 15, 1e-5);
+    cr_expect_float_eq(sd[0], sqrtf(125), 1e-4);
+    cr_expect_float_eq(mean[1], 100, 1e-5);
+    cr_expect_float_eq(sd[1], 1, 1e-6, "a constant channel keeps std 1");
+    cr_expect_float_eq(mean[2], 0, 1e-6);
+    cr_expect_float_eq(sd[2], 1, 1e-6);
+    const size_t second[] = {1};
+    amlp_nn_images_stats(px, 2, 1, 2, second, 1, mean, sd);
+    cr_expect_float_eq(mean[0], 25, 1e-5);
+    cr_expect_float_eq(sd[0], 5, 1e-5);
+}
