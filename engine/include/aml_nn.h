@@ -310,6 +310,19 @@ typedef struct amlp_nn_train_opts {
     double lr, weight_decay, warmup_frac, lr_floor;
     uint64_t seed;
     const aml_fit_ctl *ctl;  /* cancel, progress, threads (may be NULL) */
+    double mixup;              /* mixup alpha for softmax cross-entropy (0 off): each batch is
+                                  mixed with a shuffled copy of itself, lambda ~ Beta(alpha, alpha),
+                                  loss = lambda CE(y_a) + (1 - lambda) CE(y_b) (label smoothing
+                                  applies to both; the other losses mix the same way).  Its draws
+                                  come from their own stream, seeded from `seed` */
+    bool prefetch;             /* fill the next mini-batch (data->rows, labels) on a loader
+                                  thread while the current one computes; rows() is then called
+                                  from that thread only (one call at a time).  The validation
+                                  rows are read on the calling thread between epochs, while the
+                                  loader is idle.  Results equal those without prefetch */
+    void (*on_epoch)(size_t epoch, double train_loss, double valid_loss, void *user);  /* or NULL;
+                                  valid_loss is NAN without validation rows */
+    void *epoch_user;
 } amlp_nn_train_opts;
 
 typedef struct amlp_nn_train_result {

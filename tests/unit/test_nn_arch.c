@@ -10,6 +10,8 @@
 #include "aml_nn.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -556,4 +558,197 @@ Test(nn_images, stats_per_channel)
     amlp_nn_images_stats(px, 2, 1, 2, second, 1, mean, sd);
     cr_expect_float_eq(mean[0], 25, 1e-5);
     cr_expect_float_eq(sd[0], 5, 1e-5);
+}
+
+/* ---- training: mixup, the loader thread, on_epoch ---- */
+
+/* n 16 x 16 uint8 stripe images (as stripes(), on the 0..255 scale). */
+static uint8_t *stripe_pixels(size_t n, uint64_t seed, float *y)
+{
+    float *x = malloc(n * PIXELS * sizeof(float));
+    uint8_t *px = malloc(n * PIXELS);
+    stripes(n, seed, x, y);
+    for (size_t i = 0; i < n * PIXELS; i++) {
+        double v = 128 + 60 * x[i];
+        px[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+    free(x);
+    return px;
+}
+
+/* A data source that wraps the images and records who calls rows(). */
+typedef struct watched {
+    amlp_nn_images im;
+    pthread_t caller;
+    atomic_int inside, calls, overlaps, other_threads;
+} watched;
+
+static void watched_rows(void *user, const size_t *rows, size_t n, float *x)
+{
+    watched *wt = user;
+    if (atomic_fetch_add(&wt->inside, 1) != 0)
+        atomic_fetch_add(&wt->overlaps, 1);
+    if (atomic_fetch_add(&wt->calls, 1) == 0)
+        wt->caller = pthread_self();
+    else if (!pthread_equal(wt->caller, pthread_self()))
+        atomic_fetch_add(&wt->other_threads, 1);
+    amlp_nn_images_rows(&wt->im, rows, n, x);
+    atomic_fetch_sub(&wt->inside, 1);
+}
+
+typedef struct epochs_seen {
+    size_t n, last;
+    double train[8], valid[8];
+    volatile int *cancel_after_first;
+} epochs_seen;
+
+static void on_epoch(size_t epoch, double train_loss, double valid_loss, void *user)
+{
+    epochs_seen *e = user;
+    cr_assert_lt(e->n, 8);
+    e->last = epoch;
+    e->train[e->n] = train_loss;
+    e->valid[e->n++] = valid_loss;
+    if (e->cancel_after_first)
+        *e->cancel_after_first = 1;
+}
+
+typedef struct run {
+    float *weights;
+    size_t n_weights;
+    watched train;
+    epochs_seen seen;
+    int rc;
+} run;
+
+/* Two epochs of the small arch on augmented stripe images, with mixup and
+ * label smoothing; the weights after them. */
+static run train_two_epochs(bool prefetch, const uint8_t *px, const float *y, size_t n)
+{
+    run r = {0};
+    amlp_nn_arch a = small_arch();
+    amlp_nn_net *net = NULL;
+    aml_error err = {0};
+    cr_assert_eq(amlp_nn_arch_build(&a, 1, SIDE, SIDE, 2, 3, &net, &err), 0, "%s", err.text);
+    r.train.im = images_of(px, 1, SIDE, SIDE);
+    amlp_nn_images_stats(px, 1, SIDE, SIDE, NULL, n, r.train.im.mean, r.train.im.std);
+    r.train.im.augment = true;
+    r.train.im.aug = (amlp_nn_augment){.crop_pad = 2, .flip = true, .rotate = 10,
+                                       .cutout = 4};
+    amlp_nn_images valid_im = r.train.im;
+    valid_im.augment = false;
+    amlp_nn_train_opts o = stripes_opts();
+    o.epochs = 2;
+    o.mixup = 0.4;
+    o.label_smoothing = 0.1;
+    o.prefetch = prefetch;
+    o.on_epoch = on_epoch;
+    o.epoch_user = &r.seen;
+    amlp_nn_data train = {.n = n, .rows = watched_rows, .user = &r.train, .y = y};
+    amlp_nn_data valid = {.n = 40, .rows = amlp_nn_images_rows, .user = &valid_im, .y = y};
+    amlp_nn_train_result res;
+    r.rc = amlp_nn_train(net, &o, &train, &valid, &res, &err);
+    r.n_weights = amlp_nn_net_snapshot_size(net);
+    r.weights = malloc(r.n_weights * sizeof(float));
+    amlp_nn_net_snapshot(net, r.weights);
+    amlp_nn_net_free(net);
+    return r;
+}
+
+Test(nn_train_loader, prefetch_gives_the_same_weights)
+{
+    size_t n = 100;   /* batches of 32: the last one is short */
+    float *y = malloc(n * sizeof(float));
+    uint8_t *px = stripe_pixels(n, 81, y);
+    run off = train_two_epochs(false, px, y, n), on = train_two_epochs(true, px, y, n);
+    cr_assert_eq(off.rc, 0);
+    cr_assert_eq(on.rc, 0);
+    cr_assert_eq(off.n_weights, on.n_weights);
+    cr_expect_eq(memcmp(off.weights, on.weights, on.n_weights * sizeof(float)), 0,
+                 "the loader thread changed the weights");
+    cr_expect_eq(memcmp(&off.train.im.rng, &on.train.im.rng, sizeof(amlp_rng)), 0);
+    cr_expect_eq(atomic_load(&on.train.calls), 8);   /* 4 batches x 2 epochs */
+    cr_expect_eq(atomic_load(&on.train.overlaps), 0);
+    cr_expect_eq(atomic_load(&on.train.other_threads), 0);
+    cr_expect(!pthread_equal(on.train.caller, pthread_self()), "rows() ran on the caller");
+    cr_expect(pthread_equal(off.train.caller, pthread_self()));
+    cr_expect_eq(on.seen.n, 2);
+    cr_expect_eq(on.seen.last, 2);
+    for (size_t e = 0; e < 2; e++) {
+        cr_expect(isfinite(on.seen.train[e]) && on.seen.train[e] > 0);
+        cr_expect(isfinite(on.seen.valid[e]) && on.seen.valid[e] > 0);
+        cr_expect_eq(on.seen.train[e], off.seen.train[e]);
+    }
+    free(off.weights);
+    free(on.weights);
+    free(px);
+    free(y);
+}
+
+Test(nn_train_loader, cancel_with_prefetch_stops_cleanly)
+{
+    size_t n = 64;
+    float *y = malloc(n * sizeof(float)), *x = malloc(n * PIXELS * sizeof(float));
+    stripes(n, 5, x, y);
+    amlp_nn_arch a = small_arch();
+    amlp_nn_net *net = NULL;
+    aml_error err = {0};
+    cr_assert_eq(amlp_nn_arch_build(&a, 1, SIDE, SIDE, 2, 3, &net, &err), 0, "%s", err.text);
+    volatile int cancel = 0;
+    aml_fit_ctl ctl = {.cancel = &cancel};
+    epochs_seen seen = {.cancel_after_first = &cancel};
+    amlp_nn_train_opts o = stripes_opts();
+    o.prefetch = true;
+    o.ctl = &ctl;
+    o.on_epoch = on_epoch;
+    o.epoch_user = &seen;
+    amlp_nn_data train = {.n = n, .rows = float_rows, .user = x, .y = y};
+    amlp_nn_train_result res;
+    cr_expect_eq(amlp_nn_train(net, &o, &train, NULL, &res, &err), AML_ECANCELED);
+    cr_expect_eq(res.epochs_run, 1);
+    cr_expect_eq(seen.n, 1);
+    cr_expect(isnan(seen.valid[0]), "no validation rows: NAN");
+    amlp_nn_net_free(net);
+    free(x);
+    free(y);
+}
+
+Test(nn_train_mixup, mixup_with_smoothing_separates_stripes)
+{
+    stripes_set s = stripes_new(256, 200);
+    amlp_nn_arch a = small_arch();
+    amlp_nn_net *net = NULL;
+    aml_error err = {0};
+    cr_assert_eq(amlp_nn_arch_build(&a, 1, SIDE, SIDE, 2, 73, &net, &err), 0, "%s", err.text);
+    amlp_nn_train_opts o = stripes_opts();
+    o.mixup = 0.4;
+    o.label_smoothing = 0.1;
+    o.prefetch = true;
+    amlp_nn_data train = {.n = s.n_train, .rows = float_rows, .user = s.xt, .y = s.yt};
+    amlp_nn_train_result res;
+    cr_assert_eq(amlp_nn_train(net, &o, &train, NULL, &res, &err), 0, "%s", err.text);
+    double acc = test_accuracy(net, &s);
+    cr_log_info("mixup stripes: test accuracy %.3f after %zu epochs (training loss %.4f)", acc,
+                res.epochs_run, res.best_loss);
+    cr_expect_geq(acc, 0.9, "accuracy %.3f", acc);
+    amlp_nn_net_free(net);
+    stripes_free(&s);
+}
+
+Test(nn_train_mixup, bad_alpha_is_refused)
+{
+    float x[PIXELS] = {0}, y[1] = {0};
+    amlp_nn_arch a = small_arch();
+    amlp_nn_net *net = NULL;
+    aml_error err = {0};
+    cr_assert_eq(amlp_nn_arch_build(&a, 1, SIDE, SIDE, 2, 3, &net, &err), 0, "%s", err.text);
+    amlp_nn_train_opts o = stripes_opts();
+    o.mixup = -0.5;
+    amlp_nn_data train = {.n = 1, .rows = float_rows, .user = x, .y = y};
+    amlp_nn_train_result res;
+    cr_expect_eq(amlp_nn_train(net, &o, &train, NULL, &res, &err), AML_EINVAL);
+    cr_expect_neq(strstr(err.text, "mixup"), NULL, "%s", err.text);
+    o.mixup = NAN;
+    cr_expect_eq(amlp_nn_train(net, &o, &train, NULL, &res, &err), AML_EINVAL);
+    amlp_nn_net_free(net);
 }
