@@ -23,7 +23,8 @@
  * its parameters (with gradients) for the optimiser and its non-trainable
  * state (batch-norm running statistics) for snapshots and serialisation.  A
  * sequential network chains layers and owns the activations between them;
- * a composite layer (the residual block) owns child networks.  Around that:
+ * a composite layer (the residual block, channel concatenation) owns child
+ * networks.  Around that:
  * losses (softmax cross-entropy with optional label smoothing, sigmoid
  * binary cross-entropy, MSE), AdamW or SGD with Nesterov momentum under a
  * warm-up + cosine schedule, a seeded PRNG, and a
@@ -61,7 +62,8 @@ typedef enum amlp_nn_layer_type {
     AMLP_NN_AVGPOOL,
     AMLP_NN_GLOBAL_AVGPOOL,
     AMLP_NN_BATCHNORM2D,
-    AMLP_NN_RESIDUAL
+    AMLP_NN_RESIDUAL,
+    AMLP_NN_CONCAT
 } amlp_nn_layer_type;
 
 #define AMLP_NN_MAX_PARAMS 4
@@ -164,6 +166,16 @@ int amlp_nn_batchnorm2d_new(size_t c, size_t h, size_t w, double momentum, doubl
  * 1 x 1 convolution with that stride (no bias, He-initialised from rng). */
 int amlp_nn_residual_new(struct amlp_nn_net *inner, size_t c, size_t h, size_t w, size_t out_c,
                          size_t stride, amlp_rng *rng, amlp_nn_layer **l);
+
+/* Channel concatenation (nn_concat.c): y = [a(x) ; b(x)] along the
+ * channels, a composite layer like the residual block.  Both children take
+ * the same input; their outputs are ca x oh x ow and cb x oh x ow, so y is
+ * (ca + cb) x oh x ow (in NCHW each image's row is a's row, then b's).
+ * b NULL: the input itself (cb x oh x ow), as a DenseNet layer.  Takes
+ * ownership of a and b (also on failure); AML_EINVAL when the shapes do not
+ * agree. */
+int amlp_nn_concat_new(struct amlp_nn_net *a, struct amlp_nn_net *b, size_t oh, size_t ow,
+                       amlp_nn_layer **l);
 
 void amlp_nn_layer_free(amlp_nn_layer *l);
 /* Layer + tensors to bytes and back (a new layer).  Load returns AML_EPARSE

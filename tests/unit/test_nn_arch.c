@@ -752,3 +752,168 @@ Test(nn_train_mixup, bad_alpha_is_refused)
     cr_expect_eq(amlp_nn_train(net, &o, &train, NULL, &res, &err), AML_EINVAL);
     amlp_nn_net_free(net);
 }
+
+/* ---- channel concatenation ---- */
+
+static amlp_nn_net *conv_net(size_t c, size_t h, size_t w, size_t out_c, size_t k, bool bn,
+                             amlp_rng *rng)
+{
+    amlp_nn_conv2d_cfg cfg = {.in_c = c, .h = h, .w = w, .out_c = out_c, .kh = k, .kw = k,
+                              .stride = 1, .pad = k / 2, .groups = 1, .bias = !bn};
+    amlp_nn_net *net = NULL;
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_net_new(c * h * w, &net), 0);
+    cr_assert_eq(amlp_nn_conv2d_new(&cfg, rng, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    if (bn) {
+        cr_assert_eq(amlp_nn_batchnorm2d_new(out_c, h, w, 0.1, 1e-5, &l), 0);
+        cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    }
+    return net;
+}
+
+/* f = sum(y * r) of a training forward */
+static double weighted_sum(amlp_nn_layer *l, const float *x, size_t n, const float *r, float *y)
+{
+    cr_assert_eq(l->ops->forward(l, x, y, n, true), 0);
+    double f = 0;
+    for (size_t i = 0; i < n * l->out; i++)
+        f += (double)y[i] * r[i];
+    return f;
+}
+
+static double numeric(amlp_nn_layer *l, float *v, const float *x, size_t n, const float *r,
+                      float *y)
+{
+    float keep = *v;
+    *v = keep + 1e-2f;
+    double fp = weighted_sum(l, x, n, r, y);
+    *v = keep - 1e-2f;
+    double fm = weighted_sum(l, x, n, r, y);
+    *v = keep;
+    return (fp - fm) / 2e-2;
+}
+
+static size_t grad_misses(double num, double ana)
+{
+    return fabs(num - ana) > 1e-3 + 1e-2 * fabs(num);
+}
+
+/* Central differences of sum(y * r) against dx and every child parameter;
+ * returns how many were checked, *bad how many missed. */
+static size_t check_concat_grads(amlp_nn_layer *l, size_t n, size_t *bad)
+{
+    float *x = random_images(n, l->in, 21), *r = random_images(n, l->out, 22);
+    float *y = malloc(n * l->out * sizeof(float)), *dx = malloc(n * l->in * sizeof(float));
+    weighted_sum(l, x, n, r, y);
+    for (size_t c = 0; c < 2; c++)
+        if (l->child[c])
+            amlp_nn_net_zero_grad(l->child[c]);
+    cr_assert_eq(l->ops->backward(l, x, y, r, dx, n), 0);
+    size_t checked = 0;
+    *bad = 0;
+    for (size_t i = 0; i < n * l->in; i++, checked++)
+        *bad += grad_misses(numeric(l, &x[i], x, n, r, y), dx[i]);
+    for (size_t c = 0; c < 2; c++) {
+        size_t np = l->child[c] ? amlp_nn_net_n_params(l->child[c]) : 0;
+        for (size_t p = 0; p < np; p++) {
+            amlp_nn_param *pr = amlp_nn_net_param(l->child[c], p);
+            for (size_t j = 0; j < pr->n; j++, checked++)
+                *bad += grad_misses(numeric(l, &pr->w[j], x, n, r, y), pr->g[j]);
+        }
+    }
+    free(x);
+    free(r);
+    free(y);
+    free(dx);
+    return checked;
+}
+
+Test(nn_concat, gradients_of_both_children_and_the_input)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 31);
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_concat_new(conv_net(2, 4, 5, 3, 3, false, &rng),
+                                    conv_net(2, 4, 5, 2, 1, true, &rng), 4, 5, &l), 0);
+    cr_expect_eq(l->in, 2 * 20);
+    cr_expect_eq(l->out, 5 * 20);
+    size_t bad = 0, checked = check_concat_grads(l, 3, &bad);
+    cr_expect_eq(bad, 0, "%zu of %zu gradients off", bad, checked);
+    cr_expect_eq(checked, 3 * 40 + (54 + 3) + (4 + 2 + 2));
+    amlp_nn_layer_free(l);
+}
+
+Test(nn_concat, identity_second_part_is_the_input)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 32);
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_concat_new(conv_net(2, 3, 3, 4, 3, false, &rng), NULL, 3, 3, &l), 0);
+    cr_expect_eq(l->out, 6 * 9);
+    float *x = random_images(2, 18, 3), y[2 * 54];
+    const float *ya = NULL;
+    cr_assert_eq(l->ops->forward(l, x, y, 2, false), 0);
+    cr_assert_eq(amlp_nn_net_forward(l->child[0], x, 2, false, &ya), 0);
+    for (size_t i = 0; i < 2; i++) {
+        cr_expect_eq(memcmp(y + i * 54, ya + i * 36, 36 * sizeof(float)), 0);
+        cr_expect_eq(memcmp(y + i * 54 + 36, x + i * 18, 18 * sizeof(float)), 0);
+    }
+    free(x);
+    size_t bad = 0, checked = check_concat_grads(l, 2, &bad);
+    cr_expect_eq(bad, 0, "%zu of %zu gradients off", bad, checked);
+    amlp_nn_layer_free(l);
+}
+
+Test(nn_concat, shapes_that_disagree_are_refused)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 33);
+    amlp_nn_layer *l = (amlp_nn_layer *)&rng;
+    /* different inputs */
+    cr_expect_eq(amlp_nn_concat_new(conv_net(2, 4, 4, 3, 3, false, &rng),
+                                    conv_net(1, 4, 4, 3, 3, false, &rng), 4, 4, &l),
+                 AML_EINVAL);
+    cr_expect_null(l);
+    /* outputs that are not whole 3 x 3 planes */
+    cr_expect_eq(amlp_nn_concat_new(conv_net(2, 4, 4, 3, 3, false, &rng), NULL, 3, 3, &l),
+                 AML_EINVAL);
+    cr_expect_eq(amlp_nn_concat_new(NULL, NULL, 3, 3, &l), AML_EINVAL);
+}
+
+Test(nn_concat, save_load_in_a_net_gives_identical_outputs)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 34);
+    amlp_nn_net *net = NULL, *back = NULL;
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_net_new(2 * 16, &net), 0);
+    cr_assert_eq(amlp_nn_concat_new(conv_net(2, 4, 4, 3, 3, true, &rng),
+                                    conv_net(2, 4, 4, 2, 1, false, &rng), 4, 4, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_concat_new(conv_net(5, 4, 4, 1, 3, false, &rng), NULL, 4, 4, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_net_out(net), 6 * 16);
+    float *x = random_images(3, 32, 35), ref[3 * 96];
+    const float *y = NULL;
+    cr_assert_eq(amlp_nn_net_forward(net, x, 3, true, &y), 0);
+    cr_assert_eq(amlp_nn_net_forward(net, x, 3, false, &y), 0);
+    memcpy(ref, y, sizeof ref);
+    amlp_bytes b = {0};
+    cr_assert_eq(amlp_nn_net_save(net, &b), 0);
+    amlp_reader r = {.data = b.data, .len = b.len};
+    cr_assert_eq(amlp_nn_net_load(&r, &back), 0);
+    cr_assert_eq(amlp_nn_net_forward(back, x, 3, false, &y), 0);
+    cr_expect_eq(memcmp(ref, y, sizeof ref), 0);
+    /* every truncation is refused, never a crash */
+    for (size_t cut = 0; cut < b.len; cut += 7) {
+        amlp_nn_net *bad = NULL;
+        amlp_reader t = {.data = b.data, .len = cut};
+        cr_expect_eq(amlp_nn_net_load(&t, &bad), AML_EPARSE, "cut at %zu", cut);
+        cr_expect_null(bad);
+    }
+    amlp_free(b.data);
+    free(x);
+    amlp_nn_net_free(net);
+    amlp_nn_net_free(back);
+}
