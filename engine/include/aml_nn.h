@@ -333,7 +333,9 @@ typedef struct amlp_nn_train_opts {
                                   rows are read on the calling thread between epochs, while the
                                   loader is idle.  Results equal those without prefetch */
     void (*on_epoch)(size_t epoch, double train_loss, double valid_loss, void *user);  /* or NULL;
-                                  valid_loss is NAN without validation rows */
+                                  on the calling thread after each epoch (1-based); train_loss
+                                  is the epoch's mean batch loss as trained (mixed, smoothed),
+                                  valid_loss NAN without validation rows */
     void *epoch_user;
 } amlp_nn_train_opts;
 
