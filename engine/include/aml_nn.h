@@ -23,7 +23,8 @@
  * its parameters (with gradients) for the optimiser and its non-trainable
  * state (batch-norm running statistics) for snapshots and serialisation.  A
  * sequential network chains layers and owns the activations between them;
- * a composite layer (the residual block) owns child networks.  Around that:
+ * a composite layer (the residual block, channel concatenation) owns child
+ * networks.  Around that:
  * losses (softmax cross-entropy with optional label smoothing, sigmoid
  * binary cross-entropy, MSE), AdamW or SGD with Nesterov momentum under a
  * warm-up + cosine schedule, a seeded PRNG, and a
@@ -61,7 +62,8 @@ typedef enum amlp_nn_layer_type {
     AMLP_NN_AVGPOOL,
     AMLP_NN_GLOBAL_AVGPOOL,
     AMLP_NN_BATCHNORM2D,
-    AMLP_NN_RESIDUAL
+    AMLP_NN_RESIDUAL,
+    AMLP_NN_CONCAT
 } amlp_nn_layer_type;
 
 #define AMLP_NN_MAX_PARAMS 4
@@ -164,6 +166,16 @@ int amlp_nn_batchnorm2d_new(size_t c, size_t h, size_t w, double momentum, doubl
  * 1 x 1 convolution with that stride (no bias, He-initialised from rng). */
 int amlp_nn_residual_new(struct amlp_nn_net *inner, size_t c, size_t h, size_t w, size_t out_c,
                          size_t stride, amlp_rng *rng, amlp_nn_layer **l);
+
+/* Channel concatenation (nn_concat.c): y = [a(x) ; b(x)] along the
+ * channels, a composite layer like the residual block.  Both children take
+ * the same input; their outputs are ca x oh x ow and cb x oh x ow, so y is
+ * (ca + cb) x oh x ow (in NCHW each image's row is a's row, then b's).
+ * b NULL: the input itself (cb x oh x ow), as a DenseNet layer.  Takes
+ * ownership of a and b (also on failure); AML_EINVAL when the shapes do not
+ * agree. */
+int amlp_nn_concat_new(struct amlp_nn_net *a, struct amlp_nn_net *b, size_t oh, size_t ow,
+                       amlp_nn_layer **l);
 
 void amlp_nn_layer_free(amlp_nn_layer *l);
 /* Layer + tensors to bytes and back (a new layer).  Load returns AML_EPARSE
@@ -310,9 +322,20 @@ typedef struct amlp_nn_train_opts {
     double lr, weight_decay, warmup_frac, lr_floor;
     uint64_t seed;
     const aml_fit_ctl *ctl;  /* cancel, progress, threads (may be NULL) */
-    double mixup;
-    bool prefetch;
-    void (*on_epoch)(size_t epoch, double train_loss, double valid_loss, void *user);
+    double mixup;              /* mixup alpha for softmax cross-entropy (0 off): each batch is
+                                  mixed with a shuffled copy of itself, lambda ~ Beta(alpha, alpha),
+                                  loss = lambda CE(y_a) + (1 - lambda) CE(y_b) (label smoothing
+                                  applies to both; the other losses mix the same way).  Its draws
+                                  come from their own stream, seeded from `seed` */
+    bool prefetch;             /* fill the next mini-batch (data->rows, labels) on a loader
+                                  thread while the current one computes; rows() is then called
+                                  from that thread only (one call at a time).  The validation
+                                  rows are read on the calling thread between epochs, while the
+                                  loader is idle.  Results equal those without prefetch */
+    void (*on_epoch)(size_t epoch, double train_loss, double valid_loss, void *user);  /* or NULL;
+                                  on the calling thread after each epoch (1-based); train_loss
+                                  is the epoch's mean batch loss as trained (mixed, smoothed),
+                                  valid_loss NAN without validation rows */
     void *epoch_user;
 } amlp_nn_train_opts;
 
@@ -340,14 +363,21 @@ int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_d
 int amlp_nn_predict_raw(amlp_nn_net *net, const amlp_nn_data *data, const aml_fit_ctl *ctl,
                         float *out);
 
-/* SHIM (replaced by h-arch at merge) */
-/* ---- architectures: a network from a few decisions (nn_arch.c) ---- */
+/* ---- architectures: a network from a few decisions (nn_arch.c) ----
+ *
+ * A stem, up to four stages of blocks and a classifier head, described by a
+ * handful of numbers so a search can propose, count and build them.  Batch
+ * norms use momentum 0.1 and eps 1e-5; convolutions are He-initialised, the
+ * classifier Xavier, all from the seed. */
+
 typedef enum amlp_nn_block {
     AMLP_NN_BLOCK_PLAIN = 0,   /* conv k x k (no bias) - BN - ReLU */
     AMLP_NN_BLOCK_RESIDUAL,    /* residual: [conv k x k - BN - ReLU - conv k x k - BN] + shortcut, then ReLU */
     AMLP_NN_BLOCK_SEPARABLE    /* depthwise k x k - BN - ReLU - pointwise 1 x 1 - BN - ReLU */
 } amlp_nn_block;
 #define AMLP_NN_ARCH_MAX_STAGES 4
+/* Largest width (and stem) an architecture may ask for. */
+#define AMLP_NN_ARCH_MAX_WIDTH 1024
 typedef struct amlp_nn_stage {
     size_t blocks;             /* 1..4 */
     size_t width;              /* output channels of every block of the stage */
@@ -364,37 +394,58 @@ typedef struct amlp_nn_arch {
 } amlp_nn_arch;
 /* Head: global average pool - dropout (if > 0) - dense n_classes (logits).
  * Builds the net for images of c x h x w.  AML_EINVAL with a one-line reason
- * (e.g. "4 stages halve 8x8 images below 1 pixel") when the shape does not fit. */
+ * (e.g. "4 stages halve 8x8 images to 1x1; ...") when the shape does not
+ * fit: the last stage must still see at least 2 x 2 pixels.  A max pool
+ * halves to floor(h/2), a stride-2 block to ceil(h/2). */
 int amlp_nn_arch_build(const amlp_nn_arch *a, size_t c, size_t h, size_t w, size_t n_classes,
                        uint64_t seed, amlp_nn_net **out, aml_error *err);
+/* The same, also telling where the parts start among the net's top-level
+ * layers: first[0] the stem, first[1 + s] stage s (its downsampling
+ * included), first[1 + n_stages] the head, first[2 + n_stages] the layer
+ * count (first: AMLP_NN_ARCH_MAX_STAGES + 3 entries).  For weight sharing
+ * between networks that differ in a stage (ENAS). */
+int amlp_nn_arch_build_parts(const amlp_nn_arch *a, size_t c, size_t h, size_t w,
+                             size_t n_classes, uint64_t seed, amlp_nn_net **out, size_t *first,
+                             aml_error *err);
 /* Checks the arch fits c x h x w without building it (same reasons). */
 int amlp_nn_arch_check(const amlp_nn_arch *a, size_t c, size_t h, size_t w, aml_error *err);
-/* In words, e.g. "stem 16 · 32×2 residual 3×3 · 64×2 separable 5×5 · max-pool · dropout 0.2". */
+/* In words, e.g. "stem 16 · 32×2 residual 3×3 · 64×2 separable 5×5 · max-pool · dropout 0.2"
+ * ("stride-2" instead of "max-pool"; no dropout part when it is 0). */
 void amlp_nn_arch_describe(const amlp_nn_arch *a, char *buf, size_t cap);
-/* Trainable weights (floats) and multiply-adds per image of the forward pass, without building. */
+/* Trainable weights (floats) and multiply-adds per image of the forward
+ * pass (convolutions, shortcuts and the classifier; batch norm, activations
+ * and pooling are not counted), without building.  0 when the arch does not
+ * fit. */
 size_t amlp_nn_arch_params(const amlp_nn_arch *a, size_t c, size_t h, size_t w, size_t n_classes);
 double amlp_nn_arch_macs(const amlp_nn_arch *a, size_t c, size_t h, size_t w, size_t n_classes);
-/* Where the parts of a net built by amlp_nn_arch_build start among its
- * top-level layers: first[0] the stem, first[1 + s] stage s (its
- * downsampling included), first[1 + n_stages] the head, and
- * first[2 + n_stages] the layer count. */
-void amlp_nn_arch_layout(const amlp_nn_arch *a, size_t *first);
 /* Total trainable floats of a built net. */
 size_t amlp_nn_net_weights(const amlp_nn_net *net);
 
-/* ---- image rows with augmentation (nn_augment.c) ---- */
+/* ---- image rows with augmentation (nn_augment.c) ----
+ *
+ * Per image, the draws come in a fixed order (crop offsets, flip, angle,
+ * shift, cutout corner), each only when its option is on.  The geometric
+ * steps (crop, flip, rotation, translation) map every output pixel back to
+ * a source point; without rotation that point is a whole pixel, with it the
+ * value is bilinear.  Whatever falls outside the image (padding, corners
+ * rotated in, shifted-in borders) reads as the channel mean, i.e. 0 after
+ * normalising, as the cutout square does. */
+
 typedef struct amlp_nn_augment {
     size_t crop_pad;           /* random crop of the original size after zero-padding by this many pixels; 0 off */
     bool flip;                 /* horizontal flip with probability 1/2 */
     double rotate;             /* degrees, uniform in +-rotate (bilinear; 0 off) */
-    double translate;          /* shift uniform in +- this share of each side (0 off) */
-    size_t cutout;             /* side of one square set to 0 (the mean after normalising) at a random centre; 0 off */
+    double translate;          /* shift uniform in +- this share of each side, rounded to
+                                  whole pixels (0 off) */
+    size_t cutout;             /* side of one square set to 0 (the mean after normalising),
+                                  placed uniformly where it lies wholly inside the image
+                                  (side capped at the image's); 0 off */
 } amlp_nn_augment;
 /* A data source of uint8 images for amlp_nn_data: rows() writes normalised
  * floats (x - mean[c]) / std[c] in NCHW, augmented when `augment`. */
 typedef struct amlp_nn_images {
     const uint8_t *pixels;     /* image i at i * c * h * w (borrowed) */
-    size_t c, h, w;
+    size_t c, h, w;            /* c 1..3 */
     const size_t *index;       /* data row r -> image index[r]; NULL: r itself */
     float mean[3], std[3];     /* per channel, on the 0..255 scale */
     amlp_nn_augment aug;
@@ -402,7 +453,8 @@ typedef struct amlp_nn_images {
     amlp_rng rng;              /* the augmentation's draws; seed with amlp_rng_seed */
 } amlp_nn_images;
 void amlp_nn_images_rows(void *user, const size_t *rows, size_t n, float *x);  /* user: amlp_nn_images * */
-/* Per-channel mean and std of n images (index as above; NULL: the first n). */
+/* Per-channel mean and std of n images (index as above; NULL: the first n).
+ * Channels past c get mean 0, std 1; a constant channel gets std 1. */
 void amlp_nn_images_stats(const uint8_t *pixels, size_t c, size_t h, size_t w,
                           const size_t *index, size_t n, float mean[3], float std[3]);
 

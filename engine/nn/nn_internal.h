@@ -27,11 +27,14 @@ int amlp_nn_pool_load(amlp_reader *in, amlp_nn_layer_type type, size_t n_in, siz
 int amlp_nn_global_avgpool_load(size_t n_in, size_t n_out, amlp_nn_layer **l);
 int amlp_nn_batchnorm2d_load(amlp_reader *in, size_t width, amlp_nn_layer **l);
 /* Composite layers nest networks: `depth` counts the networks around the
- * bytes being read, and a residual block deeper than AMLP_NN_MAX_NESTING is
- * refused (AML_EPARSE), so forged bytes cannot recurse without bound. */
+ * bytes being read, and a composite layer (residual block, concatenation)
+ * deeper than AMLP_NN_MAX_NESTING is refused (AML_EPARSE), so forged bytes
+ * cannot recurse without bound. */
 #define AMLP_NN_MAX_NESTING 8
 int amlp_nn_residual_load(amlp_reader *in, unsigned depth, size_t n_in, size_t n_out,
                           amlp_nn_layer **l);
+int amlp_nn_concat_load(amlp_reader *in, unsigned depth, size_t n_in, size_t n_out,
+                        amlp_nn_layer **l);
 int amlp_nn_layer_load_nested(amlp_reader *in, unsigned depth, amlp_nn_layer **l);
 int amlp_nn_net_load_nested(amlp_reader *in, unsigned depth, amlp_nn_net **out);
 /* Backward through the whole chain that also writes the input's gradient

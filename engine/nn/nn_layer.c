@@ -159,6 +159,9 @@ int amlp_nn_layer_load_nested(amlp_reader *in, unsigned depth, amlp_nn_layer **l
     case AMLP_NN_RESIDUAL:
         rc = amlp_nn_residual_load(in, depth, n_in, n_out, l);
         break;
+    case AMLP_NN_CONCAT:
+        rc = amlp_nn_concat_load(in, depth, n_in, n_out, l);
+        break;
     default:
         rc = AML_EPARSE;
     }

@@ -201,11 +201,10 @@ static int build_supernet(enas *e, aml_error *err)
     for (size_t o = 0; o < ENAS_OPS; o++) {
         size_t op[AMLP_NN_ARCH_MAX_STAGES] = {o, o, o, o};
         amlp_nn_arch a = arch_of(e, op);
-        int rc = amlp_nn_arch_build(&a, v->ch, v->h, v->w, v->k, v->c.o.seed + o, &e->op_net[o],
-                                    err);
+        int rc = amlp_nn_arch_build_parts(&a, v->ch, v->h, v->w, v->k, v->c.o.seed + o,
+                                          &e->op_net[o], e->layout[o], err);
         if (rc)
             return rc;
-        amlp_nn_arch_layout(&a, e->layout[o]);
         most = e->op_net[o]->n_layers > most ? e->op_net[o]->n_layers : most;
     }
     /* the view: room for the longest child, layers borrowed */
