@@ -216,37 +216,6 @@ int amlp_model_set_class_names(aml_model *m, const char *const *names, size_t n)
 /* Frees an image network (accepts NULL). */
 void amlp_image_net_free(amlp_image_net *in);
 
-/* SHIM (replaced by h-imgmodel at merge) */
-/* ---- image models (aml_model.h, public) ---- */
-/* True for a model that classifies images. */
-bool aml_model_is_image(const aml_model *m);
-/* The images it takes: channels (1 or 3), height, width (0s for a table model). */
-void aml_model_image_shape(const aml_model *m, int *c, int *h, int *w);
-/* Predictions for images rows[0..n) (NULL: all) of `images`, which must have the
- * model's shape (channels and size; AML_EINVAL saying both shapes otherwise).
- * out: n * aml_model_pred_width values, as aml_model_predict (binary: P(class 1);
- * multiclass: probabilities).  Deterministic: the same bytes give the same bits. */
-int aml_model_predict_images(const aml_model *m, const aml_images *images, const size_t *rows,
-                             size_t n, float *out, aml_error *err);
-/* One encoded image (PNG or JPEG, any size, grey/RGB/RGBA, 8/16-bit): decoded,
- * converted to the model's channels and resized to its size as %import does. */
-int aml_model_predict_encoded(const aml_model *m, const unsigned char *bytes, size_t len,
-                              float *out, aml_error *err);
-
-/* ---- engine-internal ---- */
-typedef struct amlp_image_net {
-    struct amlp_nn_net *net;    /* owned */
-    int c, h, w;
-    float mean[3], std[3];      /* per-channel normalisation on the 0..255 scale */
-    char *arch;                 /* the architecture in words */
-} amlp_image_net;
-
-/* Makes m an image model: takes ownership of net (also on failure). */
-int amlp_model_set_image_net(aml_model *m, struct amlp_nn_net *net, int c, int h, int w,
-                             const float mean[3], const float std[3], const char *arch);
-/* Class names from an array (the image set's class names). */
-int amlp_model_set_class_names(aml_model *m, const char *const *names, size_t n);
-
 #ifdef __cplusplus
 }
 #endif
