@@ -337,6 +337,11 @@ typedef struct amlp_nn_train_opts {
                                   is the epoch's mean batch loss as trained (mixed, smoothed),
                                   valid_loss NAN without validation rows */
     void *epoch_user;
+    double deadline;           /* > 0: an aml_now() time to train until: the warm-up and
+                                  cosine schedule run on the share of that time used
+                                  (`epochs` is then an upper bound), and training ends
+                                  cleanly after the mini-batch that passes it, the
+                                  partial epoch counting as the last */
 } amlp_nn_train_opts;
 
 typedef struct amlp_nn_train_result {

@@ -189,7 +189,21 @@ static double beta_draw(amlp_rng *rng, double alpha)
 
 typedef struct schedule {
     uint64_t step, warmup, total;
+    double t_start, t_end;   /* a deadline's schedule runs on time (t_end 0: on steps) */
+    bool out_of_time;        /* the deadline has passed: training ends */
 } schedule;
+
+/* The learning rate now: on steps, or on the share of the time used when
+ * training runs to a deadline. */
+static double schedule_lr(const amlp_nn_train_opts *o, const schedule *s)
+{
+    double step = (double)s->step;
+    if (s->t_end > s->t_start) {
+        double share = (aml_now() - s->t_start) / (s->t_end - s->t_start);
+        step = fmin(share, 1) * (double)s->total;
+    }
+    return amlp_nn_lr_at(o->lr, (uint64_t)step, s->warmup, s->total, o->lr_floor);
+}
 
 typedef struct trainer {
     size_t *order;
@@ -319,7 +333,7 @@ static int train_step(amlp_nn_net *net, const amlp_nn_train_opts *o, bool weight
     rc = amlp_nn_net_backward(net, t->dout, m);
     if (rc)
         return rc;
-    optimizer_step(t, net, o, amlp_nn_lr_at(o->lr, s->step, s->warmup, s->total, o->lr_floor));
+    optimizer_step(t, net, o, schedule_lr(o, s));
     s->step++;
     return 0;
 }
@@ -343,9 +357,14 @@ static int run_epoch(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_n
         loader_request(&t->load, d, t->order, batch_len(d->n, bs, 0), ky, &t->slot[0]);
     double sum = 0;
     int rc = 0;
+    size_t done = 0;
     for (size_t b = 0; rc == 0 && b < nb; b++) {
         if (amlp_canceled(o->ctl)) {
             rc = AML_ECANCELED;
+            break;
+        }
+        if (s->t_end > 0 && aml_now() >= s->t_end) {
+            s->out_of_time = true;
             break;
         }
         size_t m = batch_len(d->n, bs, b);
@@ -361,10 +380,11 @@ static int run_epoch(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_n
         double l = 0;
         rc = train_step(net, o, d->w != NULL, t, cur, m, s, &l);
         sum += l;
+        done++;
     }
     if (ahead)
         loader_wait(&t->load);
-    *loss = nb ? sum / (double)nb : 0;
+    *loss = done ? sum / (double)done : NAN;
     return rc;
 }
 
@@ -432,6 +452,10 @@ int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_d
     uint64_t total = (uint64_t)((train->n + bs - 1) / bs) * o->epochs;
     schedule s = {.step = 0, .warmup = (uint64_t)(o->warmup_frac * (double)total),
                   .total = total};
+    if (o->deadline > 0) {
+        s.t_start = aml_now();
+        s.t_end = o->deadline;
+    }
     trainer t = {0};
     rc = trainer_init(&t, net, o, train->n, bs, valid);
     amlp_rng rng;
@@ -452,6 +476,8 @@ int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_d
             res->stopped_early = true;
             break;
         }
+        if (s.out_of_time)
+            break;
     }
     net->cancel = NULL;
     if (res->best_epoch > 0)

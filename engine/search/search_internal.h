@@ -453,11 +453,13 @@ typedef struct amlp_vision {
     size_t subset;              /* images a trial trains on */
     size_t val_trial;           /* validation images a trial is scored on */
     size_t trial_epochs;        /* a trial's epochs at fidelity 1 */
+    double trial_cap;           /* seconds after which a trial stops and is scored */
     double rate;                /* training speed: image multiply-adds per second */
     double search_end;          /* aml_now() time the trials stop */
     size_t best;                /* the best trial (SIZE_MAX: none yet) */
     amlp_nn_net *best_net;      /* its network, trained on the subset */
     double best_macs;
+    double best_ips;            /* its training images per second (0: unknown) */
     char phase[192];
 } amlp_vision;
 

@@ -21,7 +21,9 @@
 #include <string.h>
 
 #define SEARCH_SHARE 0.45
+#define SEARCH_SHARE_MAX_TRIALS 0.8   /* with a trial limit, the trials may take more */
 #define TRIALS_PLANNED 8
+#define TRIAL_CAP 2.5    /* a trial stops at this many times its planned time */
 #define BATCH 128
 #define VAL_TRIAL_MAX 2000
 #define MAX_FINAL_EPOCHS 200
@@ -100,7 +102,7 @@ int amlp_vision_score(amlp_vision *v, amlp_nn_net *net, const size_t *idx, size_
 /* Trains `net` with recipe r on images idx[0..n) for `epochs`, optionally
  * validating on the trial's validation images.  Returns 0 or a code. */
 static int train_net(amlp_vision *v, amlp_nn_net *net, const amlp_cnn_recipe *r,
-                     const size_t *idx, size_t n, size_t epochs, uint64_t seed,
+                     const size_t *idx, size_t n, size_t epochs, uint64_t seed, double deadline,
                      amlp_nn_train_result *res, aml_error *err)
 {
     float *y = labels_of(v, idx, n);
@@ -125,6 +127,7 @@ static int train_net(amlp_vision *v, amlp_nn_net *net, const amlp_cnn_recipe *r,
         .ctl = &ctl,
         .mixup = r->mixup,
         .prefetch = true,
+        .deadline = deadline,
     };
     int rc = amlp_nn_train(net, &o, &d, NULL, res, err);
     amlp_free(y);
@@ -152,7 +155,7 @@ static int calibrate(amlp_vision *v, aml_error *err)
     size_t n = v->n_fit < 2 * BATCH ? v->n_fit : 2 * BATCH;
     amlp_nn_train_result res;
     double t1 = aml_now();
-    rc = rc ? rc : train_net(v, net, &r, v->fit, n, 1, v->c.o.seed, &res, err);
+    rc = rc ? rc : train_net(v, net, &r, v->fit, n, 1, v->c.o.seed, 0, &res, err);
     double sec = aml_now() - t1;
     amlp_nn_net_free(net);
     if (rc == AML_ECANCELED || rc == AML_ERANGE)
@@ -171,25 +174,27 @@ static void plan_trials(amlp_vision *v)
     amlp_point_to_config(&v->space, &p, 1, &cfg);
     amlp_cnn_recipe r;
     double macs = config_macs(v, &cfg, &r);
-    double now = aml_now(), end = v->c.t0 + SEARCH_SHARE * v->c.o.budget_seconds;
+    double share = v->c.o.max_trials ? SEARCH_SHARE_MAX_TRIALS : SEARCH_SHARE;
+    size_t planned = v->c.o.max_trials && v->c.o.max_trials < TRIALS_PLANNED ? v->c.o.max_trials
+                                                                           : TRIALS_PLANNED;
+    double now = aml_now(), end = v->c.t0 + share * v->c.o.budget_seconds;
     v->search_end = end;
-    double per_trial = fmax(0.5, (end - now) / TRIALS_PLANNED);
+    double per_trial = fmax(0.2, (end - now) / (double)planned);
+    v->trial_cap = fmax(1, TRIAL_CAP * per_trial);
     double images = per_trial * v->rate / macs;   /* images trained in a trial */
-    v->trial_epochs = 3;
-    double subset = images / (double)v->trial_epochs;
+    double subset = images / 3;                  /* three epochs when the data allow */
     size_t floor_n = v->n_fit < 2 * BATCH ? v->n_fit : 2 * BATCH;
     v->subset = subset < (double)floor_n ? floor_n
                 : subset > (double)v->n_fit ? v->n_fit
                                             : (size_t)subset;
-    if (v->subset == v->n_fit) {
-        double epochs = images / (double)v->n_fit;
-        v->trial_epochs = epochs < 3 ? 3 : epochs > 20 ? 20 : (size_t)epochs;
-    }
+    double epochs = round(images / (double)v->subset);
+    v->trial_epochs = epochs < 1 ? 1 : epochs > 20 ? 20 : (size_t)epochs;
     v->val_trial = v->n_val < VAL_TRIAL_MAX ? v->n_val : VAL_TRIAL_MAX;
     amlp_ctx_note(&v->c,
-                  "trials train on %zu of %zu training images for up to %zu epochs and are "
+                  "trials train on %zu of %zu training images for up to %zu epoch%s and are "
                   "scored on %zu validation images",
-                  v->subset, v->n_fit, v->trial_epochs, v->val_trial);
+                  v->subset, v->n_fit, v->trial_epochs, v->trial_epochs == 1 ? "" : "s",
+                  v->val_trial);
 }
 
 static double trial_loss(const amlp_vision *v, const amlp_trial *t)
@@ -241,18 +246,38 @@ static bool run_trial(amlp_vision *v, const amlp_config *cfg)
     double e = round(cfg->fidelity * (double)v->trial_epochs);
     size_t epochs = e < 1 ? 1 : (size_t)e;
     double grace = fmax(1, 0.1 * v->c.o.budget_seconds);
-    say(v, "trial %zu: %s, %zu epoch%s on %zu images", v->search_end + grace, t.info.id,
+    double deadline = fmin(v->search_end + grace, aml_now() + v->trial_cap);
+    say(v, "trial %zu: %s, %zu epoch%s on %zu images", deadline, t.info.id,
         t.info.params, epochs, epochs == 1 ? "" : "s", v->subset);
     aml_error err = {0};
     amlp_nn_net *net = NULL;
     uint64_t seed = v->c.o.seed + t.info.id;
     double t1 = aml_now();
-    int rc = amlp_nn_arch_build(&rec.arch, v->ch, v->h, v->w, v->k, seed, &net, &err);
-    amlp_nn_train_result res;
-    rc = rc ? rc : train_net(v, net, &rec, v->fit, v->subset, epochs, seed, &res, &err);
-    double trained = aml_now() - t1;
-    if (rc == 0 && trained > 0)
-        v->rate = 0.5 * v->rate + 0.5 * (double)(v->subset * epochs) * macs / trained;
+    /* an architecture whose first epoch cannot end within the trial's time
+     * is not trained: it would only show that it is too slow */
+    double epoch_s = (double)v->subset * macs / fmax(v->rate, 1);
+    int rc = epoch_s > v->trial_cap
+                 ? aml_error_set(&err, AML_ERANGE, 0, 0, "", "too slow for this budget: an epoch "
+                                 "would take about %.1f s of the trial's %.1f s",
+                                 epoch_s, v->trial_cap)
+                 : amlp_nn_arch_build(&rec.arch, v->ch, v->h, v->w, v->k, seed, &net, &err);
+    amlp_nn_train_result res = {0};
+    rc = rc ? rc : train_net(v, net, &rec, v->fit, v->subset, epochs, seed, 0, &res, &err);
+    /* past its time a trial is scored on the epochs it finished */
+    bool timed_out = rc == AML_ECANCELED && !v->c.interrupted && aml_now() < v->search_end;
+    if (timed_out && res.epochs_run > 0) {
+        rc = 0;
+        say(v, "trial %zu: scoring after %zu of %zu epochs", v->search_end + grace,
+            t.info.id, res.epochs_run, epochs);
+    } else if (timed_out) {
+        rc = aml_error_set(&err, AML_ERANGE, 0, 0, "", "too slow for this budget: no epoch "
+                           "ended within the trial's %.1f s", v->trial_cap);
+    }
+    double trained = aml_now() - t1, ips = 0;
+    if (rc == 0 && trained > 0) {
+        ips = (double)(v->subset * res.epochs_run) / trained;
+        v->rate = 0.5 * v->rate + 0.5 * ips * macs;
+    }
     if (rc == 0)
         rc = amlp_vision_score(v, net, v->val, v->val_trial, &t.info.score, NULL);
     t.info.fit_seconds = aml_now() - t1;
@@ -266,6 +291,8 @@ static bool run_trial(amlp_vision *v, const amlp_config *cfg)
     t.info.error = t.error_s ? t.error_s : "";
     t.info.finished_at = aml_now() - v->c.t0;
     amlp_vision_record(v, slot, &t, &net, macs);
+    if (v->best == r->n_trials - 1)
+        v->best_ips = ips;
     amlp_nn_net_free(net);
     amlp_trial_journal(&v->c, slot, 0);
     if (v->ops->tell_size)   /* NSGA-II: error against the network's size */
@@ -350,8 +377,10 @@ static void trial_loop(amlp_vision *v)
             r->stop = AML_STOP_CONVERGED;
             return;
         }
-        if (run_trial(v, &cfg))
+        if (run_trial(v, &cfg)) {
+            r->stop = v->c.interrupted ? AML_STOP_INTERRUPTED : AML_STOP_BUDGET;
             return;
+        }
     }
 }
 
@@ -362,36 +391,37 @@ static double finish_reserve(const amlp_vision *v)
     return 0.3 + 1.5 * infer;
 }
 
-/* Trains the best configuration afresh on every non-test image for the
- * whole epochs that fit before the budget ends; keeps the trial's network
- * when not even one epoch fits or the training fails. */
+/* Trains the best configuration afresh on every non-test image until the
+ * budget ends (the schedule runs on time, so it has annealed by then);
+ * keeps the trial's network when not even one epoch fits or the training
+ * fails. */
 static void final_training(amlp_vision *v)
 {
     aml_run *r = v->c.run;
     amlp_cnn_recipe rec;
     config_macs(v, &r->trials[v->best].cfg, &rec);
     double end = v->c.t0 + v->c.o.budget_seconds - finish_reserve(v);
-    double ips = v->rate / fmax(v->best_macs, 1), left = end - aml_now();
-    double epochs = floor(left * ips / (double)v->n_all);
+    double ips = v->best_ips > 0 ? v->best_ips : v->rate / fmax(v->best_macs, 1);
+    double epochs = (end - aml_now()) * ips / (double)v->n_all;
     if (epochs < 1) {
         amlp_ctx_note(&v->c, "no time was left to retrain the best network on all %zu "
                       "images: it keeps the weights of its trial", v->n_all);
         return;
     }
-    if (epochs > MAX_FINAL_EPOCHS)
-        epochs = MAX_FINAL_EPOCHS;
-    say(v, "training the chosen network on %zu images for %.0f epochs", end, v->n_all, epochs);
+    say(v, "training the chosen network on %zu images until the budget ends (about %.0f "
+        "epochs)", end + 1, v->n_all, epochs);
     amlp_nn_net *net = NULL;
     aml_error err = {0};
     amlp_nn_train_result res = {0};
     uint64_t seed = v->c.o.seed ^ 0xF1A1ull;
     int rc = amlp_nn_arch_build(&rec.arch, v->ch, v->h, v->w, v->k, seed, &net, &err);
-    rc = rc ? rc : train_net(v, net, &rec, v->all, v->n_all, (size_t)epochs, seed, &res, &err);
+    rc = rc ? rc : train_net(v, net, &rec, v->all, v->n_all, MAX_FINAL_EPOCHS, seed, end, &res,
+                             &err);
     if ((rc == 0 || rc == AML_ECANCELED) && res.epochs_run > 0) {
         amlp_nn_net_free(v->best_net);
         v->best_net = net;
-        amlp_ctx_note(&v->c, "the chosen network trained on %zu images for %zu of %.0f epochs",
-                      v->n_all, res.epochs_run, epochs);
+        amlp_ctx_note(&v->c, "the chosen network trained on %zu images for %zu epochs%s",
+                      v->n_all, res.epochs_run, rc ? " (interrupted)" : "");
         return;
     }
     amlp_nn_net_free(net);
