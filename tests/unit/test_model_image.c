@@ -452,3 +452,75 @@ Test(model_image, the_corpus_image_seeds_load_and_resave_identically)
         aml_model_free(m);
     }
 }
+
+/* ---- forged sizes never allocate more than the file holds ---- */
+
+static size_t biggest;
+
+static void *count_malloc(size_t n, void *user)
+{
+    (void)user;
+    biggest = n > biggest ? n : biggest;
+    return malloc(n);
+}
+
+static void *count_realloc(void *p, size_t n, void *user)
+{
+    (void)user;
+    biggest = n > biggest ? n : biggest;
+    return realloc(p, n);
+}
+
+static void count_free(void *p, void *user)
+{
+    (void)user;
+    free(p);
+}
+
+/* Loads b (as it is, then with its header and CRC repaired): AML_EPARSE or a
+ * model, never an allocation beyond 16 bytes per byte of the file. */
+static void load_bounded(unsigned char *b, size_t len, const char *what)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            refit(b, len);
+        biggest = 0;
+        aml_model *m = NULL;
+        int rc = aml_model_load(b, len, &m, NULL);
+        aml_model_free(m);
+        cr_assert(rc == 0 || rc == AML_EPARSE, "%s: %s", what, aml_err_name(rc));
+        cr_assert(biggest <= 16 * len + 4096, "%s allocated %zu bytes from a %zu-byte file",
+                  what, biggest, len);
+    }
+}
+
+Test(model_image, forged_sizes_allocate_no_more_than_the_file_holds)
+{
+    size_t len = 0;
+    FILE *f = fopen("tests/fuzz/corpus/model/regress-image-dense-width.amlm", "rb");
+    cr_assert_not_null(f, "missing fixture (run from the repository root)");
+    unsigned char found[4096];
+    len = fread(found, 1, sizeof found, f);
+    fclose(f);
+    aml_model *m = tiny_model(3, 8, 8, 2);
+    size_t glen = 0;
+    unsigned char *good = save(m, &glen);
+    unsigned char *c = malloc(glen);
+    aml_allocator a = {count_malloc, count_realloc, count_free, NULL};
+    aml_allocator_set(&a);
+    /* the fuzzer's find: a dense layer 2^16 wide in a 1.6 kB file */
+    load_bounded(found, len, "regress-image-dense-width");
+    static const uint64_t forged[] = {UINT64_MAX, (uint64_t)1 << 40, (uint64_t)1 << 24, 65536};
+    for (size_t i = 16; i + 8 <= glen - 4; i++)
+        for (size_t k = 0; k < sizeof forged / sizeof *forged; k++) {
+            memcpy(c, good, glen);
+            put64(c + i, forged[k]);
+            char what[64];
+            snprintf(what, sizeof what, "%llu at byte %zu", (unsigned long long)forged[k], i);
+            load_bounded(c, glen, what);
+        }
+    aml_allocator_set(NULL);
+    free(c);
+    aml_free(good);
+    aml_model_free(m);
+}
