@@ -10,6 +10,7 @@
 #include "data/data_internal.h"
 #include "aml_nn.h"
 
+#include <jpeglib.h>
 #include <math.h>
 #include <png.h>
 #include <string.h>
@@ -101,6 +102,39 @@ static unsigned char *png_of(const uint8_t *planar, int c, int h, int w, size_t 
     unsigned char *buf = malloc(size);
     cr_assert(png_image_write_to_memory(&pi, buf, &size, 0, inter, 0, NULL), "%s", pi.message);
     free(inter);
+    *len = size;
+    return buf;
+}
+
+/* A JPEG (grey or RGB, quality 95) of planar pixels, in memory (free()).
+ * OUT: *len. */
+static unsigned char *jpeg_of(const uint8_t *planar, int c, int h, int w, size_t *len)
+{
+    struct jpeg_compress_struct ci;
+    struct jpeg_error_mgr jerr;
+    ci.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&ci);
+    unsigned char *buf = NULL;
+    unsigned long size = 0;
+    jpeg_mem_dest(&ci, &buf, &size);
+    ci.image_width = (JDIMENSION)w;
+    ci.image_height = (JDIMENSION)h;
+    ci.input_components = c;
+    ci.in_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&ci);
+    jpeg_set_quality(&ci, 95, TRUE);
+    jpeg_start_compress(&ci, TRUE);
+    size_t plane = (size_t)h * (size_t)w;
+    unsigned char row[3 * 256];
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++)
+            for (int k = 0; k < c; k++)
+                row[x * c + k] = planar[(size_t)k * plane + (size_t)(y * w + x)];
+        JSAMPROW r = row;
+        jpeg_write_scanlines(&ci, &r, 1);
+    }
+    jpeg_finish_compress(&ci);
+    jpeg_destroy_compress(&ci);
     *len = size;
     return buf;
 }
@@ -355,6 +389,39 @@ Test(model_image, encoded_images_of_other_sizes_and_colours_are_converted)
     aml_images_free(big);
     aml_images_free(rgb);
     aml_images_free(grey);
+    aml_model_free(m);
+}
+
+Test(model_image, an_encoded_jpeg_predicts_as_its_decoded_pixels)
+{
+    aml_model *m = tiny_model(3, 8, 8, 3);
+    aml_images *im = make_images(1, 3, 16, 16, 10);
+    size_t len = 0;
+    unsigned char *jpg = jpeg_of(aml_images_image(im, 0), 3, 16, 16, &len);
+    /* what the model sees: the JPEG decoded and resized to 8 x 8 */
+    aml_images *seen = make_images(1, 3, 8, 8, 10);
+    aml_error e = {0};
+    cr_assert_eq(aml_image_decode_to(jpg, len, 3, 8, 8, seen->pixels, &e), 0, "%s", e.text);
+    int far = 0;   /* lossy, but close to the 16 x 16 original averaged 2 x 2 */
+    for (int k = 0; k < 3; k++)
+        for (int y = 0; y < 8; y++)
+            for (int x = 0; x < 8; x++) {
+                const uint8_t *o = aml_images_image(im, 0) + k * 256;
+                int avg = (o[32 * y + 2 * x] + o[32 * y + 2 * x + 1] + o[32 * y + 16 + 2 * x] +
+                           o[32 * y + 16 + 2 * x + 1] + 2) / 4;
+                far += abs(avg - seen->pixels[k * 64 + y * 8 + x]) > 40;
+            }
+    cr_assert_leq(far, 12, "%d of 192 pixels far from the original", far);
+    float want[3], got[3];
+    cr_assert_eq(aml_model_predict_images(m, seen, NULL, 0, want, NULL), 0);
+    cr_assert_eq(aml_model_predict_encoded(m, jpg, len, got, &e), 0, "%s", e.text);
+    cr_assert_eq(memcmp(want, got, sizeof want), 0);
+    memset(&e, 0, sizeof e);
+    cr_assert_eq(aml_model_predict_encoded(m, jpg, len / 3, got, &e), AML_EPARSE);
+    cr_assert(strstr(e.text, "JPEG"), "%s", e.text);
+    free(jpg);
+    aml_images_free(seen);
+    aml_images_free(im);
     aml_model_free(m);
 }
 
