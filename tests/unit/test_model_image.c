@@ -182,6 +182,13 @@ Test(model_image, predicts_probabilities_deterministically)
         cr_assert_float_eq(two[k], a[21 + k], 1e-6);
         cr_assert_float_eq(two[3 + k], a[9 + k], 1e-6);
     }
+    /* one image alone gives the bits it gets in a batch */
+    for (size_t i = 0; i < 10; i++) {
+        float one[3];
+        cr_assert_eq(aml_model_predict_images(m, im, &i, 1, one, NULL), 0);
+        cr_assert_eq(memcmp(one, a + 3 * i, sizeof one), 0, "image %zu: alone %.9g, in a "
+                     "batch %.9g", i, one[0], a[3 * i]);
+    }
     free(a);
     free(b);
     aml_images_free(im);
@@ -589,5 +596,21 @@ Test(model_image, forged_sizes_allocate_no_more_than_the_file_holds)
     aml_allocator_set(NULL);
     free(c);
     aml_free(good);
+    aml_model_free(m);
+}
+
+Test(model_image, more_images_than_a_chunk_predict_as_one_by_one)
+{
+    aml_model *m = tiny_model(1, 8, 8, 3);
+    aml_images *im = make_images(300, 1, 8, 8, 11);   /* two forward passes: 256 + 44 */
+    float *all = predict_all(m, im);
+    static const size_t probe[] = {0, 1, 255, 256, 257, 299};
+    for (size_t j = 0; j < sizeof probe / sizeof *probe; j++) {
+        float one[3];
+        cr_assert_eq(aml_model_predict_images(m, im, &probe[j], 1, one, NULL), 0);
+        cr_assert_eq(memcmp(one, all + 3 * probe[j], sizeof one), 0, "image %zu", probe[j]);
+    }
+    free(all);
+    aml_images_free(im);
     aml_model_free(m);
 }
