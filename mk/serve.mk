@@ -5,6 +5,8 @@
 #   make                        also builds build/$(BUILD)/automl-serve and
 #                               build/$(BUILD)/bench/serve_model (trains a model
 #                               on a CSV and writes a model file; the tests use it)
+#                               and build/$(BUILD)/bench/serve_image_model (an
+#                               image model file, for the vision serving tests)
 #   make install                also installs automl-serve beside automl-kernel
 #   make fuzz-rest [FUZZ_SECONDS=600]   libFuzzer + ASan/UBSan on srv_parse_body (mk/fuzz.mk)
 #   make bench-serve            single-row latency p50/p99 over a keep-alive
@@ -36,6 +38,13 @@ $(SERVE_MODEL_TOOL): tests/bench/serve_model.c $(LIBAML) $(O)/flags
 	$(CC) $(ALL_CFLAGS) -MMD -MP $< $(LIBAML) $(ALL_LDFLAGS) $(LIBS) -o $@
 
 all: $(SERVE_BIN) $(SERVE_MODEL_TOOL)
+
+# An image model file for the tests (tests/integration/test_vision_serve.py).
+SERVE_IMAGE_MODEL_TOOL := $(O)/bench/serve_image_model
+$(SERVE_IMAGE_MODEL_TOOL): tests/bench/serve_image_model.c $(LIBAML) $(O)/flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $< $(LIBAML) $(ALL_LDFLAGS) $(LIBS) -o $@
+all: $(SERVE_IMAGE_MODEL_TOOL)
 
 # Unit suites tests/unit/test_srv*.c link libsrv and the engine (a shorter
 # stem than the Makefile's test_% rule, so this one wins).

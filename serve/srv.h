@@ -8,6 +8,11 @@
  * Endpoints (JSON in and out):
  *   POST /v1/models/NAME:predict  {"instances": [{col: value, ...}, ...]}
  *        -> {"predictions": [{"label": L, "scores": {class: p, ...}} | {"value": v}, ...]}
+ *   POST /v1/models/NAME:predict  an image model (AutoML Vision's online prediction):
+ *        {"instances": [{"content": "<base64 PNG or JPEG>"}, ...],
+ *         "parameters": {"maxPredictions": 5, "confidenceThreshold": 0.1}}
+ *        -> {"predictions": [{"displayNames": [...], "confidences": [...]}, ...]}
+ *        (classes by confidence, highest first; all of them by default)
  *   GET  /v1/models/NAME          the schema (inputs with types, target, task,
  *                                 classes), metrics and the pipeline in words
  *   GET  /v1/models               the deployed model names
@@ -88,6 +93,34 @@ srv_limits srv_limits_default(void);
 int srv_parse_body(const srv_schema *schema, const char *body, size_t len,
                    const srv_limits *limits, aml_frame **out, size_t *n_rows, srv_error *err);
 
+/* ---- image instances (srv_body.c) ---- */
+
+/* An image model's request: the decoded content of each instance (malloc'd)
+ * and the parameters. */
+typedef struct srv_image_request {
+    size_t n;
+    unsigned char **bytes;        /* n encoded images (PNG or JPEG, unchecked) */
+    size_t *lens;
+    size_t max_predictions;       /* classes per prediction; 0: all */
+    double confidence_threshold;  /* classes below it are left out; 0: none */
+} srv_image_request;
+
+/* Parses {"instances": [{"content": BASE64}, ...], "parameters": {...}}
+ * (parameters optional: maxPredictions, an integer >= 1, and
+ * confidenceThreshold, a number in [0, 1]).  OUT: *out (cleared first;
+ * srv_image_request_clear).  Errors as srv_parse_body (400 naming the
+ * instance: "instances[0].content: not base64 (bad character at byte 17)",
+ * a missing or non-string content, an unknown field or parameter). */
+int srv_parse_image_body(const char *body, size_t len, const srv_limits *limits,
+                         srv_image_request *out, srv_error *err);
+void srv_image_request_clear(srv_image_request *rq);
+/* Standard base64 (RFC 4648; '=' padding optional, whitespace skipped).
+ * OUT: *out (malloc'd), *out_len.  Returns 0, AML_EPARSE with *bad_at the
+ * 0-based offset of the first character that is not base64 (or `len` when
+ * the text stops mid-byte), AML_ENOMEM. */
+int srv_base64_decode(const char *text, size_t len, unsigned char **out, size_t *out_len,
+                      size_t *bad_at);
+
 /* ---- a deployed model (srv_model.c) ---- */
 
 /* A server's own copy of a model (saved to bytes and loaded back, so the
@@ -110,7 +143,9 @@ void srv_model_unref(srv_model *m);   /* accepts NULL; frees at zero */
 const aml_model *srv_model_get(const srv_model *m);
 const srv_schema *srv_model_schema(const srv_model *m);
 
-/* Predicts a request body and writes the response document.  OUT: *json
+/* Predicts a request body and writes the response document (an image model
+ * takes image instances, srv_parse_image_body; a content that is not an
+ * image is a 400 naming the instance).  OUT: *json
  * (malloc'd, NUL-terminated; free()), *len.  Returns 0 or the errors of
  * srv_parse_body, AML_EINVAL/AML_ENOMEM from the model (err->status 500 for
  * a model failure).  Thread-safe. */

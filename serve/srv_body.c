@@ -3,7 +3,8 @@
  * parser: {"instances": [{col: value, ...}, ...]} -> a frame typed as the
  * schema says, or a 400/413 error naming the instance and field.  Values go
  * through aml_frame_add_strings, so a request converts exactly as a CSV
- * file would.
+ * file would.  An image model's body ({"instances": [{"content": BASE64}],
+ * "parameters": {...}}) is parsed here too, its contents base64-decoded.
  */
 #include "srv.h"
 
@@ -426,4 +427,216 @@ int srv_parse_body(const srv_schema *s, const char *body, size_t len, const srv_
     if (n_rows)
         *n_rows = n;
     return 0;
+}
+
+/* ---- image instances: {"instances": [{"content": BASE64}], "parameters": {...}} ---- */
+
+static int b64_value(unsigned char ch)
+{
+    if (ch >= 'A' && ch <= 'Z')
+        return ch - 'A';
+    if (ch >= 'a' && ch <= 'z')
+        return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9')
+        return ch - '0' + 52;
+    return ch == '+' ? 62 : ch == '/' ? 63 : -1;
+}
+
+static bool b64_space(unsigned char ch)
+{
+    return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
+}
+
+int srv_base64_decode(const char *text, size_t len, unsigned char **out, size_t *out_len,
+                      size_t *bad_at)
+{
+    *out = NULL;
+    *out_len = 0;
+    unsigned char *d = malloc(len / 4 * 3 + 3);
+    if (!d)
+        return AML_ENOMEM;
+    size_t n = 0, pad = 0, quad = 0;
+    uint32_t acc = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (b64_space(ch))
+            continue;
+        int v = b64_value(ch);
+        if (ch == '=' && quad >= 2 && pad < 2) {
+            pad++;
+            continue;
+        }
+        if (v < 0 || pad) {   /* a stray character, or data after the padding */
+            free(d);
+            *bad_at = i;
+            return AML_EPARSE;
+        }
+        acc = acc << 6 | (uint32_t)v;
+        if (++quad == 4) {
+            d[n++] = (unsigned char)(acc >> 16);
+            d[n++] = (unsigned char)(acc >> 8);
+            d[n++] = (unsigned char)acc;
+            quad = 0;
+            acc = 0;
+        }
+    }
+    if (quad == 1 || (pad && quad + pad != 4)) {   /* stops mid-byte */
+        free(d);
+        *bad_at = len;
+        return AML_EPARSE;
+    }
+    if (quad == 2)
+        d[n++] = (unsigned char)(acc >> 4);
+    if (quad == 3) {
+        d[n++] = (unsigned char)(acc >> 10);
+        d[n++] = (unsigned char)(acc >> 2);
+    }
+    *out = d;
+    *out_len = n;
+    return 0;
+}
+
+void srv_image_request_clear(srv_image_request *rq)
+{
+    for (size_t i = 0; rq->bytes && i < rq->n; i++)
+        free(rq->bytes[i]);
+    free(rq->bytes);
+    free(rq->lens);
+    memset(rq, 0, sizeof *rq);
+}
+
+#define IMAGE_USAGE "{\"instances\": [{\"content\": \"<base64 PNG or JPEG>\"}]}"
+
+static int image_top(json_t *root, size_t max_instances, srv_error *err)
+{
+    if (!json_is_object(root))
+        return fail(err, AML_EPARSE, 400, -1, NULL, "the body must be a JSON object %s, not %s",
+                    IMAGE_USAGE, json_kind(root));
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        if (strcmp(key, "instances") != 0 && strcmp(key, "parameters") != 0) {
+            char k[48];
+            excerpt(key, k, sizeof k);
+            return fail(err, AML_EINVAL, 400, -1, NULL,
+                        "unknown key \"%s\" in the body: it takes \"instances\" and "
+                        "\"parameters\"", k);
+        }
+    }
+    json_t *inst = json_object_get(root, "instances");
+    if (!inst)
+        return fail(err, AML_EPARSE, 400, -1, NULL, "the body has no \"instances\": send %s",
+                    IMAGE_USAGE);
+    if (!json_is_array(inst))
+        return fail(err, AML_EPARSE, 400, -1, NULL,
+                    "\"instances\" must be an array of objects, not %s", json_kind(inst));
+    if (json_array_size(inst) == 0)
+        return fail(err, AML_EINVAL, 400, -1, NULL, "\"instances\" is empty: nothing to predict");
+    if (json_array_size(inst) > max_instances)
+        return fail(err, AML_ERANGE, 413, -1, NULL,
+                    "too many instances: %zu in one request, at most %zu (split the batch)",
+                    json_array_size(inst), max_instances);
+    return 0;
+}
+
+static int image_parameters(const json_t *params, srv_image_request *rq, srv_error *err)
+{
+    if (!params)
+        return 0;
+    if (!json_is_object(params))
+        return fail(err, AML_EINVAL, 400, -1, "parameters",
+                    "\"parameters\" must be an object, not %s", json_kind(params));
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)params, key, v) {
+        if (strcmp(key, "maxPredictions") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1)
+                return fail(err, AML_EINVAL, 400, -1, key,
+                            "parameters.maxPredictions must be an integer of at least 1");
+            rq->max_predictions = (size_t)json_integer_value(v);
+        } else if (strcmp(key, "confidenceThreshold") == 0) {
+            double t = json_number_value(v);
+            if (!json_is_number(v) || !(t >= 0 && t <= 1))
+                return fail(err, AML_EINVAL, 400, -1, key,
+                            "parameters.confidenceThreshold must be a number from 0 to 1");
+            rq->confidence_threshold = t;
+        } else {
+            char k[48];
+            excerpt(key, k, sizeof k);
+            return fail(err, AML_EINVAL, 400, -1, key,
+                        "unknown parameter \"%s\" (maxPredictions, confidenceThreshold)", k);
+        }
+    }
+    return 0;
+}
+
+/* Instance r's content, decoded into rq->bytes[r]. */
+static int image_instance(const json_t *o, size_t r, srv_image_request *rq, srv_error *err)
+{
+    if (!json_is_object(o))
+        return fail(err, AML_EINVAL, 400, (long)r, NULL,
+                    "instances[%zu] must be an object {\"content\": \"<base64 PNG or JPEG>\"}, "
+                    "not %s", r, json_kind(o));
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)o, key, v) {
+        if (strcmp(key, "content") != 0) {
+            char k[48];
+            excerpt(key, k, sizeof k);
+            return fail(err, AML_EINVAL, 400, (long)r, key,
+                        "instances[%zu]: unknown field '%s' (an image instance holds "
+                        "\"content\")", r, k);
+        }
+    }
+    const json_t *c = json_object_get(o, "content");
+    if (!c)
+        return fail(err, AML_EINVAL, 400, (long)r, "content",
+                    "instances[%zu]: no \"content\" field (the image as base64 PNG or JPEG)", r);
+    if (!json_is_string(c))
+        return fail(err, AML_EINVAL, 400, (long)r, "content",
+                    "instances[%zu].content: %s is not a base64 string", r, json_kind(c));
+    size_t bad_at = 0;
+    int rc = srv_base64_decode(json_string_value(c), json_string_length(c), &rq->bytes[r],
+                               &rq->lens[r], &bad_at);
+    if (rc == AML_ENOMEM)
+        return fail(err, rc, 500, (long)r, "content", "out of memory");
+    if (rc && bad_at >= json_string_length(c))
+        return fail(err, AML_EINVAL, 400, (long)r, "content",
+                    "instances[%zu].content: not base64 (it stops in the middle of a byte)", r);
+    if (rc)
+        return fail(err, AML_EINVAL, 400, (long)r, "content",
+                    "instances[%zu].content: not base64 (bad character at byte %zu)", r, bad_at);
+    if (rq->lens[r] == 0)
+        return fail(err, AML_EINVAL, 400, (long)r, "content",
+                    "instances[%zu].content: empty (no image)", r);
+    return 0;
+}
+
+int srv_parse_image_body(const char *body, size_t len, const srv_limits *limits,
+                         srv_image_request *out, srv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    srv_limits lim = limits ? *limits : srv_limits_default();
+    json_error_t jerr;
+    json_t *root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return fail(err, AML_EPARSE, 400, -1, NULL, "malformed JSON at line %d, column %d: %s",
+                    jerr.line, jerr.column, jerr.text);
+    int rc = image_top(root, lim.max_instances, err);
+    rc = rc ? rc : image_parameters(json_object_get(root, "parameters"), out, err);
+    json_t *inst = rc ? NULL : json_object_get(root, "instances");
+    size_t n = inst ? json_array_size(inst) : 0;
+    if (rc == 0) {
+        out->bytes = calloc(n, sizeof *out->bytes);
+        out->lens = calloc(n, sizeof *out->lens);
+        out->n = n;
+        if (!out->bytes || !out->lens)
+            rc = fail(err, AML_ENOMEM, 500, -1, NULL, "out of memory");
+    }
+    for (size_t r = 0; rc == 0 && r < n; r++)
+        rc = image_instance(json_array_get(inst, r), r, out, err);
+    json_decref(root);
+    if (rc)
+        srv_image_request_clear(out);
+    return rc;
 }

@@ -4,12 +4,15 @@
  * predictions (engine models are used by one thread at a time: the MLP
  * keeps activations in the net) and a reference count, so replacing or
  * undeploying a model never frees it under a request in flight.  Turns
- * request bodies into response documents.
+ * request bodies into response documents: table rows for a table model,
+ * base64 PNG or JPEG instances for an image model (AutoML Vision's
+ * displayNames / confidences, best first).
  */
 #include "srv.h"
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,10 +165,113 @@ static json_t *predictions_doc(const aml_model *model, const float *pred, const 
     return list ? json_pack("{s:o}", "predictions", list) : NULL;
 }
 
+/* Class indices by probability, highest first (ties: lower index first). */
+static void rank_classes(const double *p, size_t k, size_t *order)
+{
+    for (size_t i = 0; i < k; i++)
+        order[i] = i;
+    for (size_t i = 1; i < k; i++) {   /* insertion sort: k is small, and stable */
+        size_t v = order[i], j = i;
+        for (; j > 0 && p[order[j - 1]] < p[v]; j--)
+            order[j] = order[j - 1];
+        order[j] = v;
+    }
+}
+
+/* One image prediction: the top classes as displayNames and confidences. */
+static json_t *image_prediction(const aml_model *model, const float *pred,
+                                const srv_image_request *rq, double *p, size_t *order)
+{
+    size_t k = aml_model_n_classes(model);
+    for (size_t c = 0; c < k; c++)
+        p[c] = aml_model_task(model) == AML_TASK_BINARY
+                   ? (c == 1 ? (double)pred[0] : 1.0 - (double)pred[0])
+                   : (double)pred[c];
+    rank_classes(p, k, order);
+    size_t top = rq->max_predictions && rq->max_predictions < k ? rq->max_predictions : k;
+    json_t *names = json_array(), *conf = json_array();
+    for (size_t i = 0; names && conf && i < top; i++) {
+        if (p[order[i]] < rq->confidence_threshold)
+            break;
+        json_array_append_new(names, json_string(aml_model_class_name(model, order[i])));
+        json_array_append_new(conf, json_real(p[order[i]]));
+    }
+    if (!names || !conf) {
+        json_decref(names);
+        json_decref(conf);
+        return NULL;
+    }
+    return json_pack("{s:o, s:o}", "displayNames", names, "confidences", conf);
+}
+
+__attribute__((format(printf, 5, 6))) static int image_fail(srv_error *err, int code,
+                                                           int status, long instance,
+                                                           const char *fmt, ...)
+{
+    if (!err)
+        return code;
+    err->code = code;
+    err->status = status;
+    err->instance = instance;
+    snprintf(err->field, sizeof err->field, "%s", instance >= 0 ? "content" : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->text, sizeof err->text, fmt, ap);
+    va_end(ap);
+    for (char *c = err->text; *c; c++)   /* one line */
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    return code;
+}
+
+/* Predicts each decoded instance; a content that is not an image is a 400. */
+static int predict_images_json(srv_model *m, const srv_image_request *rq, char **json,
+                               size_t *json_len, srv_error *err)
+{
+    size_t k = aml_model_n_classes(m->model), w = aml_model_pred_width(m->model);
+    float *pred = malloc(w * sizeof *pred);
+    double *p = malloc(k * sizeof *p);
+    size_t *order = malloc(k * sizeof *order);
+    json_t *list = json_array();
+    int rc = pred && p && order && list ? 0 : image_fail(err, AML_ENOMEM, 500, -1, "out of memory");
+    for (size_t i = 0; rc == 0 && i < rq->n; i++) {
+        aml_error aerr = {0};
+        pthread_mutex_lock(&m->lock);
+        rc = aml_model_predict_encoded(m->model, rq->bytes[i], rq->lens[i], pred, &aerr);
+        pthread_mutex_unlock(&m->lock);
+        if (rc == AML_EPARSE || rc == AML_EUNSUPPORTED || rc == AML_EINVAL)
+            rc = image_fail(err, rc, 400, (long)i, "instances[%zu].content: %.200s", i,
+                            aerr.text);
+        else if (rc)
+            rc = image_fail(err, rc, 500, (long)i, "prediction failed: %.200s",
+                            aerr.text[0] ? aerr.text : aml_strerror(rc));
+        json_t *one = rc ? NULL : image_prediction(m->model, pred, rq, p, order);
+        if (rc == 0 && (!one || json_array_append_new(list, one)))
+            rc = image_fail(err, AML_ENOMEM, 500, -1, "out of memory");
+    }
+    free(pred);
+    free(p);
+    free(order);
+    if (rc) {
+        json_decref(list);
+        return rc;
+    }
+    rc = dump(json_pack("{s:o}", "predictions", list), json, json_len);
+    return rc ? image_fail(err, rc, 500, -1, "out of memory") : 0;
+}
+
 int srv_model_predict_json(srv_model *m, const char *body, size_t len, const srv_limits *limits,
                            char **json, size_t *json_len, srv_error *err)
 {
     *json = NULL;
+    if (aml_model_is_image(m->model)) {
+        srv_image_request rq;
+        int irc = srv_parse_image_body(body, len, limits, &rq, err);
+        if (irc == 0)
+            irc = predict_images_json(m, &rq, json, json_len, err);
+        srv_image_request_clear(&rq);
+        return irc;
+    }
     aml_frame *f = NULL;
     size_t n = 0;
     int rc = srv_parse_body(m->schema, body, len, limits, &f, &n, err);
@@ -217,8 +323,13 @@ int srv_model_describe_json(const srv_model *m, const char *name, char **json)
                                                  aml_model_member_params(model, i), "weight",
                                                  aml_model_member_weight(model, i)));
     char usage[400];
-    snprintf(usage, sizeof usage,
-             "POST /v1/models/%.200s:predict {\"instances\": [{column: value, ...}]}", name);
+    if (aml_model_is_image(model))
+        snprintf(usage, sizeof usage,
+                 "POST /v1/models/%.200s:predict {\"instances\": [{\"content\": \"<base64 "
+                 "PNG or JPEG>\"}], \"parameters\": {\"maxPredictions\": 5}}", name);
+    else
+        snprintf(usage, sizeof usage,
+                 "POST /v1/models/%.200s:predict {\"instances\": [{column: value, ...}]}", name);
     json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:O, s:o, s:s, s:s}", "name", name,
                             "task", aml_task_name(aml_model_task(model)), "target",
                             aml_model_target(model), "classes", classes, "inputs", inputs,
@@ -230,6 +341,12 @@ int srv_model_describe_json(const srv_model *m, const char *name, char **json)
      *     json_t *info = json_loads(aml_model_info(model), 0, NULL);
      *     json_object_update_missing(json_object_get(doc, "metrics"), ...);
      * until then "metrics" holds what the deployer passed (srv_model_new). */
+    if (doc && aml_model_is_image(model)) {
+        int c, h, w;
+        aml_model_image_shape(model, &c, &h, &w);
+        json_object_set_new(doc, "image",
+                            json_pack("{s:i, s:i, s:i}", "channels", c, "height", h, "width", w));
+    }
     if (doc && json_is_null(json_object_get(doc, "classes")))
         json_object_del(doc, "classes");
     return dump(doc, json, NULL);

@@ -335,6 +335,16 @@ int aml_images_report_height(const aml_images_report *report);
 const char *aml_images_report_size_reason(const aml_images_report *report);
 size_t aml_images_report_bytes(const aml_images_report *report);
 
+/* Decodes one PNG or JPEG held in memory to c channels (1 grey or 3 RGB; alpha
+ * composited on white, as aml_images_read does; colour to grey by luma
+ * 0.299 R + 0.587 G + 0.114 B) resized to w x h as aml_images_read resizes,
+ * into out (c*h*w bytes, NCHW).  Returns 0, AML_EPARSE "not a PNG or JPEG
+ * image" / "corrupt PNG: ..." / "corrupt JPEG: ..." (the decoder's reason),
+ * AML_EUNSUPPORTED (a CMYK JPEG), AML_EINVAL (c, h or w out of range),
+ * AML_ENOMEM. */
+int aml_image_decode_to(const unsigned char *bytes, size_t len, int c, int h, int w,
+                        uint8_t *out, aml_error *err);
+
 
 /* ---- engine-internal (amlp_): column storage, shared with the subsystems
  * that build or read frames column by column (analyze, prep, explain) ---- */

@@ -124,6 +124,28 @@ const char *aml_model_info(const aml_model *model);
  * AML_ENOMEM. */
 int aml_model_set_info(aml_model *model, const char *json, aml_error *err);
 
+/* ---- image models ----
+ *
+ * A model may instead hold one image network (a CNN): it classifies images
+ * of one shape, takes no frame columns (aml_model_n_inputs is 0) and has no
+ * members; aml_model_predict on it is AML_EINVAL. */
+
+/* True for a model that classifies images. */
+bool aml_model_is_image(const aml_model *m);
+/* The images it takes: channels (1 or 3), height, width (0s for a table model). */
+void aml_model_image_shape(const aml_model *m, int *c, int *h, int *w);
+/* Predictions for images rows[0..n) (NULL: all) of `images`, which must have the
+ * model's shape (channels and size; AML_EINVAL saying both shapes otherwise).
+ * out: n * aml_model_pred_width values, as aml_model_predict (binary: P(class 1);
+ * multiclass: probabilities).  Deterministic: the same bytes give the same bits. */
+int aml_model_predict_images(const aml_model *m, const aml_images *images, const size_t *rows,
+                             size_t n, float *out, aml_error *err);
+/* One encoded image (PNG or JPEG, any size, grey/RGB/RGBA, 8/16-bit): decoded,
+ * converted to the model's channels and resized to its size as %import does
+ * (aml_image_decode_to; its AML_EPARSE when the bytes are not an image). */
+int aml_model_predict_encoded(const aml_model *m, const unsigned char *bytes, size_t len,
+                              float *out, aml_error *err);
+
 /* ---- engine-internal (amlp_): the bundle's layout, for the search that
  * builds models and the subsystems that read them ---- */
 
@@ -135,6 +157,17 @@ typedef struct amlp_member {
     aml_learner *learner;
     aml_features *features;   /* applied after the prep, or NULL */
 } amlp_member;
+
+/* An image model's network: the net (c*h*w inputs, n_classes logits), the
+ * image shape, the per-channel normalisation (x - mean) / std on the 0..255
+ * scale applied before the net, and the architecture in words. */
+struct amlp_nn_net;
+typedef struct amlp_image_net {
+    struct amlp_nn_net *net;    /* owned */
+    int c, h, w;
+    float mean[3], std[3];      /* per-channel normalisation on the 0..255 scale */
+    char *arch;                 /* the architecture in words */
+} amlp_image_net;
 
 struct aml_model {
     aml_task task;
@@ -151,6 +184,7 @@ struct aml_model {
     amlp_member *members;
     char *describe;
     char *info;            /* training info, a JSON object (amlp_ memory), or NULL */
+    amlp_image_net *image; /* the image network, NULL for table models */
 };
 
 /* An empty model for the task (class names and inputs copied later).
@@ -169,6 +203,18 @@ int amlp_model_finish(aml_model *m, const char *extra);
 /* The model's training info with the keys of the JSON object `extra` (may be
  * NULL) added or replaced.  OUT: *out (amlp_free).  Returns 0 or a code. */
 int amlp_model_info_merged(const aml_model *m, const char *extra, char **out, aml_error *err);
+/* Makes m (from amlp_model_new: binary or multiclass, n_classes >= 2) an
+ * image model: the net reads c*h*w inputs and gives n_classes logits; sets
+ * the describe text "CNN: <arch> (N weights)".  Takes ownership of net
+ * (also on failure).  Returns 0, AML_EINVAL (a shape, normalisation or net
+ * that does not fit, said in err), AML_ENOMEM. */
+int amlp_model_set_image_net(aml_model *m, struct amlp_nn_net *net, int c, int h, int w,
+                             const float mean[3], const float std[3], const char *arch);
+/* Class names from an array (the image set's class names); n must be the
+ * model's class count.  Returns 0, AML_EINVAL, AML_ENOMEM. */
+int amlp_model_set_class_names(aml_model *m, const char *const *names, size_t n);
+/* Frees an image network (accepts NULL). */
+void amlp_image_net_free(amlp_image_net *in);
 
 #ifdef __cplusplus
 }

@@ -56,6 +56,7 @@ void aml_model_free(aml_model *m)
     amlp_free(m->target);
     amlp_free(m->describe);
     amlp_free(m->info);
+    amlp_image_net_free(m->image);
     amlp_free(m);
 }
 
@@ -368,6 +369,11 @@ int aml_model_predict(const aml_model *m, const aml_frame *frame, const size_t *
 {
     if (!m || !frame || !out)
         return aml_error_set(err, AML_EINVAL, 0, 0, "", "model, frame and output are required");
+    if (m->image)
+        return aml_error_set(err, AML_EINVAL, 0, 0, "",
+                             "the model classifies images (%dx%d, %d channel%s); give it "
+                             "images, not table rows", m->image->w, m->image->h, m->image->c,
+                             m->image->c == 1 ? "" : "s");
     if (!rows)
         n = aml_frame_nrows(frame);
     if (m->n_members == 0)

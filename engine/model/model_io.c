@@ -9,9 +9,11 @@
  * bytes that remain before anything is allocated, every index is checked,
  * and the members must agree with the model (task, output width) before a
  * loaded model is handed out.  Loading never crashes; it fails with one line
- * that says why.
+ * that says why.  Version 4 adds the image section: a flag, then for an
+ * image model its shape, normalisation, architecture text and net.
  */
 #include "model/model_internal.h"
+#include "aml_nn.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -20,8 +22,9 @@
 #include <zlib.h>
 
 #define MODEL_MAGIC "AMLM"
-/* 1: first; 2: a features step per member; 3: the training info (JSON). */
-#define MODEL_VERSION 3u
+/* 1: first; 2: a features step per member; 3: the training info (JSON);
+ * 4: the image network section (an image model). */
+#define MODEL_VERSION 4u
 #define MODEL_MIN_VERSION 1u
 #define HEADER_LEN 16u   /* magic 4, version 4, payload length 8 */
 #define TRAILER_LEN 4u   /* CRC32 of the payload */
@@ -51,6 +54,28 @@ static int put_blob(amlp_bytes *b, const unsigned char *d, size_t n)
 {
     int rc = amlp_bytes_put_u64(b, n);
     return rc ? rc : amlp_bytes_put(b, d, n);
+}
+
+/* The image section: 0, or 1 then c, h, w, mean[3], std[3], the
+ * architecture text and the net (amlp_nn_net_save bytes) as a blob. */
+static int put_image(amlp_bytes *b, const amlp_image_net *in)
+{
+    int rc = amlp_bytes_put_u64(b, in != NULL);
+    if (rc || !in)
+        return rc;
+    rc = amlp_bytes_put_u64(b, (uint64_t)in->c);
+    rc = rc ? rc : amlp_bytes_put_u64(b, (uint64_t)in->h);
+    rc = rc ? rc : amlp_bytes_put_u64(b, (uint64_t)in->w);
+    for (int k = 0; rc == 0 && k < 3; k++)
+        rc = amlp_bytes_put_f64(b, in->mean[k]);
+    for (int k = 0; rc == 0 && k < 3; k++)
+        rc = amlp_bytes_put_f64(b, in->std[k]);
+    rc = rc ? rc : put_str(b, in->arch);
+    amlp_bytes net = {0};
+    rc = rc ? rc : amlp_nn_net_save(in->net, &net);
+    rc = rc ? rc : put_blob(b, net.data, net.len);
+    amlp_free(net.data);
+    return rc;
 }
 
 uint32_t aml_model_format_version(void)
@@ -118,6 +143,7 @@ int aml_model_save_ex(const aml_model *m, const char *extra_info, unsigned char 
     }
     rc = rc ? rc : put_str(&b, m->describe ? m->describe : "");
     rc = rc ? rc : put_str(&b, info);
+    rc = rc ? rc : put_image(&b, m->image);
     amlp_free(info);
     if (rc == 0 && b.len - start > 0xffffffffu)   /* crc32() takes a 32-bit length */
         rc = aml_error_set(err, AML_ERANGE, 0, 0, "", "the model is too large to save (%zu bytes)",
@@ -226,6 +252,75 @@ static int check_member(const aml_model *m, const aml_learner *l, double w, why 
     return 0;
 }
 
+/* The image section's net, read from its blob: every byte used. */
+static int get_image_net(amlp_reader *r, amlp_nn_net **net, why *w)
+{
+    const unsigned char *d = NULL;
+    size_t len = 0;
+    if (get_blob(r, &d, &len, w, "image network"))
+        return AML_EPARSE;
+    amlp_reader nr = {d, len, 0};
+    int rc = amlp_nn_net_load(&nr, net);
+    if (rc == AML_ENOMEM)
+        return rc;
+    if (rc == 0 && nr.pos != nr.len) {
+        amlp_nn_net_free(*net);
+        *net = NULL;
+        return bad(w, "image network: %zu unexpected bytes after its last layer",
+                   nr.len - nr.pos);
+    }
+    return rc ? bad(w, "image network: malformed layers (%s)", aml_strerror(rc)) : 0;
+}
+
+/* The image section (version 4): a flag, then shape, normalisation,
+ * architecture and net, each checked before the model takes them. */
+static int get_image(amlp_reader *r, aml_model *m, why *w)
+{
+    uint64_t has = 0, shape[3] = {0, 0, 0};
+    if (amlp_read_u64(r, &has) || has > 1)
+        return bad(w, "bad image-section flag");
+    if (!has)
+        return 0;
+    double mean[3], sd[3];
+    for (int k = 0; k < 3; k++)
+        if (amlp_read_u64(r, &shape[k]))
+            return bad(w, "image shape: past the end of the data");
+    for (int k = 0; k < 6; k++)
+        if (amlp_read_f64(r, k < 3 ? &mean[k] : &sd[k - 3]))
+            return bad(w, "image normalisation: past the end of the data");
+    if ((shape[0] != 1 && shape[0] != 3) || shape[1] < 1 || shape[2] < 1 ||
+        shape[1] > AMLP_MODEL_MAX_IMAGE_SIDE || shape[2] > AMLP_MODEL_MAX_IMAGE_SIDE)
+        return bad(w, "image shape %llux%llux%llu is not an image shape",
+                   (unsigned long long)shape[0], (unsigned long long)shape[1],
+                   (unsigned long long)shape[2]);
+    float fm[3], fs[3];
+    for (int k = 0; k < 3; k++) {
+        bool fits = fabs(mean[k]) < 1e6 && sd[k] > 1e-9 && sd[k] < 1e6;
+        if (!fits)
+            return bad(w, "image normalisation of channel %d: mean %g, std %g", k, mean[k],
+                       sd[k]);
+        fm[k] = (float)mean[k];
+        fs[k] = (float)sd[k];
+    }
+    char *arch = NULL;
+    amlp_nn_net *net = NULL;
+    int rc = get_str(r, &arch, w, "image architecture");
+    rc = rc ? rc : get_image_net(r, &net, w);
+    char reason[200];
+    if (rc == 0 && amlp_model_check_image_net(m, net, (int)shape[0], (int)shape[1],
+                                              (int)shape[2], fm, fs, reason, sizeof reason)) {
+        rc = bad(w, "image network: %s", reason);
+    }
+    if (rc == 0) {
+        rc = amlp_model_set_image_net(m, net, (int)shape[0], (int)shape[1], (int)shape[2], fm,
+                                      fs, arch);
+        net = NULL;
+    }
+    amlp_nn_net_free(net);
+    amlp_free(arch);
+    return rc;
+}
+
 static int parse_body(amlp_reader *r, uint32_t ver, aml_model **out, why *w, aml_error *err)
 {
     uint64_t task, nc, metric, n;
@@ -286,7 +381,7 @@ static int parse_body(amlp_reader *r, uint32_t ver, aml_model **out, why *w, aml
         }
     }
     rc = rc ? rc : get_count(r, 40, &n, w, "members");
-    if (rc == 0 && n == 0)
+    if (rc == 0 && n == 0 && ver < 4)   /* from 4 an image model has none */
         rc = bad(w, "the model has no members");
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char *kind = NULL, *params = NULL;
@@ -358,6 +453,12 @@ static int parse_body(amlp_reader *r, uint32_t ver, aml_model **out, why *w, aml
         }
         amlp_free(info);
     }
+    if (rc == 0 && ver >= 4)
+        rc = get_image(r, m, w);
+    if (rc == 0 && !m->image && m->n_members == 0)
+        rc = bad(w, "the model has no members");
+    if (rc == 0 && m->image && (m->n_members || m->n_preps || m->n_inputs))
+        rc = bad(w, "an image model with table members, preparations or inputs");
     if (rc == 0 && r->pos != r->len)
         rc = bad(w, "%zu unexpected bytes after the last section", left(r));
     if (rc) {

@@ -4,7 +4,10 @@
  * multiclass and a regression model, an ensemble, and a model with text and
  * date columns.  Each is the result of a tiny search (one thread, a few
  * trials) on a small synthetic frame with numeric, categorical and missing
- * values, so files stay small and the run is reproducible.
+ * values, so files stay small and the run is reproducible.  Two image
+ * models (a CNN built layer by layer with seeded weights: grey multiclass
+ * with conv / pooling, RGB binary with batch norm and a residual block)
+ * seed the image section.
  *
  *   make fuzz-model-corpus      (builds this tool and rewrites the corpus)
  */
@@ -120,6 +123,78 @@ static int write_model(const char *dir, const char *name, int task, bool rich, c
     return rc;
 }
 
+/* Adds the layer *l (made when `rc` is 0) to net; exits on failure.  (*l is
+ * read here, after the constructor's call has set it.) */
+static void add(amlp_nn_net *net, int rc, amlp_nn_layer **l)
+{
+    if (rc || amlp_nn_net_add(net, *l)) {
+        fprintf(stderr, "gen_model_corpus: building the image net failed\n");
+        exit(1);
+    }
+}
+
+/* A c x 8 x 8 image net into k classes: conv 3x3 (c -> 4) [batch norm,
+ * residual 3x3 block] relu, max or average pool 2, global average, dense. */
+static amlp_nn_net *image_net(int c, size_t k, bool rich)
+{
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 11);
+    amlp_nn_net *net = NULL;
+    amlp_nn_layer *l = NULL;
+    if (amlp_nn_net_new((size_t)c * 64, &net))
+        exit(1);
+    amlp_nn_conv2d_cfg cfg = {.in_c = (size_t)c, .h = 8, .w = 8, .out_c = 4, .kh = 3, .kw = 3,
+                              .stride = 1, .pad = 1, .groups = 1, .bias = !rich};
+    add(net, amlp_nn_conv2d_new(&cfg, &rng, &l), &l);
+    if (rich) {
+        add(net, amlp_nn_batchnorm2d_new(4, 8, 8, 0.1, 1e-5, &l), &l);
+        amlp_nn_net *inner = NULL;
+        if (amlp_nn_net_new(4 * 64, &inner))
+            exit(1);
+        amlp_nn_conv2d_cfg dw = {.in_c = 4, .h = 8, .w = 8, .out_c = 4, .kh = 3, .kw = 3,
+                                 .stride = 1, .pad = 1, .groups = 4, .bias = false};
+        add(inner, amlp_nn_conv2d_new(&dw, &rng, &l), &l);
+        add(net, amlp_nn_residual_new(inner, 4, 8, 8, 4, 1, &rng, &l), &l);
+    }
+    add(net, amlp_nn_relu_new(4 * 64, &l), &l);
+    add(net, amlp_nn_pool_new(rich ? AMLP_NN_AVGPOOL : AMLP_NN_MAXPOOL, 4, 8, 8, 2, 2, 0, &l), &l);
+    add(net, amlp_nn_global_avgpool_new(4, 4, 4, &l), &l);
+    add(net, amlp_nn_dense_new(4, k, AMLP_NN_INIT_XAVIER, &rng, &l), &l);
+    return net;
+}
+
+static int write_image_model(const char *dir, const char *name, int c, size_t k, bool rich)
+{
+    static const char *classes[3] = {"circle", "square", "stripes"};
+    const float mean[3] = {127, 120, 110}, sd[3] = {64, 60, 58};
+    aml_model *m = amlp_model_new(k == 2 ? AML_TASK_BINARY : AML_TASK_MULTICLASS, k,
+                                  AML_METRIC_ACCURACY, "label");
+    int rc = m ? 0 : 1;
+    rc = rc ? rc : amlp_model_set_image_net(m, image_net(c, k, rich), c, 8, 8, mean, sd,
+                                            rich ? "conv3x3x4 bn residual(dw3x3) relu avgpool2 "
+                                                   "gap dense"
+                                                 : "conv3x3x4 relu maxpool2 gap dense");
+    rc = rc ? rc : amlp_model_set_class_names(m, classes, k);
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    rc = rc ? rc : aml_model_save_ex(m, "{\"dataset\":\"synthetic\",\"source\":\"gen_model_corpus\"}",
+                                     &bytes, &len, NULL);
+    if (rc == 0) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s.amlm", dir, name);
+        FILE *fp = fopen(path, "wb");
+        rc = !fp || fwrite(bytes, 1, len, fp) != len;
+        if (fp && fclose(fp))
+            rc = 1;
+        printf("%s: %zu bytes, %s\n", path, len, aml_model_describe(m));
+    } else {
+        fprintf(stderr, "%s: the image model could not be made\n", name);
+    }
+    aml_free(bytes);
+    aml_model_free(m);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "tests/fuzz/corpus/model";
@@ -134,5 +209,7 @@ int main(int argc, char **argv)
     bad |= write_model(dir, "regression-knn", 2, false, "knn", false, 1);
     bad |= write_model(dir, "ensemble", 0, false, "linear,nb,knn", true, 6);
     bad |= write_model(dir, "text-dates-linear", 0, true, "linear", false, 1);
+    bad |= write_image_model(dir, "image-cnn-grey", 1, 3, false);
+    bad |= write_image_model(dir, "image-cnn-rgb-binary", 3, 2, true);
     return bad ? 1 : 0;
 }

@@ -137,8 +137,16 @@ Test(model, every_kind_loads_resaves_and_predicts_identically)
         size_t len2;
         aml_error err;
         cr_assert_eq(aml_model_save(m, &b2, &len2, &err), 0, "%s", err.text);
-        cr_assert_eq(len2, len, "%s: re-saved %zu bytes of %zu", kinds[k], len2, len);
-        cr_assert_eq(memcmp(b, b2, len), 0, "%s: re-saved bytes differ", kinds[k]);
+        /* a version-3 fixture re-saves as version 4: the same payload, then
+         * the image section's flag (0: a table model) */
+        size_t want_len = len + (b[4] == 3 ? 8 : 0);
+        unsigned char *want = calloc(1, want_len);
+        memcpy(want, b, len - 4);
+        put_le(want + 4, aml_model_format_version(), 4);
+        fix_crc(want, want_len);
+        cr_assert_eq(len2, want_len, "%s: re-saved %zu bytes of %zu", kinds[k], len2, want_len);
+        cr_assert_eq(memcmp(want, b2, want_len), 0, "%s: re-saved bytes differ", kinds[k]);
+        free(want);
         aml_model *m2 = load_ok(b2, len2);
         size_t w = aml_model_pred_width(m);
         float *p1 = malloc(40 * w * sizeof *p1), *p2 = malloc(40 * w * sizeof *p2);
