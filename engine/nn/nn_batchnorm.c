@@ -158,5 +158,8 @@ int amlp_nn_batchnorm_load(amlp_reader *in, size_t width, amlp_nn_layer **l)
     double momentum = 0, eps = 0;
     if (amlp_read_f64(in, &momentum) || amlp_read_f64(in, &eps))
         return AML_EPARSE;
+    /* gamma, beta and two running statistics follow: bounded by the bytes left */
+    if ((uint64_t)width > (in->len - in->pos) / sizeof(float) / 4)
+        return AML_EPARSE;
     return amlp_nn_batchnorm_new(width, momentum, eps, l);
 }

@@ -242,5 +242,9 @@ int amlp_nn_conv2d_load(amlp_reader *in, size_t n_in, size_t n_out, amlp_nn_laye
     if (v[9] > 1 || !conv_cfg_ok(&c, &oh, &ow) || c.in_c * c.h * c.w != n_in ||
         c.out_c * oh * ow != n_out)
         return AML_EPARSE;
+    /* the weights follow: a forged shape must not allocate more than the bytes hold */
+    uint64_t weights = (uint64_t)c.out_c * (c.in_c / c.groups) * c.kh * c.kw;
+    if (weights + c.out_c > (in->len - in->pos) / sizeof(float))
+        return AML_EPARSE;
     return conv_alloc(&c, l);
 }

@@ -81,6 +81,8 @@ int amlp_nn_dense_new(size_t in, size_t out, amlp_nn_init init, amlp_rng *rng,
 
 int amlp_nn_dense_load(amlp_reader *in, size_t n_in, size_t n_out, amlp_nn_layer **l)
 {
-    (void)in;
+    /* the weights follow: forged widths must not allocate more than the bytes hold */
+    if ((uint64_t)n_in * n_out + n_out > (in->len - in->pos) / sizeof(float))
+        return AML_EPARSE;
     return dense_alloc(n_in, n_out, l);
 }

@@ -7,7 +7,10 @@
  * the mutations into the section parsers (preparation, learners, feature
  * steps, training info).  A model that loads is asked for its info and
  * schema and predicts two rows of a tiny frame built from its own schema
- * (one plausible row, one of missing values).
+ * (one plausible row, one of missing values); an image model also predicts
+ * a tiny PNG (decoded, converted to its channels, resized to its size) when
+ * its images are small enough (a forged shape may legitimately ask for a
+ * net larger than the fuzzer's memory limit).
  *
  * Seeds: tests/fuzz/corpus/model/ (make fuzz-model-corpus).  Run: make fuzz-model. */
 #include "aml.h"
@@ -62,6 +65,32 @@ static void predict_tiny(const aml_model *m)
     aml_frame_free(f);
 }
 
+/* A 3 x 2 RGB PNG. */
+static const unsigned char tiny_png[80] = {
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
+    0x52, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0x12,
+    0x16, 0xf1, 0x4d, 0x00, 0x00, 0x00, 0x17, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xe0,
+    0x12, 0x91, 0x3b, 0x91, 0x62, 0x14, 0x15, 0x15, 0xc5, 0xf0, 0x9f, 0x81, 0x01, 0x82, 0x01,
+    0x34, 0xe9, 0x05, 0xa6, 0xac, 0x1b, 0x00, 0x54, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
+    0x44, 0xae, 0x42, 0x60, 0x82};
+
+static void predict_image(const aml_model *m)
+{
+    int c, h, w;
+    aml_model_image_shape(m, &c, &h, &w);
+    if ((size_t)c * (size_t)h * (size_t)w > 65536)
+        return;
+    float *out = malloc(aml_model_pred_width(m) * sizeof *out);
+    aml_error e;
+    memset(&e, 0, sizeof e);
+    int rc = out ? aml_model_predict_encoded(m, tiny_png, sizeof tiny_png, out, &e) : AML_ENOMEM;
+    if (rc && rc != AML_ENOMEM && !e.text[0]) {
+        fprintf(stderr, "image predict failed (%s) without a reason\n", aml_err_name(rc));
+        abort();
+    }
+    free(out);
+}
+
 static void try_load(const uint8_t *data, size_t size)
 {
     aml_model *m = NULL;
@@ -85,6 +114,8 @@ static void try_load(const uint8_t *data, size_t size)
         if (!aml_model_class_name(m, k))
             abort();
     predict_tiny(m);
+    if (aml_model_is_image(m))
+        predict_image(m);
     /* a model that loads saves again */
     unsigned char *b = NULL;
     size_t len = 0;

@@ -10,6 +10,7 @@
 #include "data/data_internal.h"
 #include "aml_nn.h"
 
+#include <jpeglib.h>
 #include <math.h>
 #include <png.h>
 #include <string.h>
@@ -105,6 +106,39 @@ static unsigned char *png_of(const uint8_t *planar, int c, int h, int w, size_t 
     return buf;
 }
 
+/* A JPEG (grey or RGB, quality 95) of planar pixels, in memory (free()).
+ * OUT: *len. */
+static unsigned char *jpeg_of(const uint8_t *planar, int c, int h, int w, size_t *len)
+{
+    struct jpeg_compress_struct ci;
+    struct jpeg_error_mgr jerr;
+    ci.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&ci);
+    unsigned char *buf = NULL;
+    unsigned long size = 0;
+    jpeg_mem_dest(&ci, &buf, &size);
+    ci.image_width = (JDIMENSION)w;
+    ci.image_height = (JDIMENSION)h;
+    ci.input_components = c;
+    ci.in_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&ci);
+    jpeg_set_quality(&ci, 95, TRUE);
+    jpeg_start_compress(&ci, TRUE);
+    size_t plane = (size_t)h * (size_t)w;
+    unsigned char row[3 * 256];
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++)
+            for (int k = 0; k < c; k++)
+                row[x * c + k] = planar[(size_t)k * plane + (size_t)(y * w + x)];
+        JSAMPROW r = row;
+        jpeg_write_scanlines(&ci, &r, 1);
+    }
+    jpeg_finish_compress(&ci);
+    jpeg_destroy_compress(&ci);
+    *len = size;
+    return buf;
+}
+
 static float *predict_all(const aml_model *m, const aml_images *im)
 {
     size_t n = aml_images_count(im), wd = aml_model_pred_width(m);
@@ -147,6 +181,13 @@ Test(model_image, predicts_probabilities_deterministically)
     for (size_t k = 0; k < 3; k++) {
         cr_assert_float_eq(two[k], a[21 + k], 1e-6);
         cr_assert_float_eq(two[3 + k], a[9 + k], 1e-6);
+    }
+    /* one image alone gives the bits it gets in a batch */
+    for (size_t i = 0; i < 10; i++) {
+        float one[3];
+        cr_assert_eq(aml_model_predict_images(m, im, &i, 1, one, NULL), 0);
+        cr_assert_eq(memcmp(one, a + 3 * i, sizeof one), 0, "image %zu: alone %.9g, in a "
+                     "batch %.9g", i, one[0], a[3 * i]);
     }
     free(a);
     free(b);
@@ -358,6 +399,39 @@ Test(model_image, encoded_images_of_other_sizes_and_colours_are_converted)
     aml_model_free(m);
 }
 
+Test(model_image, an_encoded_jpeg_predicts_as_its_decoded_pixels)
+{
+    aml_model *m = tiny_model(3, 8, 8, 3);
+    aml_images *im = make_images(1, 3, 16, 16, 10);
+    size_t len = 0;
+    unsigned char *jpg = jpeg_of(aml_images_image(im, 0), 3, 16, 16, &len);
+    /* what the model sees: the JPEG decoded and resized to 8 x 8 */
+    aml_images *seen = make_images(1, 3, 8, 8, 10);
+    aml_error e = {0};
+    cr_assert_eq(aml_image_decode_to(jpg, len, 3, 8, 8, seen->pixels, &e), 0, "%s", e.text);
+    int far = 0;   /* lossy, but close to the 16 x 16 original averaged 2 x 2 */
+    for (int k = 0; k < 3; k++)
+        for (int y = 0; y < 8; y++)
+            for (int x = 0; x < 8; x++) {
+                const uint8_t *o = aml_images_image(im, 0) + k * 256;
+                int avg = (o[32 * y + 2 * x] + o[32 * y + 2 * x + 1] + o[32 * y + 16 + 2 * x] +
+                           o[32 * y + 16 + 2 * x + 1] + 2) / 4;
+                far += abs(avg - seen->pixels[k * 64 + y * 8 + x]) > 40;
+            }
+    cr_assert_leq(far, 12, "%d of 192 pixels far from the original", far);
+    float want[3], got[3];
+    cr_assert_eq(aml_model_predict_images(m, seen, NULL, 0, want, NULL), 0);
+    cr_assert_eq(aml_model_predict_encoded(m, jpg, len, got, &e), 0, "%s", e.text);
+    cr_assert_eq(memcmp(want, got, sizeof want), 0);
+    memset(&e, 0, sizeof e);
+    cr_assert_eq(aml_model_predict_encoded(m, jpg, len / 3, got, &e), AML_EPARSE);
+    cr_assert(strstr(e.text, "JPEG"), "%s", e.text);
+    free(jpg);
+    aml_images_free(seen);
+    aml_images_free(im);
+    aml_model_free(m);
+}
+
 Test(model_image, bytes_that_are_not_an_image_are_parse_errors)
 {
     aml_model *m = tiny_model(1, 8, 8, 3);
@@ -451,4 +525,92 @@ Test(model_image, the_corpus_image_seeds_load_and_resave_identically)
         aml_free(b2);
         aml_model_free(m);
     }
+}
+
+/* ---- forged sizes never allocate more than the file holds ---- */
+
+static size_t biggest;
+
+static void *count_malloc(size_t n, void *user)
+{
+    (void)user;
+    biggest = n > biggest ? n : biggest;
+    return malloc(n);
+}
+
+static void *count_realloc(void *p, size_t n, void *user)
+{
+    (void)user;
+    biggest = n > biggest ? n : biggest;
+    return realloc(p, n);
+}
+
+static void count_free(void *p, void *user)
+{
+    (void)user;
+    free(p);
+}
+
+/* Loads b (as it is, then with its header and CRC repaired): AML_EPARSE or a
+ * model, never an allocation beyond 16 bytes per byte of the file. */
+static void load_bounded(unsigned char *b, size_t len, const char *what)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            refit(b, len);
+        biggest = 0;
+        aml_model *m = NULL;
+        int rc = aml_model_load(b, len, &m, NULL);
+        aml_model_free(m);
+        cr_assert(rc == 0 || rc == AML_EPARSE, "%s: %s", what, aml_err_name(rc));
+        cr_assert(biggest <= 16 * len + 4096, "%s allocated %zu bytes from a %zu-byte file",
+                  what, biggest, len);
+    }
+}
+
+Test(model_image, forged_sizes_allocate_no_more_than_the_file_holds)
+{
+    size_t len = 0;
+    FILE *f = fopen("tests/fuzz/corpus/model/regress-image-dense-width.amlm", "rb");
+    cr_assert_not_null(f, "missing fixture (run from the repository root)");
+    unsigned char found[4096];
+    len = fread(found, 1, sizeof found, f);
+    fclose(f);
+    aml_model *m = tiny_model(3, 8, 8, 2);
+    size_t glen = 0;
+    unsigned char *good = save(m, &glen);
+    unsigned char *c = malloc(glen);
+    aml_allocator a = {count_malloc, count_realloc, count_free, NULL};
+    aml_allocator_set(&a);
+    /* the fuzzer's find: a dense layer 2^16 wide in a 1.6 kB file */
+    load_bounded(found, len, "regress-image-dense-width");
+    static const uint64_t forged[] = {UINT64_MAX, (uint64_t)1 << 40, (uint64_t)1 << 24, 65536};
+    for (size_t i = 16; i + 8 <= glen - 4; i++)
+        for (size_t k = 0; k < sizeof forged / sizeof *forged; k++) {
+            memcpy(c, good, glen);
+            put64(c + i, forged[k]);
+            char what[64];
+            snprintf(what, sizeof what, "%llu at byte %zu", (unsigned long long)forged[k], i);
+            load_bounded(c, glen, what);
+        }
+    aml_allocator_set(NULL);
+    free(c);
+    aml_free(good);
+    aml_model_free(m);
+}
+
+Test(model_image, more_images_than_a_chunk_predict_as_one_by_one)
+{
+    aml_model *m = tiny_model(1, 8, 8, 3);
+    aml_images *im = make_images(300, 1, 8, 8, 11);   /* two forward passes: 256 + 44 */
+    float *all = predict_all(m, im);
+    static const size_t probe[] = {0, 1, 255, 256, 257, 299};
+    for (size_t j = 0; j < sizeof probe / sizeof *probe; j++) {
+        float one[3];
+        cr_assert_eq(aml_model_predict_images(m, im, &probe[j], 1, one, NULL), 0);
+        cr_assert_eq(memcmp(one, all + 3 * probe[j], sizeof one), 0, "image %zu", probe[j]);
+    }
+    free(all);
+    aml_images_free(im);
+    aml_model_free(m);
 }
