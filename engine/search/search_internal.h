@@ -454,6 +454,7 @@ typedef struct amlp_vision {
     size_t val_trial;           /* validation images a trial is scored on */
     size_t trial_epochs;        /* a trial's epochs at fidelity 1 */
     double trial_cap;           /* seconds after which a trial stops and is scored */
+    bool single;                /* the budget allows one trial: the default network */
     double rate;                /* training speed: image multiply-adds per second */
     double search_end;          /* aml_now() time the trials stop */
     size_t best;                /* the best trial (SIZE_MAX: none yet) */

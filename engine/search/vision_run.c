@@ -24,6 +24,7 @@
 #define SEARCH_SHARE_MAX_TRIALS 0.8   /* with a trial limit, the trials may take more */
 #define TRIALS_PLANNED 8
 #define TRIAL_CAP 2.5    /* a trial stops at this many times its planned time */
+#define MIN_STEPS 40     /* mini-batches a trial needs to tell architectures apart */
 #define BATCH 128
 #define VAL_TRIAL_MAX 2000
 #define MAX_FINAL_EPOCHS 200
@@ -140,8 +141,8 @@ static double config_macs(const amlp_vision *v, const amlp_config *cfg, amlp_cnn
     return amlp_nn_arch_macs(&r->arch, v->ch, v->h, v->w, v->k);
 }
 
-/* Measures the training speed on the default architecture: two
- * mini-batches, after one to warm up. */
+/* Measures the training speed on the default architecture: one
+ * mini-batch (its first-use costs make the estimate a cautious one). */
 static int calibrate(amlp_vision *v, aml_error *err)
 {
     amlp_point p;
@@ -152,7 +153,7 @@ static int calibrate(amlp_vision *v, aml_error *err)
     double macs = config_macs(v, &cfg, &r);
     amlp_nn_net *net = NULL;
     int rc = amlp_nn_arch_build(&r.arch, v->ch, v->h, v->w, v->k, v->c.o.seed, &net, err);
-    size_t n = v->n_fit < 2 * BATCH ? v->n_fit : 2 * BATCH;
+    size_t n = v->n_fit < BATCH ? v->n_fit : BATCH;
     amlp_nn_train_result res;
     double t1 = aml_now();
     rc = rc ? rc : train_net(v, net, &r, v->fit, n, 1, v->c.o.seed, 0, &res, err);
@@ -164,8 +165,11 @@ static int calibrate(amlp_vision *v, aml_error *err)
     return rc;
 }
 
-/* Sizes the trials: the subset and the epochs at fidelity 1, so that a
- * trial of the default architecture takes its share of the search time. */
+/* Sizes the trials from the speed measured on the default architecture:
+ * as many as TRIALS_PLANNED (or the trial limit) of at least MIN_STEPS
+ * mini-batches each fit in the search's share of the budget; a subset of
+ * the training images trained for about three epochs.  A budget too short
+ * for two such trials runs the default architecture alone. */
 static void plan_trials(amlp_vision *v)
 {
     amlp_point p;
@@ -175,20 +179,25 @@ static void plan_trials(amlp_vision *v)
     amlp_cnn_recipe r;
     double macs = config_macs(v, &cfg, &r);
     double share = v->c.o.max_trials ? SEARCH_SHARE_MAX_TRIALS : SEARCH_SHARE;
-    size_t planned = v->c.o.max_trials && v->c.o.max_trials < TRIALS_PLANNED ? v->c.o.max_trials
-                                                                           : TRIALS_PLANNED;
     double now = aml_now(), end = v->c.t0 + share * v->c.o.budget_seconds;
     v->search_end = end;
-    double per_trial = fmax(0.2, (end - now) / (double)planned);
-    v->trial_cap = fmax(1, TRIAL_CAP * per_trial);
-    double images = per_trial * v->rate / macs;   /* images trained in a trial */
-    double subset = images / 3;                  /* three epochs when the data allow */
+    double images = fmax(end - now, 0.2) * v->rate / macs;   /* trained in the search */
+    double least = fmin(MIN_STEPS * BATCH, 10.0 * (double)v->n_fit);
+    size_t planned = v->c.o.max_trials ? v->c.o.max_trials : (size_t)(images / least);
+    planned = planned < 1 ? 1 : planned > TRIALS_PLANNED ? TRIALS_PLANNED : planned;
+    if (planned == 1 && !v->c.o.max_trials)
+        amlp_ctx_note(&v->c, "this budget trains one network, the default architecture; a "
+                      "longer budget lets the search compare architectures");
+    v->single = planned == 1 && !v->c.o.max_trials;
+    double per_trial = images / (double)planned;
+    v->trial_cap = fmax(1, TRIAL_CAP * (end - now) / (double)planned);
     size_t floor_n = v->n_fit < 2 * BATCH ? v->n_fit : 2 * BATCH;
+    double subset = per_trial / 3;
     v->subset = subset < (double)floor_n ? floor_n
                 : subset > (double)v->n_fit ? v->n_fit
                                             : (size_t)subset;
-    double epochs = round(images / (double)v->subset);
-    v->trial_epochs = epochs < 1 ? 1 : epochs > 20 ? 20 : (size_t)epochs;
+    double epochs = round(per_trial / (double)v->subset);
+    v->trial_epochs = epochs < 1 ? 1 : epochs > 30 ? 30 : (size_t)epochs;
     v->val_trial = v->n_val < VAL_TRIAL_MAX ? v->n_val : VAL_TRIAL_MAX;
     amlp_ctx_note(&v->c,
                   "trials train on %zu of %zu training images for up to %zu epoch%s and are "
@@ -367,7 +376,7 @@ static void trial_loop(amlp_vision *v)
             r->stop = AML_STOP_MAX_TRIALS;
             return;
         }
-        if (aml_now() >= v->search_end && r->n_trials > 0) {
+        if ((v->single || aml_now() >= v->search_end) && r->n_trials > 0) {
             r->stop = AML_STOP_BUDGET;
             return;
         }

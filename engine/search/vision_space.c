@@ -27,7 +27,7 @@
 static const aml_param_spec cnn_specs[] = {
     {"width", AML_PARAM_CHOICE, 0, 0, false, "16|24|32|48|64", 2, 0, NULL,
      "channels of the stem and the first stage (doubling per stage)"},
-    {"stages", AML_PARAM_INT, 1, AMLP_NN_ARCH_MAX_STAGES, false, NULL, 3, 2, NULL,
+    {"stages", AML_PARAM_INT, 1, AMLP_NN_ARCH_MAX_STAGES, false, NULL, 2, 2, NULL,
      "stages; each after the first halves the image"},
     STAGE_SPECS(1),
     STAGE_SPECS(2),
