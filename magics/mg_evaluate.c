@@ -170,6 +170,10 @@ static int run_evaluate(mg_ctx *ctx, const mg_call *call)
     if (!model)
         return mg_fail(ctx, "EvaluateError", "model '%s' has nothing to evaluate: its training "
                        "stopped before any trial finished", t->name);
+    const char *on_arg = mg_opt(call, "on");
+    const mg_dataset *on_set = on_arg ? mg_session_dataset(ctx->session, on_arg) : NULL;
+    if (aml_model_is_image(model) || (on_set && on_set->images))
+        return mg_evaluate_images(ctx, call, t);
     aml_task task = aml_model_task(model);
     aml_eval_options eo = aml_eval_options_default();
     const char *v = mg_opt(call, "threshold");
