@@ -6,7 +6,7 @@
  * output columns: the id= column when given, `prediction`, and for
  * classification one `p_<label>` column per class.
  */
-#include "mg.h"
+#include "mg_predict.h"
 #include "mg_file.h"
 
 #include <math.h>
@@ -21,7 +21,8 @@
 #define PROGRESS_ROWS 50000   /* show progress for more rows than this */
 
 static const mg_option predict_options[] = {
-    {"on", MG_STRING, NULL, "the rows to predict: a data set of the session or a CSV file"},
+    {"on", MG_STRING, NULL, "the rows to predict: a data set of the session or a CSV file; "
+     "image models: a folder of images, a CSV of image paths or an image set"},
     {"out", MG_STRING, NULL, "write the predictions to this CSV file"},
     {"id", MG_STRING, NULL, "a column copied first into the output (e.g. the Kaggle id)"},
     {0},
@@ -292,7 +293,13 @@ static int run_predict(mg_ctx *ctx, const mg_call *call)
     if (!m)
         return mg_fail(ctx, "UsageError", "model '%s' has no fitted model (the run stopped "
                        "before any trial finished)", t->name);
+    if (aml_model_is_image(m))
+        return mg_predict_images(ctx, call, t);
     const char *on = mg_opt(call, "on"), *out = mg_opt(call, "out"), *id = mg_opt(call, "id");
+    const mg_dataset *on_set = on ? mg_session_dataset(ctx->session, on) : NULL;
+    if (on_set && on_set->images)
+        return mg_fail(ctx, "PredictError", "model '%s' classifies table rows, but data set '%s' "
+                       "holds images: give a table (on=DATA or on=FILE.csv)", t->name, on);
     if (!on)
         return mg_fail(ctx, "UsageError", "%%predict needs on=DATA or on=PATH (the rows to "
                        "predict) — usage: %s", call->magic->synopsis);
