@@ -72,7 +72,7 @@ def data(tmp_path_factory):
             test = i >= 14
             # the first test image of each class is labelled as the next class
             label = CLASSES[(k + 1) % 3] if i == 14 else name
-            rows.append((p.name, label, "TEST" if test else "TRAIN"))
+            rows.append((f"flat/{p.name}", label, "TEST" if test else "TRAIN"))
     listing = root / "listing.csv"
     imagegen.csv_listing(listing, rows)
     other = root / "other"
@@ -220,7 +220,7 @@ def test_save_load_predict_gives_identical_probabilities(trained, data, tmp_path
     text = summary["text/plain"]
     assert "CNN" in text and f"{SIZE}×{SIZE}×1" in text
     assert "circle, square, stripes" in text
-    doc = summary["application/vnd.automl.model+json"]
+    doc = summary["application/vnd.automl.model+json"]["model"]
     assert doc["image"] == {"channels": 1, "height": SIZE, "width": SIZE}
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     ok(trained.execute(f"%predict vm on={data['flat']} out={a}", timeout=60 * SLOW)[0])
