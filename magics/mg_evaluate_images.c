@@ -154,13 +154,17 @@ static int evaluate_and_show(mg_ctx *ctx, const eval_parts *p, const image_rows 
     else if (on_test)
         rc = check_test_score(ctx, p->t, model, ir, pred);
     free(pred);
-    char notes[4][600];
-    const char *note_p[4];
+    char notes[5][600];
+    const char *note_p[5];
     size_t nn = 0;
     if (rc == 0 && ir->unseen)
         snprintf(notes[nn++], sizeof notes[0], "%zu image%s left out: %s a class the model "
                  "never saw in training.", ir->unseen, ir->unseen == 1 ? "" : "s",
                  ir->unseen == 1 ? "its label is" : "their labels are");
+    if (rc == 0 && !on_test && p->t->run && strcmp(p->set->name, p->t->dataset) == 0)
+        snprintf(notes[nn++], sizeof notes[0], "These are the images model '%s' was trained on "
+                 "(image set '%s'), so the scores are optimistic; %%evaluate %s (on=test) scores "
+                 "the held-out test split.", p->t->name, p->set->name, p->t->name);
     if (rc == 0 && p->threshold && aml_model_task(model) != AML_TASK_BINARY)
         snprintf(notes[nn++], sizeof notes[0], "threshold=%s is ignored: a multiclass model "
                  "predicts its most probable class.", p->threshold);

@@ -731,7 +731,7 @@ static aml_plot_image *draw_confusion(const mg_eval_view *v)
 static aml_plot_image *draw_mistakes(const mg_eval_view *v)
 {
     aml_plot_opts o = aml_plot_opts_default();
-    o.title = "The most confident mistakes: true → predicted (probability)";
+    o.title = "Most confident mistakes: true → predicted (p)";
     aml_plot_image *img = NULL;
     aml_eval_plot_mistakes(&o, v->ev, v->images, v->rows, v->classes, GALLERY, &img, NULL);
     return img;

@@ -14,7 +14,7 @@
 
 #define GALLERY_MAX 16
 #define GALLERY_COLS 4
-#define TILE_TARGET 128   /* logical px a tile is upscaled towards, room for its caption */
+#define TILE_TARGET 176   /* logical px a tile is upscaled towards, room for its caption */
 
 /* Model class index of each of the set's classes (by name; -1: unseen). */
 static void class_map(const aml_model *model, const aml_images *images, long *map)
