@@ -429,8 +429,14 @@ const mg_magic mg_magic_predict = {
             "probability column per class.  Columns the model does not use are ignored; a "
             "missing column it needs is an error naming it; unseen categories and missing "
             "values are handled as at training.\n\n"
+            "Image models: on= a folder of PNG or JPEG files (class subfolders are read too), a "
+            "CSV whose first column lists image paths (relative to the CSV), one image file, or "
+            "an imported image set; each image is resized to the model's shape as %import does.  "
+            "The columns are `path` (`index` for an image set), `prediction` and `p_<class>`; a "
+            "file that is not a readable image is skipped and named.\n\n"
             "Examples:\n  %predict on=test.csv out=submission.csv id=PassengerId\n"
-            "  %predict m1 on=bank\n",
+            "  %predict m1 on=bank\n"
+            "  %predict vision_model on=new_xrays/ out=xray_predictions.csv\n",
     .options = predict_options,
     .max_args = 1,
     .run = run_predict,

@@ -146,9 +146,14 @@ def test_evaluate_draws_the_confusion_matrix_and_the_mistakes_gallery(evaluated)
         assert png.format == "PNG"
 
 
-def test_evaluate_on_another_image_set(trained):
-    reply, iop = trained.execute("%evaluate vm on=other", timeout=60 * SLOW)
+def test_evaluate_on_another_image_set(trained, tmp_path):
+    out = tmp_path / "rows.csv"
+    reply, iop = trained.execute(f"%evaluate vm on=other out={out}", timeout=60 * SLOW)
     ok(reply)
+    with open(out, newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["row", "actual", "predicted"] + [f"p_{c}" for c in CLASSES]
+    assert [r[0] for r in rows[1:]] == [str(i) for i in range(15)]
     doc = next(d["application/vnd.automl.evaluation+json"] for d in displays(iop)
                if "application/vnd.automl.evaluation+json" in d)
     assert doc["on"] == "other" and doc["n_rows"] == 15
