@@ -10,6 +10,7 @@
 #include "srv.h"
 
 #include <math.h>
+#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,10 +116,68 @@ static const aml_frame *example_frame(mg_ctx *ctx, const mg_trained *t, const am
     return NULL;
 }
 
+/* c planes of h x w bytes (NCHW) as a PNG, base64-encoded (malloc'd), or NULL. */
+static char *png_base64(const uint8_t *planes, int c, int h, int w)
+{
+    size_t n = (size_t)h * (size_t)w;
+    uint8_t *px = malloc(n * (size_t)c);
+    if (!px)
+        return NULL;
+    for (size_t i = 0; i < n; i++)      /* planes to interleaved pixels */
+        for (int k = 0; k < c; k++)
+            px[i * (size_t)c + (size_t)k] = planes[(size_t)k * n + i];
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    img.width = (png_uint_32)w;
+    img.height = (png_uint_32)h;
+    img.format = c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+    png_alloc_size_t size = 0;
+    char *b64 = NULL;
+    if (png_image_write_to_memory(&img, NULL, &size, 0, px, 0, NULL)) {
+        unsigned char *buf = malloc(size);
+        if (buf && png_image_write_to_memory(&img, buf, &size, 0, px, 0, NULL))
+            b64 = mg_base64(buf, size);
+        free(buf);
+    }
+    png_image_free(&img);
+    free(px);
+    return b64;
+}
+
+/* An image model's instance: the first image of the data set it was trained
+ * on (when the session still holds it at the model's shape), else a grey
+ * gradient of the model's shape, as a base64 PNG. */
+static json_t *example_image(mg_ctx *ctx, const mg_trained *t, const aml_model *m)
+{
+    int c, h, w;
+    aml_model_image_shape(m, &c, &h, &w);
+    const mg_dataset *d = t->dataset && *t->dataset ? mg_session_dataset(ctx->session,
+                                                                         t->dataset) : NULL;
+    const aml_images *im = d ? d->images : NULL;
+    char *b64 = NULL;
+    if (im && aml_images_count(im) && aml_images_channels(im) == c &&
+        aml_images_height(im) == h && aml_images_width(im) == w) {
+        b64 = png_base64(aml_images_image(im, 0), c, h, w);
+    } else {
+        size_t n = (size_t)c * (size_t)h * (size_t)w;
+        uint8_t *grad = malloc(n ? n : 1);
+        for (size_t i = 0; grad && i < n; i++)
+            grad[i] = (uint8_t)(i % (size_t)w * 255 / (size_t)(w > 1 ? w - 1 : 1));
+        b64 = grad ? png_base64(grad, c, h, w) : NULL;
+        free(grad);
+    }
+    json_t *o = json_pack("{s:s}", "content", b64 ? b64 : "");
+    free(b64);
+    return o;
+}
+
 /* One instance: the first row of the model's data set (missing cells left
  * out), or placeholders by type when the session has no such rows. */
 static json_t *example_instance(mg_ctx *ctx, const mg_trained *t, const aml_model *m)
 {
+    if (aml_model_is_image(m))
+        return example_image(ctx, t, m);
     const aml_frame *f = example_frame(ctx, t, m);
     json_t *o = json_object();
     for (size_t i = 0; o && i < aml_model_n_inputs(m); i++) {
@@ -254,7 +313,10 @@ static void show(mg_ctx *ctx, const mg_trained *t, const aml_model *m, const ser
         mg_buf_free(&hdr);
     }
     mg_buf_add(&curl, " \\\n  -d ");
-    add_shell_quoted(&curl, body_text ? body_text : "{}");
+    if (aml_model_is_image(m))   /* any PNG or JPEG file, base64-encoded by the shell */
+        mg_buf_add(&curl, "'{\"instances\":[{\"content\":\"'\"$(base64 -w0 image.png)\"'\"}]}'");
+    else
+        add_shell_quoted(&curl, body_text ? body_text : "{}");
     char note[400];
     if (token)
         snprintf(note, sizeof note, "Token: every request to '%s' needs the header "
@@ -266,12 +328,23 @@ static void show(mg_ctx *ctx, const mg_trained *t, const aml_model *m, const ser
         snprintf(note, sizeof note, "Warning: no token and host=%s — anyone who can reach "
                  "this machine can call it; add token=SECRET.", sl->host);
     mg_buf text = {0}, html = {0};
-    mg_buf_addf(&text, "%s model '%s' (%s, target '%s') at %s\n", moved ? "Now serving"
-                                                                        : "Serving",
-                t->name, aml_task_name(aml_model_task(m)), aml_model_target(m), predict);
+    if (aml_model_is_image(m)) {
+        int c, h, w;
+        aml_model_image_shape(m, &c, &h, &w);
+        mg_buf_addf(&text, "%s image model '%s' (%s, %zu classes, images resized to "
+                    "%d×%d×%d) at %s\n", moved ? "Now serving" : "Serving", t->name,
+                    aml_task_name(aml_model_task(m)), aml_model_n_classes(m), w, h, c, predict);
+    } else {
+        mg_buf_addf(&text, "%s model '%s' (%s, target '%s') at %s\n", moved ? "Now serving"
+                                                                            : "Serving",
+                    t->name, aml_task_name(aml_model_task(m)), aml_model_target(m), predict);
+    }
     mg_buf_addf(&text, "Schema: GET %s   Health: GET %s/healthz   Stop: %%undeploy %s\n",
                 schema, url, t->name);
-    mg_buf_add(&text, "Try it:\n");
+    mg_buf_add(&text, aml_model_is_image(m)
+                          ? "Try it (image.png: any PNG or JPEG; \"parameters\": "
+                            "{\"maxPredictions\": 5} keeps the top classes):\n"
+                          : "Try it:\n");
     mg_buf_add(&text, curl.data);
     mg_buf_addf(&text, "\nOr from this notebook (a path alone goes to this server):\n"
                 "%%%%http POST /v1/models/%s:predict%s%s\n%s\n", t->name, token ? " token=" : "",
@@ -389,6 +462,9 @@ const mg_magic mg_magic_deploy = {
             "does not change what is served until you deploy again.  Endpoints:\n"
             "  POST /v1/models/NAME:predict  {\"instances\": [{column: value, ...}]}\n"
             "       -> {\"predictions\": [{\"label\": ..., \"scores\": {...}} | {\"value\": ...}]}\n"
+            "       image models: {\"instances\": [{\"content\": \"<base64 PNG or JPEG>\"}], "
+            "\"parameters\": {\"maxPredictions\": 5}}\n"
+            "       -> {\"predictions\": [{\"displayNames\": [...], \"confidences\": [...]}]}\n"
             "  GET  /v1/models/NAME   inputs with types, target, task, classes, metrics\n"
             "  GET  /healthz\n"
             "A field left out of an instance, or null, is a missing value; an unknown field or "

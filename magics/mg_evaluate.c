@@ -170,6 +170,10 @@ static int run_evaluate(mg_ctx *ctx, const mg_call *call)
     if (!model)
         return mg_fail(ctx, "EvaluateError", "model '%s' has nothing to evaluate: its training "
                        "stopped before any trial finished", t->name);
+    const char *on_arg = mg_opt(call, "on");
+    const mg_dataset *on_set = on_arg ? mg_session_dataset(ctx->session, on_arg) : NULL;
+    if (aml_model_is_image(model) || (on_set && on_set->images))
+        return mg_evaluate_images(ctx, call, t);
     aml_task task = aml_model_task(model);
     aml_eval_options eo = aml_eval_options_default();
     const char *v = mg_opt(call, "threshold");
@@ -367,7 +371,7 @@ static int run_evaluate(mg_ctx *ctx, const mg_call *call)
 
 const mg_magic mg_magic_evaluate = {
     .name = "evaluate",
-    .synopsis = "%evaluate [MODEL] [on=test|DATA|FILE.csv] [threshold=0.5] [out=FILE.csv]",
+    .synopsis = "%evaluate [MODEL] [on=test|DATA|FILE.csv|IMAGE_SET] [threshold=0.5] [out=FILE.csv]",
     .summary = "How good a model is on rows it never saw: metrics, confusion matrix, curves.",
     .help =
         "Scores a model on held-out rows.  By default (on=test) these are the test split that "
@@ -387,6 +391,11 @@ const mg_magic mg_magic_evaluate = {
         "do not.\n"
         "Regression: RMSE, MAE, R², MAPE (rows whose true value is 0 are left out of it), "
         "predicted-vs-actual and residual charts.\n\n"
+        "Image models: on the held-out test images (on=test), or on=IMAGE_SET, another "
+        "imported image set of the model's shape whose classes are matched by name; the same "
+        "metrics and charts, plus a gallery of the most confident mistakes (up to 16 images "
+        "captioned \"true → predicted (p)\").  A table model on an image set, or an image "
+        "model on a table, is refused.\n\n"
         "out=FILE.csv writes every evaluated row (its row number in the data, starting at "
         "0, the actual and predicted value, and p_<class> probabilities or the residual) "
         "so you can look at the mistakes.  The file is replaced atomically.\n\n"

@@ -3,6 +3,7 @@
  * metrics table (which also carries the evaluation+json document), the
  * per-class table, the confusion matrix as a chart and a table, the ROC and
  * precision-recall charts, the threshold table and the calibration chart;
+ * for image models also the gallery of the most confident mistakes;
  * for regression the residual and predicted-vs-actual charts.  Every
  * display has text/plain for console users.
  *
@@ -48,6 +49,12 @@
  *    "mape_rows_excluded": N,             rows whose true value is 0
  *    "residuals": {"sampled": BOOL, "row": [...], "actual": [...], "predicted": [...],
  *                  "residual": [...]}     at most 2,000 rows, evenly spaced
+ *   image models (classification), besides the above:
+ *    "images": {"shape": {"channels", "height", "width"},
+ *               "mistakes": [{"image": INDEX, "true", "predicted", "p"}, ...]
+ *                                          the most confident first, at most 16
+ *               "figures": {"confusion_matrix": BASE64 PNG | null,
+ *                           "mistakes": BASE64 PNG | null}}   the charts shown
  *  }
  */
 #include "mg_evaluate.h"
@@ -219,6 +226,8 @@ static void regression_doc(json_t *doc, const mg_eval_view *v)
                                   "actual", a, "predicted", p, "residual", r));
 }
 
+static void images_doc(json_t *doc, const mg_eval_view *v);
+
 json_t *mg_evaluate_doc(const mg_eval_view *v)
 {
     const aml_evaluation *ev = v->ev;
@@ -235,6 +244,8 @@ json_t *mg_evaluate_doc(const mg_eval_view *v)
         regression_doc(doc, v);
     else
         class_doc(doc, v);
+    if (v->images && ev->task != AML_TASK_REGRESSION)
+        images_doc(doc, v);
     return doc;
 }
 
@@ -475,11 +486,11 @@ static int show_confusion(mg_ctx *ctx, const mg_eval_view *v)
     o.height = side;
     aml_plot_image *img = NULL;
     aml_error err = {0};
-    if (aml_plot_confusion(&o, counts, k, v->classes, &img, &err) == 0) {
+    if (v->confusion_png || aml_plot_confusion(&o, counts, k, v->classes, &img, &err) == 0) {
         char alt[400];
         snprintf(alt, sizeof alt, "%s: rows are the actual class, columns the predicted one "
                  "(the table below has the counts)", title);
-        rc = mg_display_png(ctx, img, alt);
+        rc = mg_display_png(ctx, v->confusion_png ? v->confusion_png : img, alt);
     }
     aml_plot_image_free(img);
     if (rc == 0 && t) {
@@ -694,15 +705,124 @@ static int show_regression(mg_ctx *ctx, const mg_eval_view *v)
     return rc;
 }
 
-int mg_evaluate_show(mg_ctx *ctx, const mg_eval_view *v)
+/* ---- image models: the confusion matrix and the gallery of mistakes ---- */
+
+#define GALLERY 16
+
+static aml_plot_image *draw_confusion(const mg_eval_view *v)
 {
-    int rc = show_summary(ctx, v);
-    if (rc || v->ev->task == AML_TASK_REGRESSION)
-        return rc ? rc : show_regression(ctx, v);
+    size_t k = v->ev->n_classes;
+    int64_t *counts = malloc(k * k * sizeof *counts);
+    if (!counts)
+        return NULL;
+    for (size_t i = 0; i < k * k; i++)
+        counts[i] = (int64_t)v->ev->confusion[i];
+    aml_plot_opts o = aml_plot_opts_default();
+    o.title = "Confusion matrix";
+    int side = k <= 4 ? 480 : k <= 10 ? 560 : 720;
+    o.width = side + 80;
+    o.height = side;
+    aml_plot_image *img = NULL;
+    aml_plot_confusion(&o, counts, k, v->classes, &img, NULL);
+    free(counts);
+    return img;
+}
+
+static aml_plot_image *draw_mistakes(const mg_eval_view *v)
+{
+    aml_plot_opts o = aml_plot_opts_default();
+    o.title = "Most confident mistakes: true → predicted (p)";
+    aml_plot_image *img = NULL;
+    aml_eval_plot_mistakes(&o, v->ev, v->images, v->rows, v->classes, GALLERY, &img, NULL);
+    return img;
+}
+
+static json_t *png_json(const aml_plot_image *img)
+{
+    char *b = img ? mg_base64(img->png, img->png_size) : NULL;
+    json_t *j = b ? json_string(b) : json_null();
+    free(b);
+    return j;
+}
+
+/* doc["images"]: the mistakes (image index, true, predicted, p) and both
+ * charts as base64 PNG. */
+static void images_doc(json_t *doc, const mg_eval_view *v)
+{
+    size_t idx[GALLERY];
+    size_t m = aml_eval_mistakes(v->ev, idx, GALLERY);
+    json_t *list = json_array();
+    for (size_t j = 0; j < m; j++) {
+        size_t i = idx[j], pc = v->ev->predicted[i];
+        double p = v->ev->task == AML_TASK_BINARY
+                       ? (pc == 1 ? v->ev->pred[i] : 1.0 - v->ev->pred[i])
+                       : v->ev->pred[i * v->ev->n_classes + pc];
+        json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:f}", "image",
+                                              (json_int_t)v->rows[i], "true",
+                                              v->classes[(size_t)v->ev->truth[i]], "predicted",
+                                              v->classes[pc], "p", p));
+    }
+    int c, h, w;
+    aml_model_image_shape(v->model, &c, &h, &w);
+    json_object_set_new(doc, "images",
+                        json_pack("{s:{s:i, s:i, s:i}, s:o, s:{s:o, s:o}}", "shape", "channels",
+                                  c, "height", h, "width", w, "mistakes", list, "figures",
+                                  "confusion_matrix", png_json(v->confusion_png),
+                                  "mistakes", png_json(v->mistakes_png)));
+}
+
+static int show_mistakes(mg_ctx *ctx, const mg_eval_view *v)
+{
+    size_t idx[GALLERY];
+    size_t m = aml_eval_mistakes(v->ev, idx, GALLERY);
+    if (m == 0) {
+        kn_stream(ctx->req, "stdout", "No mistakes: every evaluated image is predicted right.\n");
+        return 0;
+    }
+    if (!v->mistakes_png)
+        return 0;
+    mg_buf alt = {0};
+    mg_buf_addf(&alt, "The %zu most confident mistakes (image: true → predicted (p)):", m);
+    for (size_t j = 0; j < m; j++) {
+        size_t i = idx[j], pc = v->ev->predicted[i];
+        double p = v->ev->task == AML_TASK_BINARY
+                       ? (pc == 1 ? v->ev->pred[i] : 1.0 - v->ev->pred[i])
+                       : v->ev->pred[i * v->ev->n_classes + pc];
+        mg_buf_addf(&alt, "\n  image %zu: %s → %s (%.2f)", v->rows[i],
+                    v->classes[(size_t)v->ev->truth[i]], v->classes[pc], p);
+    }
+    int rc = mg_display_png(ctx, v->mistakes_png, alt.data);
+    mg_buf_free(&alt);
+    return rc;
+}
+
+static int show_classification(mg_ctx *ctx, const mg_eval_view *v)
+{
+    int rc;
     if ((rc = show_per_class(ctx, v)) || (rc = show_confusion(ctx, v)) ||
-        (rc = show_curves(ctx, v, false)) || (rc = show_curves(ctx, v, true)))
+        (v->images && (rc = show_mistakes(ctx, v))) || (rc = show_curves(ctx, v, false)) ||
+        (rc = show_curves(ctx, v, true)))
         return rc;
     if (v->ev->task == AML_TASK_BINARY && (rc = show_thresholds(ctx, v)))
         return rc;
     return show_calibration(ctx, v);
+}
+
+int mg_evaluate_show(mg_ctx *ctx, const mg_eval_view *in)
+{
+    mg_eval_view view = *in;
+    const mg_eval_view *v = &view;
+    aml_plot_image *confusion = NULL, *mistakes = NULL;
+    if (v->images && v->ev->task != AML_TASK_REGRESSION) {
+        view.confusion_png = confusion = draw_confusion(v);
+        view.mistakes_png = mistakes = draw_mistakes(v);
+    }
+    int rc = show_summary(ctx, v);
+    if (rc == 0 && v->ev->task != AML_TASK_REGRESSION)
+        rc = show_classification(ctx, v);
+    else if (rc == 0)
+        rc = show_regression(ctx, v);
+    aml_plot_image_free(confusion);
+    aml_plot_image_free(mistakes);
+    return rc;
 }

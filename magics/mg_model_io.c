@@ -2,7 +2,8 @@
  * mg_model_io.c — model files: %save [MODEL] PATH writes a model (with its
  * data set's name and source added to the training info) atomically;
  * %load PATH [as NAME] reads one into the session and shows what the file
- * says: task, target, inputs, members, metrics and training info.
+ * says: task, target, inputs, members (an image model: its image shape and
+ * architecture), metrics and training info.
  */
 #include "mg.h"
 #include "mg_file.h"
@@ -149,6 +150,35 @@ static void row2(mg_table *t, const char *k, const char *v)
     mg_table_row(t, r);
 }
 
+/* A table model's inputs (name and type) and ensemble members. */
+static void table_rows(mg_table *t, const aml_model *m)
+{
+    char buf[1024];
+    mg_buf b = {0};
+    for (size_t i = 0; i < aml_model_n_inputs(m); i++)
+        mg_buf_addf(&b, "%s%s (%s)", i ? ", " : "", aml_model_input_name(m, i),
+                    aml_type_name(aml_model_input_type(m, i)));
+    snprintf(buf, sizeof buf, "%zu: %s", aml_model_n_inputs(m), b.data ? b.data : "");
+    row2(t, "inputs", buf);
+    mg_buf_free(&b);
+    for (size_t i = 0; i < aml_model_n_members(m); i++)
+        mg_buf_addf(&b, "%s%s (weight %.2f)", i ? "; " : "", aml_model_member_kind(m, i),
+                    aml_model_member_weight(m, i));
+    row2(t, "members", b.data ? b.data : "");
+    mg_buf_free(&b);
+}
+
+/* An image model's input shape and architecture. */
+static void image_rows(mg_table *t, const aml_model *m)
+{
+    int c, h, w;
+    char buf[64];
+    aml_model_image_shape(m, &c, &h, &w);
+    snprintf(buf, sizeof buf, "%d×%d×%d (width × height × channels)", w, h, c);
+    row2(t, "images", buf);
+    row2(t, "architecture", aml_model_describe(m));
+}
+
 /* The summary of a loaded model: one table of what the file holds. */
 static int show_model(mg_ctx *ctx, const char *name, const char *path, const aml_model *m)
 {
@@ -169,17 +199,10 @@ static int show_model(mg_ctx *ctx, const char *name, const char *path, const aml
     if (b.len)
         row2(t, "classes", b.data);
     mg_buf_free(&b);
-    for (size_t i = 0; i < aml_model_n_inputs(m); i++)
-        mg_buf_addf(&b, "%s%s (%s)", i ? ", " : "", aml_model_input_name(m, i),
-                    aml_type_name(aml_model_input_type(m, i)));
-    snprintf(buf, sizeof buf, "%zu: %s", aml_model_n_inputs(m), b.data ? b.data : "");
-    row2(t, "inputs", buf);
-    mg_buf_free(&b);
-    for (size_t i = 0; i < aml_model_n_members(m); i++)
-        mg_buf_addf(&b, "%s%s (weight %.2f)", i ? "; " : "", aml_model_member_kind(m, i),
-                    aml_model_member_weight(m, i));
-    row2(t, "members", b.data ? b.data : "");
-    mg_buf_free(&b);
+    if (aml_model_is_image(m))
+        image_rows(t, m);
+    else
+        table_rows(t, m);
     const json_t *v, *s;
     const char *metric = aml_metric_name(aml_model_metric(m));
     if ((v = json_object_get(info, "validation_score")) && json_is_number(v)) {
@@ -213,6 +236,13 @@ static int show_model(mg_ctx *ctx, const char *name, const char *path, const aml
     json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:o}", "name", name, "file", path, "task",
                             aml_task_name(aml_model_task(m)), "target", aml_model_target(m),
                             "info", info);
+    if (doc && aml_model_is_image(m)) {
+        int c, h, w;
+        aml_model_image_shape(m, &c, &h, &w);
+        json_object_set_new(doc, "image", json_pack("{s:i, s:i, s:i}", "channels", c, "height",
+                                                    h, "width", w));
+        json_object_set_new(doc, "architecture", json_string(aml_model_describe(m)));
+    }
     int rc = mg_display_table(ctx, t, "application/vnd.automl.model+json", "model", doc);
     mg_table_free(t);
     return rc;

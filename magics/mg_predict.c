@@ -6,7 +6,7 @@
  * output columns: the id= column when given, `prediction`, and for
  * classification one `p_<label>` column per class.
  */
-#include "mg.h"
+#include "mg_predict.h"
 #include "mg_file.h"
 
 #include <math.h>
@@ -21,7 +21,8 @@
 #define PROGRESS_ROWS 50000   /* show progress for more rows than this */
 
 static const mg_option predict_options[] = {
-    {"on", MG_STRING, NULL, "the rows to predict: a data set of the session or a CSV file"},
+    {"on", MG_STRING, NULL, "the rows to predict: a data set of the session or a CSV file; "
+     "image models: a folder of images, a CSV of image paths or an image set"},
     {"out", MG_STRING, NULL, "write the predictions to this CSV file"},
     {"id", MG_STRING, NULL, "a column copied first into the output (e.g. the Kaggle id)"},
     {0},
@@ -292,7 +293,13 @@ static int run_predict(mg_ctx *ctx, const mg_call *call)
     if (!m)
         return mg_fail(ctx, "UsageError", "model '%s' has no fitted model (the run stopped "
                        "before any trial finished)", t->name);
+    if (aml_model_is_image(m))
+        return mg_predict_images(ctx, call, t);
     const char *on = mg_opt(call, "on"), *out = mg_opt(call, "out"), *id = mg_opt(call, "id");
+    const mg_dataset *on_set = on ? mg_session_dataset(ctx->session, on) : NULL;
+    if (on_set && on_set->images)
+        return mg_fail(ctx, "PredictError", "model '%s' classifies table rows, but data set '%s' "
+                       "holds images: give a table (on=DATA or on=FILE.csv)", t->name, on);
     if (!on)
         return mg_fail(ctx, "UsageError", "%%predict needs on=DATA or on=PATH (the rows to "
                        "predict) — usage: %s", call->magic->synopsis);
@@ -422,8 +429,14 @@ const mg_magic mg_magic_predict = {
             "probability column per class.  Columns the model does not use are ignored; a "
             "missing column it needs is an error naming it; unseen categories and missing "
             "values are handled as at training.\n\n"
+            "Image models: on= a folder of PNG or JPEG files (class subfolders are read too), a "
+            "CSV whose first column lists image paths (relative to the CSV), one image file, or "
+            "an imported image set; each image is resized to the model's shape as %import does.  "
+            "The columns are `path` (`index` for an image set), `prediction` and `p_<class>`; a "
+            "file that is not a readable image is skipped and named.\n\n"
             "Examples:\n  %predict on=test.csv out=submission.csv id=PassengerId\n"
-            "  %predict m1 on=bank\n",
+            "  %predict m1 on=bank\n"
+            "  %predict vision_model on=new_xrays/ out=xray_predictions.csv\n",
     .options = predict_options,
     .max_args = 1,
     .run = run_predict,

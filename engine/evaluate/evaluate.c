@@ -18,6 +18,9 @@ int aml_evaluate_truth(const aml_model *model, const aml_frame *frame, const siz
 {
     if (!model || !frame || (n && (!truth || !state)))
         return aml_error_set(err, AML_EINVAL, 0, 0, "", "model, frame and outputs are required");
+    if (aml_model_is_image(model))
+        return aml_error_set(err, AML_EINVAL, 0, 0, "", "the model classifies images, not "
+                             "table rows");
     if (!rows)
         n = aml_frame_nrows(frame);
     const char *target = aml_model_target(model);

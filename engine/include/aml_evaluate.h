@@ -216,6 +216,32 @@ int aml_eval_plot_predicted_actual(const aml_plot_opts *opts, const aml_evaluati
 int aml_eval_plot_residuals(const aml_plot_opts *opts, const aml_evaluation *ev,
                             aml_plot_image **out, aml_error *err);
 
+/* ---- image models (evaluate_images.c) ---- */
+
+/* The true class of images rows[0..n) (NULL: all images) of `images` as the
+ * image model `model` numbers its classes: matched by class name, so a set
+ * whose classes come in another order is scored right.  state[i] is
+ * AML_EVAL_ROW_OK, or AML_EVAL_ROW_UNSEEN for a class the model never saw
+ * (truth NAN).  Returns 0, AML_EINVAL (a table model, or images of another
+ * shape than the model's: both shapes said), AML_ENOMEM. */
+int aml_evaluate_images_truth(const aml_model *model, const aml_images *images,
+                              const size_t *rows, size_t n, float *truth, unsigned char *state,
+                              aml_error *err);
+/* The most confident mistakes of a classification: the evaluated rows (0 ..
+ * ev->n - 1) whose decision is not the true class, by the probability of the
+ * predicted class, highest first (ties: the earlier row).  Fills idx (the
+ * caller's array of `max`); returns how many (0 for regression). */
+size_t aml_eval_mistakes(const aml_evaluation *ev, size_t *idx, size_t max);
+/* A gallery of the (up to `max`, at most 16) most confident mistakes: one
+ * grid of the images (ev row i is image rows[i] of `images`), 4 to a row,
+ * each captioned "true → predicted (p)" with the class names (n_classes
+ * names, or NULL: "0", "1", ...).  AML_EEMPTY when there is no mistake,
+ * AML_EINVAL for regression or a missing argument. */
+int aml_eval_plot_mistakes(const aml_plot_opts *opts, const aml_evaluation *ev,
+                           const aml_images *images, const size_t *rows,
+                           const char *const *class_names, size_t max, aml_plot_image **out,
+                           aml_error *err);
+
 #ifdef __cplusplus
 }
 #endif
