@@ -71,7 +71,7 @@ def test_round_trip_identical_predictions(kernel, work, models, task):
     before, after, path = work / f"{task}-a.csv", work / f"{task}-b.csv", work / f"{task}.amlm"
     ok(kernel, f"%predict {name} on={work / new} out={before}")
     out = stream_text(ok(kernel, f"%save {name} {path}"))
-    assert f"Saved model '{name}' to {path}" in out and "format 3" in out
+    assert f"Saved model '{name}' to {path}" in out and "format 4" in out
     assert not [p for p in os.listdir(work) if p.endswith(".tmp")]
     iop = ok(kernel, f"%load {path} as {name}_loaded")
     doc = model_doc(iop)
@@ -154,7 +154,10 @@ def test_load_version_2_file(kernel, work, models):
     good = _good_bytes(kernel, work)
     plen = struct.unpack("<Q", good[8:16])[0]
     payload = good[16:16 + plen]
-    # the info string is the last section: find its length prefix by walking back
+    # a table model's image section is its last 8 bytes (flag 0); before it the info
+    assert payload[-8:] == bytes(8)
+    payload = payload[:-8]
+    # the info string is then the last section: find its length prefix by walking back
     for start in range(len(payload) - 8, 0, -1):
         n = struct.unpack("<Q", payload[start:start + 8])[0]
         if start + 8 + n == len(payload) and payload[start + 8:start + 9] == b"{":
