@@ -161,8 +161,12 @@ static int show_grid(mg_ctx *ctx, const aml_model *m, const aml_images *im, cons
     o.title = title;
     aml_plot_image *img = NULL;
     aml_error err = {0};
+    char alt[400];
+    snprintf(alt, sizeof alt, "%s: each image, then its saliency map (red to yellow: hiding "
+             "it lowers the probability of the true class most), under them the model's "
+             "probability of the true class and whether it predicted right", title);
     rc = aml_plot_tiles(&o, &d, &img, &err) ? mg_fail(ctx, "PlotError", "%s", err.text)
-                                            : mg_display_png(ctx, img, title);
+                                            : mg_display_png(ctx, img, alt);
     aml_plot_image_free(img);
 done:
     free(tiles);
@@ -260,8 +264,7 @@ int mg_explain_images(mg_ctx *ctx, const mg_call *call, const mg_trained *t, con
     if (rc == 0) {
         show_summary(ctx, t->name, m, &p, s, cells, shown);
         char title[200];
-        snprintf(title, sizeof title, "What %s looks at: each image, then its saliency "
-                 "(occlusion)", t->name);
+        snprintf(title, sizeof title, "Where %s looks (occlusion)", t->name);
         rc = show_grid(ctx, m, p.images, s, rows, per_class, title);
     }
 done:

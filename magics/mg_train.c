@@ -434,14 +434,19 @@ static const mg_option compare_options[] = {
  * the network each chose). */
 static void compare_row(mg_table *t, const char *strategy, const aml_run *run, bool images)
 {
-    char trials[32], val[32], test[32], weights[64] = "—";
+    char trials[32], val[32], test[32], weights[32] = "—";
     snprintf(trials, sizeof trials, "%zu", aml_run_trials_done(run));
     snprintf(val, sizeof val, "%.4f", aml_run_validation_score(run));
     snprintf(test, sizeof test, "%.4f", aml_run_test_score(run));
     const aml_model *m = aml_run_model(run);
     const char *d = images && m ? strrchr(aml_model_describe(m), '(') : NULL;
-    if (d)   /* "CNN: ... (N weights)" */
-        snprintf(weights, sizeof weights, "%.*s", (int)strcspn(d + 1, ")"), d + 1);
+    double w = d ? atof(d + 1) : 0;   /* "CNN: ... (N weights)" */
+    if (w >= 1e6)
+        snprintf(weights, sizeof weights, "%.2fM", w / 1e6);
+    else if (w >= 1e4)
+        snprintf(weights, sizeof weights, "%.1fk", w / 1e3);
+    else if (w > 0)
+        snprintf(weights, sizeof weights, "%.0f", w);
     const char *row[] = {strategy, trials, val, test, weights};
     mg_table_row(t, row);
 }
@@ -477,24 +482,27 @@ static bool compare_series(const aml_run *run, const char *label, aml_plot_serie
 static int compare_chart(mg_ctx *ctx, const mg_dataset *d, aml_metric metric,
                          const aml_plot_series *series, size_t used)
 {
-    char title[300], yt[64], what[64];
+    char title[200], xt[200], yt[64], alt[420];
     if (d->images)
-        snprintf(what, sizeof what, "%zu images", aml_images_count(d->images));
+        snprintf(xt, sizeof xt, "seconds since the strategy started (%s, %zu images)", d->name,
+                 aml_images_count(d->images));
     else
-        snprintf(what, sizeof what, "%zu rows", aml_frame_nrows(d->frame));
-    snprintf(title, sizeof title, "Best validation %s over time, per strategy (%s, %s)",
-             aml_metric_name(metric), d->name, what);
+        snprintf(xt, sizeof xt, "seconds since the strategy started (%s, %zu rows)", d->name,
+                 aml_frame_nrows(d->frame));
+    snprintf(title, sizeof title, "Best validation %s over time, per strategy",
+             aml_metric_name(metric));
     snprintf(yt, sizeof yt, "best validation %s so far", aml_metric_name(metric));
+    snprintf(alt, sizeof alt, "%s; x: %s", title, xt);
     aml_plot_opts o = aml_plot_opts_default();
     o.title = title;
-    o.x_title = "seconds since the strategy started";
+    o.x_title = xt;
     o.y_title = yt;
     o.legend = AML_PLOT_LEGEND_RIGHT;
     aml_plot_image *img = NULL;
     aml_error err = {0};
     int rc = 0;
     if (used && aml_plot_line(&o, series, used, &img, &err) == 0)
-        rc = mg_display_png(ctx, img, title);
+        rc = mg_display_png(ctx, img, alt);
     else if (used)
         rc = mg_fail(ctx, "PlotError", "%s", err.text);
     aml_plot_image_free(img);

@@ -237,9 +237,11 @@ static int pareto_chart(mg_ctx *ctx, const aml_run *run, const char *name)
     int rc = 0;
     if (m) {
         aml_metric metric = aml_run_metric(run);
-        char title[300], ytitle[64];
-        snprintf(title, sizeof title, "%s: validation %s against network size, Pareto front "
-                 "highlighted", name, aml_metric_name(metric));
+        char title[300], ytitle[64], alt[500];
+        snprintf(title, sizeof title, "%s: %s against network size", name,
+                 aml_metric_name(metric));
+        snprintf(alt, sizeof alt, "%s; every trial, the Pareto front (best %s for its size) "
+                 "highlighted", title, aml_metric_name(metric));
         snprintf(ytitle, sizeof ytitle, "validation %s", aml_metric_name(metric));
         aml_plot_opts o = aml_plot_opts_default();
         o.title = title;
@@ -250,7 +252,7 @@ static int pareto_chart(mg_ctx *ctx, const aml_run *run, const char *name)
         rc = aml_explain_pareto_plot(&o, size, score, m, aml_metric_higher_is_better(metric),
                                      &img, &err)
                  ? mg_fail(ctx, "PlotError", "%s", err.text)
-                 : mg_display_png(ctx, img, title);
+                 : mg_display_png(ctx, img, alt);
         aml_plot_image_free(img);
     }
     free(size);

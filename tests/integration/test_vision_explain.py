@@ -149,4 +149,4 @@ def test_compare_two_strategies_on_images(kernel, shapes):
     assert len(images) == 1 and images[0].size == (1280, 800)
     alt = [m["content"]["data"]["text/plain"] for m in displays(iop)
            if "image/png" in m["content"]["data"]][0]
-    assert "per strategy" in alt and "images" in alt
+    assert "per strategy" in alt and "shapes, 42 images" in alt, alt
