@@ -76,7 +76,9 @@ def test_train_on_images_updates_its_live_display(trained):
     ids = {m["content"]["transient"]["display_id"] for m in progress}
     assert len(ids) == 1
     docs = [m["content"]["data"][PROGRESS] for m in progress]
-    assert any(d["phase"] for d in docs), "no phase text"
+    # the trial running, its architecture in words
+    assert any(d["phase"].startswith("trial ") and "stem" in d["phase"] for d in docs), \
+        {d["phase"] for d in docs}
     last = docs[-1]
     assert last["trials"] >= 1 and last["curve"], "no best-so-far curve on an image run"
     assert all(0 <= p[1] <= 1 for p in last["curve"])
