@@ -2,7 +2,7 @@
  * mg_explain.c — %explain: its options, the rows to explain (the test split,
  * a data set or a CSV file), the engine's explanation (aml_explain_run) with
  * live progress and interrupt; mg_explain_view.c shows the result to people
- * who do not build models.
+ * who do not build models.  Image models go to mg_explain_images.c.
  */
 #include "mg_explain.h"
 
@@ -20,6 +20,8 @@ static const mg_option explain_options[] = {
     {"max_rows", MG_INT, NULL, "explain at most this many rows, a fixed sample (default 2000)"},
     {"repeats", MG_INT, NULL, "shuffles per column for permutation importance (default 5)"},
     {"seed", MG_INT, NULL, "seed of the sample and the shuffles (default 42)"},
+    {"n", MG_INT, NULL, "image models: how many images get a saliency map, a few per class "
+                        "(default 8)"},
     {0},
 };
 
@@ -109,6 +111,11 @@ static int run_explain(mg_ctx *ctx, const mg_call *call)
     if (!m)
         return mg_fail(ctx, "UsageError", "model '%s' has no fitted model (its training stopped "
                        "before any trial finished)", t->name);
+    if (aml_model_is_image(m))
+        return mg_explain_images(ctx, call, t, m);
+    if (mg_opt(call, "n"))
+        return mg_fail(ctx, "UsageError", "n= is for image models: model '%s' reads table "
+                       "columns (max_rows= limits the rows explained)", t->name);
     aml_explain_options o = aml_explain_options_default();
     const char *v;
     if ((v = mg_opt(call, "max_rows"))) {
@@ -173,7 +180,8 @@ static int run_explain(mg_ctx *ctx, const mg_call *call)
 
 const mg_magic mg_magic_explain = {
     .name = "explain",
-    .synopsis = "%explain [MODEL] [row=N] [on=test|DATA|PATH] [max_rows=2000] [repeats=5] [seed=42]",
+    .synopsis = "%explain [MODEL] [row=N] [on=test|DATA|PATH] [max_rows=2000] [repeats=5] [seed=42] "
+                "[n=8]",
     .summary = "What a model relies on: importance, SHAP values, partial dependence, one row.",
     .help =
         "Explains a trained model on rows it has not seen — by default the held-out test split "
@@ -195,9 +203,14 @@ const mg_magic mg_magic_explain = {
         "row=N is 0-based and numbers the rows explained: row=0 is the first row of the test "
         "split (in the data set's order), or of the on= data.  A model read with %load has no "
         "test split: give on=DATA or on=PATH.csv (with the target column).  Interrupt stops it "
-        "within a second.\n\n"
+        "within a second.\n"
+        "An image model instead gets saliency maps by occlusion: a grey patch (about a sixth "
+        "of the side) slides over each of n= test images (default 8, a few per class, or of "
+        "the on= image set), and the heat map shows where hiding the image lowers the model's "
+        "probability of the true class most; one grid shows each image next to its map.\n\n"
         "Examples:\n  %explain\n  %explain m1 row=0\n  %explain m1 on=bank_2024 max_rows=500\n"
-        "  %explain on=new_customers.csv row=12 repeats=10",
+        "  %explain on=new_customers.csv row=12 repeats=10\n"
+        "  %explain cnn1 n=12",
     .options = explain_options,
     .max_args = 1,
     .run = run_explain,

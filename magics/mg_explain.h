@@ -28,5 +28,9 @@ json_t *mg_explain_progress_done(const char *model, bool finished, double secs);
 /* Every display of an explanation: the summary (with all the numbers),
  * importance, SHAP, partial dependence and the row's waterfall. */
 void mg_explain_show(mg_ctx *ctx, const mg_explain_view *v);
+/* %explain of an image model (mg_explain_images.c): saliency maps by
+ * occlusion of n= test images (or of the on= image set), a few per class,
+ * as one PNG grid.  Returns 0 or mg_fail(). */
+int mg_explain_images(mg_ctx *ctx, const mg_call *call, const mg_trained *t, const aml_model *m);
 
 #endif

@@ -411,7 +411,9 @@ const mg_magic mg_magic_models = {
 
 static const mg_option compare_options[] = {
     {"target", MG_COLUMN, NULL, "the column to predict (default: the data set's target)"},
-    {"strategies", MG_LIST, NULL, "which: grid,random,bayes,evolution,hyperband,rl (default all)"},
+    {"strategies", MG_LIST, NULL, "which: grid,random,bayes,evolution,hyperband,rl (default "
+                                  "all), enas on image sets (default there rl,enas,evolution,"
+                                  "random)"},
     {"budget", MG_DURATION, NULL, "time for each strategy (default 1m)"},
     {"metric", MG_ENUM, "auto|auc|logloss|accuracy|balanced_accuracy|f1|rmse|mae|r2",
      "what to optimise"},
@@ -423,6 +425,89 @@ static const mg_option compare_options[] = {
     {"max_trials", MG_INT, NULL, "trials per strategy"},
     {0},
 };
+
+#define COMPARE_MAX 8   /* strategies on one chart (the palette's colours) */
+#define TABLE_STRATEGIES "grid,random,bayes,evolution,hyperband,rl"
+#define IMAGE_STRATEGIES "rl,enas,evolution,random"
+
+/* The table of %compare: one row per strategy (image sets: the weights of
+ * the network each chose). */
+static void compare_row(mg_table *t, const char *strategy, const aml_run *run, bool images)
+{
+    char trials[32], val[32], test[32], weights[32] = "—";
+    snprintf(trials, sizeof trials, "%zu", aml_run_trials_done(run));
+    snprintf(val, sizeof val, "%.4f", aml_run_validation_score(run));
+    snprintf(test, sizeof test, "%.4f", aml_run_test_score(run));
+    const aml_model *m = aml_run_model(run);
+    const char *d = images && m ? strrchr(aml_model_describe(m), '(') : NULL;
+    double w = d ? atof(d + 1) : 0;   /* "CNN: ... (N weights)" */
+    if (w >= 1e6)
+        snprintf(weights, sizeof weights, "%.2fM", w / 1e6);
+    else if (w >= 1e4)
+        snprintf(weights, sizeof weights, "%.1fk", w / 1e3);
+    else if (w > 0)
+        snprintf(weights, sizeof weights, "%.0f", w);
+    const char *row[] = {strategy, trials, val, test, weights};
+    mg_table_row(t, row);
+}
+
+/* The best-so-far curve of a run as a step series held to the run's end.
+ * Fills *x, *y (malloc'd); returns false when the run has no curve. */
+static bool compare_series(const aml_run *run, const char *label, aml_plot_series *s, double **x,
+                           double **y)
+{
+    size_t m = aml_run_curve_size(run);
+    *x = m ? calloc(m + 2, sizeof(double)) : NULL;
+    *y = m ? calloc(m + 2, sizeof(double)) : NULL;
+    if (!*x || !*y) {
+        free(*x);
+        free(*y);
+        *x = *y = NULL;
+        return false;
+    }
+    for (size_t k = 0; k < m; k++)
+        aml_run_curve_point(run, k, &(*x)[k], &(*y)[k]);
+    (*x)[m] = aml_run_seconds(run) > (*x)[m - 1] ? aml_run_seconds(run) : (*x)[m - 1];
+    (*y)[m] = (*y)[m - 1];
+    *s = aml_plot_series_default();
+    s->x = *x;
+    s->y = *y;
+    s->n = m + 1;
+    s->steps = true;
+    s->markers = m < 40;
+    s->label = label;
+    return true;
+}
+
+static int compare_chart(mg_ctx *ctx, const mg_dataset *d, aml_metric metric,
+                         const aml_plot_series *series, size_t used)
+{
+    char title[200], xt[200], yt[64], alt[420];
+    if (d->images)
+        snprintf(xt, sizeof xt, "seconds since the strategy started (%s, %zu images)", d->name,
+                 aml_images_count(d->images));
+    else
+        snprintf(xt, sizeof xt, "seconds since the strategy started (%s, %zu rows)", d->name,
+                 aml_frame_nrows(d->frame));
+    snprintf(title, sizeof title, "Best validation %s over time, per strategy",
+             aml_metric_name(metric));
+    snprintf(yt, sizeof yt, "best validation %s so far", aml_metric_name(metric));
+    snprintf(alt, sizeof alt, "%s; x: %s", title, xt);
+    aml_plot_opts o = aml_plot_opts_default();
+    o.title = title;
+    o.x_title = xt;
+    o.y_title = yt;
+    o.legend = AML_PLOT_LEGEND_RIGHT;
+    aml_plot_image *img = NULL;
+    aml_error err = {0};
+    int rc = 0;
+    if (used && aml_plot_line(&o, series, used, &img, &err) == 0)
+        rc = mg_display_png(ctx, img, alt);
+    else if (used)
+        rc = mg_fail(ctx, "PlotError", "%s", err.text);
+    aml_plot_image_free(img);
+    return rc;
+}
 
 static int run_compare(mg_ctx *ctx, const mg_call *call)
 {
@@ -436,20 +521,22 @@ static int run_compare(mg_ctx *ctx, const mg_call *call)
     }
     const char *list = mg_opt(call, "strategies");
     size_t n = 0;
-    char **names = split_list(list ? list : "grid,random,bayes,evolution,hyperband,rl", &n);
+    char **names = split_list(list ? list : d->images ? IMAGE_STRATEGIES : TABLE_STRATEGIES, &n);
     if (!names) {
         setup_free(&s);
         return mg_fail(ctx, "MemoryError", "out of memory");
     }
     s.o.ensemble = false;     /* the strategies, not the ensembles, are compared */
     s.o.features = false;
-    aml_plot_series series[8];
-    double *xs[8] = {0}, *ys[8] = {0};
+    aml_plot_series series[COMPARE_MAX];
+    double *xs[COMPARE_MAX] = {0}, *ys[COMPARE_MAX] = {0};
     size_t used = 0;
     int rc = 0;
     mg_table *t = NULL;
-    const char *head[] = {"strategy", "trials", "best validation", "test"};
-    for (size_t i = 0; rc == 0 && i < n && i < 8; i++) {
+    const char *head[] = {"strategy", "trials", "best validation", "test", "weights"};
+    size_t ncols = d->images ? 5 : 4;
+    aml_metric metric = AML_METRIC_AUTO;
+    for (size_t i = 0; rc == 0 && i < n && i < COMPARE_MAX; i++) {
         live lv = {.ctx = ctx, .name = names[i]};
         snprintf(lv.display_id, sizeof lv.display_id, "automl-compare-%ld-%zu-%ld",
                  (long)getpid(), i, (long)time(NULL));
@@ -459,70 +546,30 @@ static int run_compare(mg_ctx *ctx, const mg_call *call)
         s.o.user = &lv;
         aml_run *run = NULL;
         aml_error err = {0};
-        rc = aml_search_run(d->frame, &s.o, &run, &err);
+        rc = d->images ? aml_image_search_run(d->images, &s.o, &run, &err)
+                       : aml_search_run(d->frame, &s.o, &run, &err);
         json_decref(lv.curve);
         if (rc) {
             rc = search_error(ctx, names[i], rc, &err);
             break;
         }
-        if (!t) {
-            t = mg_table_new(4, head);
-            mg_table_numeric(t, 1);
-            mg_table_numeric(t, 2);
-            mg_table_numeric(t, 3);
-        }
-        char trials[32], val[32], test[32];
-        snprintf(trials, sizeof trials, "%zu", aml_run_trials_done(run));
-        snprintf(val, sizeof val, "%.4f", aml_run_validation_score(run));
-        snprintf(test, sizeof test, "%.4f", aml_run_test_score(run));
-        const char *row[] = {names[i], trials, val, test};
+        if (!t && (t = mg_table_new(ncols, head)))
+            for (size_t c = 1; c < ncols; c++)
+                mg_table_numeric(t, c);
         if (t)
-            mg_table_row(t, row);
-        size_t m = aml_run_curve_size(run);
-        xs[used] = calloc(m + 2, sizeof(double));
-        ys[used] = calloc(m + 2, sizeof(double));
-        if (m && xs[used] && ys[used]) {
-            for (size_t k = 0; k < m; k++)
-                aml_run_curve_point(run, k, &xs[used][k], &ys[used][k]);
-            xs[used][m] = aml_run_seconds(run) > xs[used][m - 1] ? aml_run_seconds(run)
-                                                                 : xs[used][m - 1];
-            ys[used][m] = ys[used][m - 1];
-            series[used] = aml_plot_series_default();
-            series[used].x = xs[used];
-            series[used].y = ys[used];
-            series[used].n = m + 1;
-            series[used].steps = true;
-            series[used].label = names[i];
+            compare_row(t, names[i], run, d->images != NULL);
+        if (compare_series(run, names[i], &series[used], &xs[used], &ys[used]))
             used++;
-        } else {
-            free(xs[used]);
-            free(ys[used]);
-            xs[used] = ys[used] = NULL;
-        }
-        aml_metric metric = aml_run_metric(run);
+        metric = aml_run_metric(run);
         aml_run_free(run);
-        if (lv.cancel) {
+        if (lv.cancel)
             rc = mg_fail(ctx, "KeyboardInterrupt", "%%compare interrupted during %s", names[i]);
-            break;
-        }
-        if (i + 1 == n || i + 1 == 8) {
-            mg_display_table(ctx, t, NULL, NULL, NULL);
-            char title[200], yt[64];
-            snprintf(title, sizeof title, "Best validation %s over time, per strategy",
-                     aml_metric_name(metric));
-            snprintf(yt, sizeof yt, "best %s", aml_metric_name(metric));
-            aml_plot_opts o = aml_plot_opts_default();
-            o.title = title;
-            o.x_title = "seconds";
-            o.y_title = yt;
-            o.legend = AML_PLOT_LEGEND_RIGHT;
-            aml_plot_image *img = NULL;
-            if (used && aml_plot_line(&o, series, used, &img, &err) == 0)
-                rc = mg_display_png(ctx, img, title);
-            aml_plot_image_free(img);
-        }
     }
-    for (size_t i = 0; i < 8; i++) {
+    if (rc == 0 && t) {
+        mg_display_table(ctx, t, NULL, NULL, NULL);
+        rc = compare_chart(ctx, d, metric, series, used);
+    }
+    for (size_t i = 0; i < COMPARE_MAX; i++) {
         free(xs[i]);
         free(ys[i]);
     }
@@ -538,9 +585,12 @@ const mg_magic mg_magic_compare = {
                 "[budget=1m] [seed=N]",
     .summary = "Run each search strategy on the same data, budget and seed; chart them.",
     .help = "Each strategy gets the whole budget; the chart shows the best validation score "
-            "found so far against time, one line per strategy.\n\n"
+            "found so far against time, one line per strategy.  On an image set it compares "
+            "the neural architecture searches (rl, enas, evolution, random, ...) on the same "
+            "images and split, and the table gives the weights of the network each chose.\n\n"
             "Examples:\n  %compare target=y budget=30s\n"
-            "  %compare target=y strategies=random,bayes,hyperband budget=1m models=xgb",
+            "  %compare target=y strategies=random,bayes,hyperband budget=1m models=xgb\n"
+            "  %compare shapes strategies=rl,enas,evolution,random budget=1m",
     .options = compare_options,
     .max_args = 1,
     .first_arg = MG_ARG_DATASET,

@@ -2,7 +2,10 @@
  * mg_train_view.c — how a search looks in a notebook: the live progress
  * display (updated in place), the leaderboard table, and the final report
  * (leaderboard, pipeline in words, test score, best-score-over-time chart).
- * Shared by %train, %leaderboard and %compare.
+ * Shared by %train, %leaderboard and %compare.  Image runs (their trials are
+ * networks with a size) show each trial's architecture and weights, the
+ * chosen network in words, and on %leaderboard the score-against-size chart
+ * with its Pareto front.
  */
 #include "mg.h"
 
@@ -27,42 +30,76 @@ static void fmt_seconds(double s, char *buf, size_t len)
         snprintf(buf, len, "%dm %02ds", (int)(s / 60), (int)fmod(s, 60));
 }
 
-static void trial_row(const aml_trial_info *t, size_t rank, const char **cells, char (*buf)[256])
+/* Columns of a leaderboard row: rank, model, hyper-parameters (images: the
+ * architecture, then its weights), score, fit time, predict time. */
+#define MAX_COLS 7
+
+static void fmt_weights(double size, char *buf, size_t len)
 {
-    snprintf(buf[0], 256, "%zu", rank);
-    snprintf(buf[1], 256, "%s", t->kind);
-    snprintf(buf[2], 256, "%s", t->params ? t->params : "");
-    if (isnan(t->score))
-        snprintf(buf[3], 256, "—");
-    else if (t->score_std > 0)
-        snprintf(buf[3], 256, "%.4f ± %.4f", t->score, t->score_std);
+    if (!(size > 0))
+        snprintf(buf, len, "—");
+    else if (size >= 1e6)
+        snprintf(buf, len, "%.2fM", size / 1e6);
+    else if (size >= 1e4)
+        snprintf(buf, len, "%.1fk", size / 1e3);
     else
-        snprintf(buf[3], 256, "%.4f", t->score);
-    fmt_seconds(t->fit_seconds, buf[4], 256);
-    snprintf(buf[5], 256, "%.0f ms", t->predict_seconds * 1000);
-    for (int i = 0; i < 6; i++)
-        cells[i] = buf[i];
+        snprintf(buf, len, "%.0f", size);
 }
 
-/* The leaderboard (or a top-n list) as a table appended to text and html. */
+static size_t trial_row(const aml_trial_info *t, size_t rank, bool images, const char **cells,
+                        char (*buf)[256])
+{
+    size_t c = 0;
+    snprintf(buf[c++], 256, "%zu", rank);
+    snprintf(buf[c++], 256, "%s", t->kind);
+    snprintf(buf[c++], 256, "%s", t->params ? t->params : "");
+    if (images)
+        fmt_weights(t->size, buf[c++], 256);
+    if (isnan(t->score))
+        snprintf(buf[c++], 256, "—");
+    else if (t->score_std > 0)
+        snprintf(buf[c++], 256, "%.4f ± %.4f", t->score, t->score_std);
+    else
+        snprintf(buf[c++], 256, "%.4f", t->score);
+    fmt_seconds(t->fit_seconds, buf[c++], 256);
+    snprintf(buf[c++], 256, "%.0f ms", t->predict_seconds * 1000);
+    for (size_t i = 0; i < c; i++)
+        cells[i] = buf[i];
+    return c;
+}
+
+/* True when the trials are networks (they carry a size in weights). */
+static bool trials_are_networks(const aml_trial_info *const *trials, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (trials[i]->size > 0)
+            return true;
+    return false;
+}
+
+/* The leaderboard (or a top-n list) as a table appended to text and html;
+ * networks get their architecture and weights. */
 static void leaderboard_table(const aml_trial_info *const *trials, size_t n, aml_metric metric,
                               mg_buf *text, mg_buf *html)
 {
+    bool images = trials_are_networks(trials, n);
     char score_head[64];
     snprintf(score_head, sizeof score_head, "validation %s", aml_metric_name(metric));
-    const char *head[] = {"rank", "model", "hyper-parameters", score_head, "fit time",
-                          "predict time"};
-    mg_table *t = mg_table_new(6, head);
+    const char *head[MAX_COLS] = {"rank", "model", "hyper-parameters", score_head, "fit time",
+                                  "predict time"};
+    const char *image_head[MAX_COLS] = {"rank", "model", "architecture", "weights", score_head,
+                                        "fit time", "predict time"};
+    size_t ncols = images ? 7 : 6;
+    mg_table *t = mg_table_new(ncols, images ? image_head : head);
     if (!t)
         return;
-    mg_table_numeric(t, 0);
-    mg_table_numeric(t, 3);
-    mg_table_numeric(t, 4);
-    mg_table_numeric(t, 5);
-    char buf[6][256];
-    const char *cells[6];
+    for (size_t c = 0; c < ncols; c++)
+        if (c != 1 && c != 2)
+            mg_table_numeric(t, c);
+    char buf[MAX_COLS][256];
+    const char *cells[MAX_COLS];
     for (size_t i = 0; i < n; i++) {
-        trial_row(trials[i], i + 1, cells, buf);
+        trial_row(trials[i], i + 1, images, cells, buf);
         mg_table_row(t, cells);
     }
     mg_table_render(t, text, html);
@@ -99,10 +136,12 @@ json_t *mg_progress_bundle(const aml_search_event *ev, const char *name)
     const aml_trial_info *tops[5];
     for (size_t i = 0; i < ev->n_top && i < 5; i++) {
         tops[i] = &ev->top[i];
-        json_array_append_new(top, json_pack("{s:s, s:s, s:f}", "model", ev->top[i].kind,
-                                             "params", ev->top[i].params ? ev->top[i].params : "",
-                                             "score", isnan(ev->top[i].score) ? 0.0
-                                                                              : ev->top[i].score));
+        json_t *row = json_pack("{s:s, s:s, s:f}", "model", ev->top[i].kind, "params",
+                                ev->top[i].params ? ev->top[i].params : "", "score",
+                                isnan(ev->top[i].score) ? 0.0 : ev->top[i].score);
+        if (row && ev->top[i].size > 0)
+            json_object_set_new(row, "weights", json_real(ev->top[i].size));
+        json_array_append_new(top, row);
     }
     if (ev->n_top) {
         mg_buf_add(&text, "\n");
@@ -166,8 +205,78 @@ static int curve_chart(mg_ctx *ctx, const aml_run *run, const char *name)
     return rc;
 }
 
+/* True for a run of the image search (its trials are networks). */
+static bool run_is_images(const aml_run *run)
+{
+    if (aml_model_is_image(aml_run_model(run)))
+        return true;
+    for (size_t i = 0; i < aml_run_n_trials(run); i++)
+        if (aml_run_trial(run, i)->size > 0)
+            return true;
+    return false;
+}
+
+/* Every OK trial's validation score against its weights, with the Pareto
+ * front of score and size (the NSGA-II view of an image search). */
+static int pareto_chart(mg_ctx *ctx, const aml_run *run, const char *name)
+{
+    size_t n = aml_run_n_trials(run), m = 0;
+    double *size = calloc(n + 1, sizeof *size), *score = calloc(n + 1, sizeof *score);
+    if (!size || !score) {
+        free(size);
+        free(score);
+        return mg_fail(ctx, "MemoryError", "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const aml_trial_info *t = aml_run_trial(run, i);
+        if (t->status == AML_TRIAL_OK && t->size > 0 && isfinite(t->score)) {
+            size[m] = t->size;
+            score[m++] = t->score;
+        }
+    }
+    int rc = 0;
+    if (m) {
+        aml_metric metric = aml_run_metric(run);
+        char title[300], ytitle[64], alt[500];
+        snprintf(title, sizeof title, "%s: %s against network size", name,
+                 aml_metric_name(metric));
+        snprintf(alt, sizeof alt, "%s; every trial, the Pareto front (best %s for its size) "
+                 "highlighted", title, aml_metric_name(metric));
+        snprintf(ytitle, sizeof ytitle, "validation %s", aml_metric_name(metric));
+        aml_plot_opts o = aml_plot_opts_default();
+        o.title = title;
+        o.x_title = "trainable weights (log scale)";
+        o.y_title = ytitle;
+        aml_plot_image *img = NULL;
+        aml_error err = {0};
+        rc = aml_explain_pareto_plot(&o, size, score, m, aml_metric_higher_is_better(metric),
+                                     &img, &err)
+                 ? mg_fail(ctx, "PlotError", "%s", err.text)
+                 : mg_display_png(ctx, img, alt);
+        aml_plot_image_free(img);
+    }
+    free(size);
+    free(score);
+    return rc;
+}
+
+/* The chosen pipeline in words; an image run's is its network and weights. */
+static void pipeline_text(const aml_run *run, bool images, mg_buf *text, mg_buf *html)
+{
+    const aml_model *m = aml_run_model(run);
+    const char *pipeline = images && m ? aml_model_describe(m) : aml_run_pipeline(run);
+    if (!pipeline || !*pipeline)
+        return;
+    const char *what = images ? "The chosen network" : "The chosen pipeline";
+    mg_buf_addf(text, "\n%s: %s\n", what, pipeline);
+    mg_buf_addf(html, "<p><b>%s:</b> ", what);
+    mg_buf_add_html(html, pipeline);
+    mg_buf_add(html, "</p>");
+}
+
 int mg_show_run(mg_ctx *ctx, const char *name, const aml_run *run, bool full)
 {
+    bool images = run_is_images(run);
     mg_buf text = {0}, html = {0};
     aml_metric metric = aml_run_metric(run);
     char val[32], test[32], secs[32];
@@ -191,12 +300,15 @@ int mg_show_run(mg_ctx *ctx, const char *name, const aml_run *run, bool full)
         rows[i] = aml_run_leaderboard(run, i);
     for (size_t i = 0; i < n; i++) {
         const aml_trial_info *t = aml_run_leaderboard(run, i);
-        json_array_append_new(board, json_pack("{s:I, s:s, s:s, s:f, s:f, s:f, s:f}", "rank",
-                                               (json_int_t)(i + 1), "model", t->kind, "params",
-                                               t->params ? t->params : "", "score",
-                                               isnan(t->score) ? 0.0 : t->score, "std",
-                                               t->score_std, "fit_seconds", t->fit_seconds,
-                                               "predict_seconds", t->predict_seconds));
+        json_t *row = json_pack("{s:I, s:s, s:s, s:f, s:f, s:f, s:f}", "rank",
+                                (json_int_t)(i + 1), "model", t->kind, "params",
+                                t->params ? t->params : "", "score",
+                                isnan(t->score) ? 0.0 : t->score, "std", t->score_std,
+                                "fit_seconds", t->fit_seconds, "predict_seconds",
+                                t->predict_seconds);
+        if (row && t->size > 0)
+            json_object_set_new(row, "weights", json_real(t->size));
+        json_array_append_new(board, row);
     }
     mg_buf_add(&text, "\nLeaderboard:\n");
     mg_buf_add(&html, "<details open><summary>Leaderboard</summary><div style=\"overflow-x:auto\">");
@@ -205,13 +317,8 @@ int mg_show_run(mg_ctx *ctx, const char *name, const aml_run *run, bool full)
     mg_buf_add(&html, "</div></details>");
     if (shown < n)
         mg_buf_addf(&text, "(%zu more: %%leaderboard %s)\n", n - shown, name);
+    pipeline_text(run, images, &text, &html);
     const char *pipeline = aml_run_pipeline(run);
-    if (pipeline && *pipeline) {
-        mg_buf_addf(&text, "\nThe chosen pipeline: %s\n", pipeline);
-        mg_buf_add(&html, "<p><b>The chosen pipeline:</b> ");
-        mg_buf_add_html(&html, pipeline);
-        mg_buf_add(&html, "</p>");
-    }
     if (aml_run_n_notes(run)) {
         mg_buf_add(&html, "<ul class=\"automl-notes\">");
         for (size_t i = 0; i < aml_run_n_notes(run); i++) {
@@ -235,6 +342,10 @@ int mg_show_run(mg_ctx *ctx, const char *name, const aml_run *run, bool full)
     json_object_set_new(doc, "seconds", json_real(aml_run_seconds(run)));
     if (pipeline && *pipeline)
         json_object_set_new(doc, "pipeline", json_string(pipeline));
+    if (images && aml_run_model(run)) {
+        json_object_set_new(doc, "network", json_string(aml_model_describe(aml_run_model(run))));
+        json_object_set_new(doc, "images", json_true());
+    }
     json_t *jnotes = json_array();
     for (size_t i = 0; i < aml_run_n_notes(run); i++)
         json_array_append_new(jnotes, json_string(aml_run_note(run, i)));
@@ -246,5 +357,7 @@ int mg_show_run(mg_ctx *ctx, const char *name, const aml_run *run, bool full)
     mg_buf_free(&text);
     mg_buf_free(&html);
     free(rows);
-    return full ? 0 : curve_chart(ctx, run, name);
+    if (full)
+        return images ? pareto_chart(ctx, run, name) : 0;
+    return curve_chart(ctx, run, name);
 }

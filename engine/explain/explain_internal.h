@@ -2,6 +2,9 @@
  * explain_internal.h — what the %explain engine files share (explain.c: the
  * driver, frames of rows and permutation importance; explain_shap.c: SHAP;
  * explain_pdp.c: partial dependence and the model-agnostic row fallback).
+ * The image side (explain_saliency.c: occlusion saliency and its overlay;
+ * explain_pareto.c: the size/score Pareto front and its chart) shares
+ * nothing with them.
  */
 #ifndef AML_EXPLAIN_INTERNAL_H
 #define AML_EXPLAIN_INTERNAL_H

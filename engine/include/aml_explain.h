@@ -37,6 +37,7 @@
 #include "aml_base.h"
 #include "aml_data.h"
 #include "aml_model.h"
+#include "aml_plot.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -162,6 +163,55 @@ typedef struct aml_explain_row {
     const aml_explain_contrib *contribs;   /* largest |contribution| first */
 } aml_explain_row;
 const aml_explain_row *aml_explanation_row(const aml_explanation *e);
+
+
+/* ---- images: occlusion saliency and the size/score Pareto front ----
+ *
+ * Saliency by occlusion: a grey patch (the model's channel means, its
+ * normalisation's centre) of `patch` x `patch` pixels slides over the image
+ * with step `stride`; at each place the model predicts the occluded image,
+ * and the drop of the true class's probability (unoccluded minus occluded;
+ * negative when hiding the patch helps) is spread over the pixels the patch
+ * covered.  Each pixel's saliency is the mean drop of the patches covering
+ * it.  No gradients: any image network works. */
+
+/* The default patch side (about a sixth of the longer side, at least 1) and
+ * stride (about half the patch, at least 1) for images of h x w. */
+void aml_explain_occlusion_defaults(int h, int w, int *patch, int *stride);
+
+/* Saliency of image `index` of `images` (the true class is its label) for an
+ * image model.  patch / stride 0: the defaults above.  OUT: map_out (the
+ * caller's h * w floats, row-major), *prob_out (may be NULL: the model's
+ * probability of the true class on the whole image).  Returns 0, AML_EINVAL
+ * (a table model, images of another shape, an index or label out of range,
+ * a patch larger than the image — err says which), AML_ECANCELED (cancel,
+ * may be NULL, checked between forward passes), AML_ENOMEM. */
+int aml_explain_occlusion(const aml_model *model, const aml_images *images, size_t index,
+                          int patch, int stride, float *map_out, double *prob_out,
+                          const volatile int *cancel, aml_error *err);
+
+/* The image (c planes of h x w bytes, c 1 or 3) as grey under its saliency
+ * map in a colour map (dark red to yellow, transparent at 0): RGB planes
+ * (NCHW, the caller's 3 * h * w bytes).  `scale` is the saliency shown at
+ * full colour (<= 0: the map's largest value); drops <= 0 are not coloured. */
+void aml_explain_saliency_overlay(const uint8_t *image, int c, int h, int w, const float *map,
+                                  double scale, uint8_t *rgb_out);
+
+/* The Pareto front of trials by size (fewer weights better) and score
+ * (higher better when `higher_better`): on_front[i] (the caller's n bools)
+ * is true for each trial no other trial dominates (at least as good on both,
+ * better on one; of equal trials the first is kept).  NaN scores and
+ * non-positive sizes are never on it.  Returns how many are. */
+size_t aml_explain_pareto_front(const double *size, const double *score, size_t n,
+                                bool higher_better, bool *on_front);
+
+/* A chart of every trial's score against its size (log x axis, weights) with
+ * the Pareto front as a step line and its points highlighted; `opts` gives
+ * the title and axis titles (NULL: defaults).  Trials without a positive size
+ * or with a NaN score are left out.  Returns 0, AML_EEMPTY (no trial left),
+ * AML_ENOMEM, or the plot layer's error. */
+int aml_explain_pareto_plot(const aml_plot_opts *opts, const double *size, const double *score,
+                            size_t n, bool higher_better, aml_plot_image **out, aml_error *err);
 
 #ifdef __cplusplus
 }
