@@ -281,7 +281,9 @@ static int run_http(mg_ctx *ctx, const mg_call *call)
     mg_buf_addf(&text, "HTTP %d %s (%.1f ms)\n", status, reason, ms);
     mg_buf_addf(&html, "<p><b style=\"color:%s\">HTTP %d %s</b> <small>(%.1f ms)</small></p>",
                 status >= 400 ? "#b00020" : "#1b7f3b", status, reason, ms);
-    char *pretty = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_ENCODE_ANY) : NULL;
+    /* 10 significant digits: the server's floats as it sent them, not their binary tails */
+    size_t flags = JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10);
+    char *pretty = doc ? json_dumps(doc, flags) : NULL;
     const char *shown = pretty ? pretty : rbody;
     mg_buf_add(&text, shown);
     mg_buf_add(&html, "<pre>");
