@@ -98,10 +98,13 @@ int aml_plot_tiles(const aml_plot_opts *opts, const aml_plot_tiles_data *d,
     if ((rc = amlp_plot_init(&p, &o, err)))
         return rc;
     double lw = label_width(&p, d);
+    double title_w = o.title ? amlp_text_w(&p, o.title, AMLP_FS_TITLE, true) : 0;
     amlp_plot_done(&p);
     double left = PAD + (lw > 0 ? lw + 10.0 : 0), top = PAD + (o.title ? 26.0 : 0);
     double rh = th + (d->captions ? AMLP_FS_TICK + 6.0 : 0) + GAP;
     o.width = (int)ceil(left + (double)d->cols * (tw + GAP) - GAP + PAD);
+    if (o.width < (int)ceil(2 * PAD + title_w))   /* the title is never cut */
+        o.width = (int)ceil(2 * PAD + title_w);
     o.height = (int)ceil(top + (double)d->rows * rh - GAP + PAD);
     o.width = o.width < 64 ? 64 : o.width > 8192 ? 8192 : o.width;
     o.height = o.height < 64 ? 64 : o.height > 8192 ? 8192 : o.height;
