@@ -1,8 +1,10 @@
-/* nn_conv.c — the 2-d convolution layer on NCHW rows: per image, im2col
- * unfolds the padded input into a (C kh kw) x (OH OW) matrix, and each group
- * is one OpenBLAS sgemm against its block of weights; backward recomputes the
+/* nn_conv.c — the 2-d convolution layer on NCHW rows.  It runs on oneDNN
+ * when that loads (nn_conv_dnnl.c); otherwise, per image, im2col unfolds the
+ * padded input into a (C kh kw) x (OH OW) matrix, and each group is one
+ * OpenBLAS sgemm against its block of weights; backward recomputes the
  * columns, takes the weight gradient as dY cols^T and folds W^T dY back
- * (col2im).  Grouped and depthwise convolutions are groups of sgemms. */
+ * (col2im).  Grouped and depthwise convolutions are groups of sgemms.  Also
+ * the image layers' process-wide thread count. */
 #include "nn/nn_internal.h"
 
 #include <cblas.h>
@@ -15,6 +17,7 @@ typedef struct conv {
     size_t oh, ow;
     size_t k;                /* rows of a group's columns: (in_c/groups) kh kw */
     float *cols, *dcols;     /* (in_c kh kw) x (oh ow) */
+    amlp_nn_dnnl_conv *dnnl; /* the oneDNN primitives, NULL until first used */
 } conv;
 
 size_t amlp_nn_conv_out_size(size_t size, size_t k, size_t stride, size_t pad)
@@ -81,6 +84,8 @@ static int conv_forward(amlp_nn_layer *l, const float *x, float *y, size_t n, bo
     const amlp_nn_conv2d_cfg *c = &cv->c;
     size_t ohw = cv->oh * cv->ow, ocg = c->out_c / c->groups;
     const float *wt = l->param[0].w, *b = c->bias ? l->param[1].w : NULL;
+    if (amlp_nn_dnnl_conv_forward(&cv->dnnl, c, cv->oh, cv->ow, wt, b, x, y, n) == 0)
+        return 0;
     for (size_t i = 0; i < n; i++) {
         const float *xi = x + i * l->in;
         float *yi = y + i * l->out;
@@ -106,6 +111,8 @@ static int conv_backward(amlp_nn_layer *l, const float *x, const float *y, const
     size_t ohw = cv->oh * cv->ow, ocg = c->out_c / c->groups;
     const float *wt = l->param[0].w;
     float *gw = l->param[0].g, *gb = c->bias ? l->param[1].g : NULL;
+    if (amlp_nn_dnnl_conv_backward(&cv->dnnl, c, cv->oh, cv->ow, wt, gw, gb, x, dy, dx, n) == 0)
+        return 0;
     for (size_t i = 0; i < n; i++) {
         const float *dyi = dy + i * l->out;
         im2col(cv, x + i * l->in, cv->cols);
@@ -147,6 +154,7 @@ static void conv_free(amlp_nn_layer *l)
     if (cv) {
         amlp_free(cv->cols);
         amlp_free(cv->dcols);
+        amlp_nn_dnnl_conv_free(cv->dnnl);
     }
     amlp_free(cv);
 }
@@ -243,4 +251,16 @@ int amlp_nn_conv2d_load(amlp_reader *in, size_t n_in, size_t n_out, amlp_nn_laye
         c.out_c * oh * ow != n_out)
         return AML_EPARSE;
     return conv_alloc(&c, l);
+}
+
+static int nn_threads = 1;
+
+void amlp_nn_set_threads(int threads)
+{
+    __atomic_store_n(&nn_threads, threads < 1 ? 1 : threads, __ATOMIC_RELAXED);
+}
+
+int amlp_nn_threads(void)
+{
+    return __atomic_load_n(&nn_threads, __ATOMIC_RELAXED);
 }
