@@ -55,4 +55,12 @@ int amlp_nn_dnnl_conv_backward(amlp_nn_dnnl_conv **cache, const amlp_nn_conv2d_c
                                const float *x, const float *dy, float *dx, size_t n);
 void amlp_nn_dnnl_conv_free(amlp_nn_dnnl_conv *cache);
 
+/* Runs fn(ctx, part, lo, hi) over [0, n) split into amlp_nn_parts(n)
+ * contiguous ranges (part 0, 1, ...), the first on the calling thread, and
+ * waits for all.  The split depends only on n and the thread count. */
+typedef void (*amlp_nn_range_fn)(void *ctx, size_t part, size_t lo, size_t hi);
+void amlp_nn_parallel(size_t n, amlp_nn_range_fn fn, void *ctx);
+/* How many ranges amlp_nn_parallel makes of n items: min(n, threads), >= 1. */
+size_t amlp_nn_parts(size_t n);
+
 #endif

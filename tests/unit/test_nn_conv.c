@@ -906,6 +906,7 @@ Test(nn_conv_paths, onednn_and_im2col_agree_on_random_shapes)
     for (int t = 0; t < 40; t++) {
         amlp_nn_conv2d_cfg c = random_cfg(&rng);
         size_t n = 1 + amlp_rng_below(&rng, 5);
+        amlp_nn_set_threads(1 + t % 2);   /* both paths on one and two threads */
         amlp_nn_layer *l = conv_with_bias(&c, 100 + (uint64_t)t);
         float *x = malloc(n * l->in * sizeof(float)), *dy = malloc(n * l->out * sizeof(float));
         fill(&rng, x, n * l->in, -1, 1);
@@ -925,6 +926,21 @@ Test(nn_conv_paths, onednn_and_im2col_agree_on_random_shapes)
         free(x), free(dy);
         amlp_nn_layer_free(l);
     }
+}
+
+/* The gradient check of a grouped, strided convolution with the batch split
+ * over 2 and 3 threads (each part's gradients summed in part order). */
+Test(nn_conv_grad, conv2d_on_threads)
+{
+    amlp_nn_conv2d_cfg c = {.in_c = 4, .h = 5, .w = 6, .out_c = 6, .kh = 3, .kw = 3,
+                            .stride = 2, .pad = 1, .groups = 2, .bias = true};
+    for (int threads = 2; threads <= 3; threads++) {
+        amlp_nn_set_threads(threads);
+        amlp_nn_layer *l = conv_with_bias(&c, 3);
+        expect_grads(l, 4, -1, 1, 3);
+        amlp_nn_layer_free(l);
+    }
+    amlp_nn_set_threads(1);
 }
 
 /* conv BN ReLU, conv BN ReLU, max pool, dense 10 on 3 x 12 x 12 images. */
@@ -985,4 +1001,55 @@ Test(nn_conv_paths, inference_is_deterministic)
     amlp_nn_set_threads(1);
     free(x), free(dy), free(first);
     amlp_nn_net_free(net);
+}
+
+/* Forward (training) and backward of l at the given thread count: y, dx
+ * and the parameter gradients, concatenated. */
+static float *layer_bits(amlp_nn_layer *l, const float *x, const float *dy, size_t n,
+                         int threads, size_t *len)
+{
+    amlp_nn_set_threads(threads);
+    size_t np = 0;
+    for (size_t k = 0; k < l->n_param; k++) {
+        memset(l->param[k].g, 0, l->param[k].n * sizeof(float));
+        np += l->param[k].n;
+    }
+    *len = n * l->out + n * l->in + np;
+    float *r = malloc(*len * sizeof(float)), *at = r + n * l->out + n * l->in;
+    cr_assert_eq(l->ops->forward(l, x, r, n, true), 0);
+    cr_assert_eq(l->ops->backward(l, x, r, dy, r + n * l->out, n), 0);
+    for (size_t k = 0; k < l->n_param; k++, at += l->param[k - 1].n)
+        memcpy(at, l->param[k].g, l->param[k].n * sizeof(float));
+    amlp_nn_set_threads(1);
+    return r;
+}
+
+/* Batch norm and pooling split channels / planes over threads: 1, 2 and 3
+ * threads give the same bits (and the batch-norm gradients still check). */
+Test(nn_conv_paths, image_layers_same_bits_on_any_thread_count)
+{
+    amlp_nn_layer *layers[3] = {NULL};
+    cr_assert_eq(amlp_nn_batchnorm2d_new(5, 6, 7, 0.1, 1e-5, &layers[0]), 0);
+    cr_assert_eq(amlp_nn_pool_new(AMLP_NN_MAXPOOL, 5, 6, 7, 2, 2, 0, &layers[1]), 0);
+    cr_assert_eq(amlp_nn_pool_new(AMLP_NN_AVGPOOL, 5, 6, 7, 3, 2, 1, &layers[2]), 0);
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 9);
+    size_t n = 3;
+    for (size_t t = 0; t < 3; t++) {
+        amlp_nn_layer *l = layers[t];
+        float *x = malloc(n * l->in * sizeof(float)), *dy = malloc(n * l->out * sizeof(float));
+        fill_distinct(&rng, x, n * l->in);
+        fill(&rng, dy, n * l->out, -1, 1);
+        size_t len1 = 0, len2 = 0, len3 = 0;
+        float *a = layer_bits(l, x, dy, n, 1, &len1), *b = layer_bits(l, x, dy, n, 2, &len2);
+        float *c = layer_bits(l, x, dy, n, 3, &len3);
+        cr_expect_eq(memcmp(a, b, len1 * sizeof(float)), 0, "%s: 2 threads differ", l->ops->name);
+        cr_expect_eq(memcmp(a, c, len1 * sizeof(float)), 0, "%s: 3 threads differ", l->ops->name);
+        free(a), free(b), free(c), free(x), free(dy);
+    }
+    amlp_nn_set_threads(2);
+    expect_grads(layers[0], 3, -2, 2, 11);
+    amlp_nn_set_threads(1);
+    for (size_t t = 0; t < 3; t++)
+        amlp_nn_layer_free(layers[t]);
 }
