@@ -1,8 +1,10 @@
 /* nn_conv_dnnl.c — the convolution layer's oneDNN path: libdnnl.so.2 is
  * loaded on first use (amlp_dl_dnnl); each layer caches its forward,
  * backward-data and backward-weights primitives for its shape and batch size
- * (recreated when the batch size changes) on plain NCHW / OIHW memory, so the
- * layer contract (rows of C*H*W floats) holds without reorders.  oneDNN runs
+ * (recreated when the batch size changes).  The primitives choose their
+ * layouts (oneDNN's blocked formats run its fastest kernels); reorders from
+ * and to the caller's plain NCHW / OIHW memory keep the layer contract (rows
+ * of C*H*W floats).  oneDNN runs
  * on amlp_nn_threads() OpenMP threads; for a fixed batch size and thread
  * count its results are deterministic.  Without oneDNN, or with it forced
  * off, callers take the im2col path (nn_conv.c). */
@@ -16,14 +18,29 @@
 
 enum { FWD, BWD_DATA, BWD_WEIGHTS, N_PRIMS };
 
+/* One tensor of one primitive: `user` is the caller's plain NCHW / OIHW
+ * memory (handle set per call); `inner` the layout the primitive chose
+ * (oneDNN's blocked formats run its fastest kernels), the same memory when
+ * the layouts agree, else a buffer of ours with a reorder to it (inputs) or
+ * from it (outputs). */
+typedef struct slot {
+    dnnl_memory_t user, inner;
+    dnnl_primitive_t reorder;
+    void *buf;
+} slot;
+
+/* The primitives' tensors: forward src, weights, dst; backward-data diff
+ * dst, weights, diff src; backward-weights src, diff dst, diff weights. */
+enum { F_SRC, F_WEI, F_DST, D_DDST, D_WEI, D_DSRC, W_SRC, W_DDST, W_DWEI, N_SLOTS };
+
 struct amlp_nn_dnnl_conv {
     size_t n;                            /* batch size of the primitives; 0: none */
     bool failed;                         /* oneDNN refused the shape: im2col */
     dnnl_stream_t stream;
     dnnl_primitive_desc_t pd[N_PRIMS];
     dnnl_primitive_t prim[N_PRIMS];
-    dnnl_memory_t src, wei, bias, dst;   /* handles set per call (gradients alike) */
-    dnnl_memory_t dsrc, dwei, dbias, ddst;
+    slot t[N_SLOTS];
+    dnnl_memory_t bias, dbias;           /* plain: handles set per call */
     float *gw, *gb;                      /* one batch's gradients, added to the layer's */
 };
 
@@ -56,6 +73,15 @@ const char *amlp_nn_conv_path(void)
     return amlp_nn_dnnl_usable() ? "onednn" : "im2col";
 }
 
+static void slot_free(slot *t)
+{
+    if (t->inner != t->user)
+        dnnl_memory_destroy(t->inner);
+    dnnl_memory_destroy(t->user);
+    dnnl_primitive_destroy(t->reorder);
+    amlp_free(t->buf);
+}
+
 /* Destroys the primitives and memories (not the stream). */
 static void release(amlp_nn_dnnl_conv *d)
 {
@@ -63,10 +89,10 @@ static void release(amlp_nn_dnnl_conv *d)
         dnnl_primitive_destroy(d->prim[i]);
         dnnl_primitive_desc_destroy(d->pd[i]);
     }
-    dnnl_memory_t *mem[] = {&d->src, &d->wei, &d->bias, &d->dst,
-                            &d->dsrc, &d->dwei, &d->dbias, &d->ddst};
-    for (size_t i = 0; i < sizeof mem / sizeof mem[0]; i++)
-        dnnl_memory_destroy(*mem[i]);
+    for (int i = 0; i < N_SLOTS; i++)
+        slot_free(&d->t[i]);
+    dnnl_memory_destroy(d->bias);
+    dnnl_memory_destroy(d->dbias);
     amlp_free(d->gw);
     amlp_free(d->gb);
     dnnl_stream_t stream = d->stream;
@@ -75,11 +101,22 @@ static void release(amlp_nn_dnnl_conv *d)
 }
 
 typedef struct conv_descs {
-    dnnl_memory_desc_t src, wei, bias, dst;
+    dnnl_memory_desc_t src, wei, bias, dst;      /* plain */
+    dnnl_memory_desc_t src_any, wei_any, dst_any;   /* for oneDNN to choose */
     dnnl_dims_t strides, pad_l, pad_r;
 } conv_descs;
 
-/* Plain NCHW memory descriptions of the layer at batch n; false if refused. */
+/* A tensor's plain description and the same dims with the layout left to
+ * oneDNN; false if refused. */
+static bool describe_pair(dnnl_memory_desc_t *plain, dnnl_memory_desc_t *any, int nd,
+                          const dnnl_dim_t *dims, dnnl_format_tag_t tag)
+{
+    return dnnl_memory_desc_init_by_tag(plain, nd, dims, dnnl_f32, tag) == dnnl_success &&
+           dnnl_memory_desc_init_by_tag(any, nd, dims, dnnl_f32, dnnl_format_tag_any) ==
+               dnnl_success;
+}
+
+/* The layer's tensors at batch n; false if refused. */
 static bool describe(const amlp_nn_conv2d_cfg *c, size_t oh, size_t ow, size_t n,
                      conv_descs *s)
 {
@@ -94,12 +131,11 @@ static bool describe(const amlp_nn_conv2d_cfg *c, size_t oh, size_t ow, size_t n
     s->pad_l[0] = s->pad_l[1] = pad;
     s->pad_r[0] = ((dnnl_dim_t)oh - 1) * st + (dnnl_dim_t)c->kh - (dnnl_dim_t)c->h - pad;
     s->pad_r[1] = ((dnnl_dim_t)ow - 1) * st + (dnnl_dim_t)c->kw - (dnnl_dim_t)c->w - pad;
-    return dnnl_memory_desc_init_by_tag(&s->src, 4, src, dnnl_f32, dnnl_nchw) == dnnl_success &&
-           dnnl_memory_desc_init_by_tag(&s->dst, 4, dst, dnnl_f32, dnnl_nchw) == dnnl_success &&
+    return describe_pair(&s->src, &s->src_any, 4, src, dnnl_nchw) &&
+           describe_pair(&s->dst, &s->dst_any, 4, dst, dnnl_nchw) &&
            dnnl_memory_desc_init_by_tag(&s->bias, 1, bias, dnnl_f32, dnnl_a) == dnnl_success &&
-           dnnl_memory_desc_init_by_tag(&s->wei, grouped ? 5 : 4, grouped ? wei : wei + 1,
-                                        dnnl_f32, grouped ? dnnl_goihw : dnnl_oihw) ==
-               dnnl_success;
+           describe_pair(&s->wei, &s->wei_any, grouped ? 5 : 4, grouped ? wei : wei + 1,
+                         grouped ? dnnl_goihw : dnnl_oihw);
 }
 
 /* The three primitive descriptions and primitives; false if refused. */
@@ -108,14 +144,14 @@ static bool create_prims(amlp_nn_dnnl_conv *d, const conv_descs *s, bool bias)
     dnnl_convolution_desc_t cd[N_PRIMS];
     const dnnl_memory_desc_t *b = bias ? &s->bias : NULL;
     if (dnnl_convolution_forward_desc_init(&cd[FWD], dnnl_forward_training,
-                                           dnnl_convolution_direct, &s->src, &s->wei, b,
-                                           &s->dst, s->strides, s->pad_l, s->pad_r) ||
+                                           dnnl_convolution_direct, &s->src_any, &s->wei_any,
+                                           b, &s->dst_any, s->strides, s->pad_l, s->pad_r) ||
         dnnl_convolution_backward_data_desc_init(&cd[BWD_DATA], dnnl_convolution_direct,
-                                                 &s->src, &s->wei, &s->dst, s->strides,
-                                                 s->pad_l, s->pad_r) ||
-        dnnl_convolution_backward_weights_desc_init(&cd[BWD_WEIGHTS], dnnl_convolution_direct,
-                                                    &s->src, &s->wei, b, &s->dst, s->strides,
-                                                    s->pad_l, s->pad_r))
+                                                 &s->src_any, &s->wei_any, &s->dst_any,
+                                                 s->strides, s->pad_l, s->pad_r) ||
+        dnnl_convolution_backward_weights_desc_init(
+            &cd[BWD_WEIGHTS], dnnl_convolution_direct, &s->src_any, &s->wei_any, b,
+            &s->dst_any, s->strides, s->pad_l, s->pad_r))
         return false;
     for (int i = 0; i < N_PRIMS; i++)
         if (dnnl_primitive_desc_create(&d->pd[i], &cd[i], NULL, engine,
@@ -125,20 +161,58 @@ static bool create_prims(amlp_nn_dnnl_conv *d, const conv_descs *s, bool bias)
     return true;
 }
 
+/* A slot between the plain layout and the one primitive `which` chose for
+ * its tensor `q`; false if refused or out of memory. */
+static bool slot_make(amlp_nn_dnnl_conv *d, slot *t, const dnnl_memory_desc_t *plain,
+                      int which, dnnl_query_t q, bool input)
+{
+    const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(d->pd[which], q, 0);
+    if (!want || dnnl_memory_create(&t->user, plain, engine, DNNL_MEMORY_NONE))
+        return false;
+    if (dnnl_memory_desc_equal(want, plain)) {
+        t->inner = t->user;
+        return true;
+    }
+    dnnl_primitive_desc_t rpd = NULL;
+    t->buf = amlp_malloc(dnnl_memory_desc_get_size(want));
+    bool ok = t->buf && !dnnl_memory_create(&t->inner, want, engine, t->buf) &&
+              !dnnl_reorder_primitive_desc_create(&rpd, input ? plain : want, engine,
+                                                  input ? want : plain, engine, NULL) &&
+              !dnnl_primitive_create(&t->reorder, rpd);
+    dnnl_primitive_desc_destroy(rpd);
+    return ok;
+}
+
+static bool make_slots(amlp_nn_dnnl_conv *d, const conv_descs *s)
+{
+    static const struct { int slot, prim; dnnl_query_t q; bool input; } map[N_SLOTS] = {
+        {F_SRC, FWD, dnnl_query_src_md, true},
+        {F_WEI, FWD, dnnl_query_weights_md, true},
+        {F_DST, FWD, dnnl_query_dst_md, false},
+        {D_DDST, BWD_DATA, dnnl_query_diff_dst_md, true},
+        {D_WEI, BWD_DATA, dnnl_query_weights_md, true},
+        {D_DSRC, BWD_DATA, dnnl_query_diff_src_md, false},
+        {W_SRC, BWD_WEIGHTS, dnnl_query_src_md, true},
+        {W_DDST, BWD_WEIGHTS, dnnl_query_diff_dst_md, true},
+        {W_DWEI, BWD_WEIGHTS, dnnl_query_diff_weights_md, false},
+    };
+    const dnnl_memory_desc_t *plain[N_SLOTS] = {&s->src, &s->wei, &s->dst, &s->dst, &s->wei,
+                                                &s->src, &s->src, &s->dst, &s->wei};
+    for (int i = 0; i < N_SLOTS; i++)
+        if (!slot_make(d, &d->t[map[i].slot], plain[i], map[i].prim, map[i].q, map[i].input))
+            return false;
+    return !dnnl_memory_create(&d->bias, &s->bias, engine, DNNL_MEMORY_NONE) &&
+           !dnnl_memory_create(&d->dbias, &s->bias, engine, DNNL_MEMORY_NONE);
+}
+
 /* Primitives and memories for batch n; false if oneDNN refuses. */
 static bool build(amlp_nn_dnnl_conv *d, const amlp_nn_conv2d_cfg *c, size_t oh, size_t ow,
                   size_t n)
 {
     release(d);
     conv_descs s;
-    if (!describe(c, oh, ow, n, &s) || !create_prims(d, &s, c->bias))
+    if (!describe(c, oh, ow, n, &s) || !create_prims(d, &s, c->bias) || !make_slots(d, &s))
         return false;
-    struct { dnnl_memory_t *m; const dnnl_memory_desc_t *md; } mem[] = {
-        {&d->src, &s.src}, {&d->wei, &s.wei}, {&d->bias, &s.bias}, {&d->dst, &s.dst},
-        {&d->dsrc, &s.src}, {&d->dwei, &s.wei}, {&d->dbias, &s.bias}, {&d->ddst, &s.dst}};
-    for (size_t i = 0; i < sizeof mem / sizeof mem[0]; i++)
-        if (dnnl_memory_create(mem[i].m, mem[i].md, engine, DNNL_MEMORY_NONE))
-            return false;
     d->gw = amlp_malloc(c->out_c * (c->in_c / c->groups) * c->kh * c->kw * sizeof(float));
     d->gb = amlp_malloc(c->out_c * sizeof(float));
     if (!d->gw || !d->gb)
@@ -171,20 +245,32 @@ static amlp_nn_dnnl_conv *ready(amlp_nn_dnnl_conv **cache, const amlp_nn_conv2d_
     return d;
 }
 
-/* Sets the handles of (memory, pointer) pairs. */
-static void bind(dnnl_memory_t *m, void *const *p, size_t k)
+static bool run(amlp_nn_dnnl_conv *d, dnnl_primitive_t p, const dnnl_exec_arg_t *args,
+                int nargs)
 {
-    for (size_t i = 0; i < k; i++)
-        dnnl_memory_set_data_handle(m[i], p[i]);
+    return !dnnl_primitive_execute(p, d->stream, nargs, args);
 }
 
-static int execute(amlp_nn_dnnl_conv *d, int which, const dnnl_exec_arg_t *args, int nargs)
+/* Points slot i's user memory at ptr; an input is then reordered in. */
+static bool slot_in(amlp_nn_dnnl_conv *d, int i, const void *ptr)
 {
-    amlp_dnnl.omp_set_num_threads(amlp_nn_threads());
-    if (dnnl_primitive_execute(d->prim[which], d->stream, nargs, args) ||
-        dnnl_stream_wait(d->stream))
-        return AML_EINVAL;
-    return 0;
+    slot *t = &d->t[i];
+    dnnl_memory_set_data_handle(t->user, (void *)ptr);
+    dnnl_exec_arg_t a[] = {{DNNL_ARG_FROM, t->user}, {DNNL_ARG_TO, t->inner}};
+    return !t->reorder || run(d, t->reorder, a, 2);
+}
+
+/* After the primitive: an output is reordered back to the caller's memory. */
+static bool slot_out(amlp_nn_dnnl_conv *d, int i)
+{
+    slot *t = &d->t[i];
+    dnnl_exec_arg_t a[] = {{DNNL_ARG_FROM, t->inner}, {DNNL_ARG_TO, t->user}};
+    return !t->reorder || run(d, t->reorder, a, 2);
+}
+
+static int finish(amlp_nn_dnnl_conv *d, bool ok)
+{
+    return ok && !dnnl_stream_wait(d->stream) ? 0 : AML_EINVAL;
 }
 
 int amlp_nn_dnnl_conv_forward(amlp_nn_dnnl_conv **cache, const amlp_nn_conv2d_cfg *c,
@@ -194,12 +280,15 @@ int amlp_nn_dnnl_conv_forward(amlp_nn_dnnl_conv **cache, const amlp_nn_conv2d_cf
     amlp_nn_dnnl_conv *d = ready(cache, c, oh, ow, n);
     if (!d)
         return AML_EUNSUPPORTED;
-    dnnl_memory_t m[] = {d->src, d->wei, d->dst, d->bias};
-    void *p[] = {(void *)x, (void *)w, y, (void *)b};
-    bind(m, p, b ? 4 : 3);
-    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, d->src}, {DNNL_ARG_WEIGHTS, d->wei},
-                              {DNNL_ARG_DST, d->dst}, {DNNL_ARG_BIAS, d->bias}};
-    return execute(d, FWD, args, b ? 4 : 3);
+    amlp_dnnl.omp_set_num_threads(amlp_nn_threads());
+    dnnl_memory_set_data_handle(d->bias, (void *)b);
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, d->t[F_SRC].inner},
+                              {DNNL_ARG_WEIGHTS, d->t[F_WEI].inner},
+                              {DNNL_ARG_DST, d->t[F_DST].inner}, {DNNL_ARG_BIAS, d->bias}};
+    dnnl_memory_set_data_handle(d->t[F_DST].user, y);
+    bool ok = slot_in(d, F_SRC, x) && slot_in(d, F_WEI, w) &&
+              run(d, d->prim[FWD], args, b ? 4 : 3) && slot_out(d, F_DST);
+    return finish(d, ok);
 }
 
 int amlp_nn_dnnl_conv_backward(amlp_nn_dnnl_conv **cache, const amlp_nn_conv2d_cfg *c,
@@ -209,17 +298,24 @@ int amlp_nn_dnnl_conv_backward(amlp_nn_dnnl_conv **cache, const amlp_nn_conv2d_c
     amlp_nn_dnnl_conv *d = ready(cache, c, oh, ow, n);
     if (!d)
         return AML_EUNSUPPORTED;
-    dnnl_memory_t m[] = {d->src, d->ddst, d->dwei, d->dsrc, d->wei, d->dbias};
-    void *p[] = {(void *)x, (void *)dy, d->gw, dx, (void *)w, d->gb};
-    bind(m, p, dx ? 5 : 3);
-    if (gb)
-        dnnl_memory_set_data_handle(d->dbias, d->gb);
-    dnnl_exec_arg_t wargs[] = {{DNNL_ARG_SRC, d->src}, {DNNL_ARG_DIFF_DST, d->ddst},
-                               {DNNL_ARG_DIFF_WEIGHTS, d->dwei}, {DNNL_ARG_DIFF_BIAS, d->dbias}};
-    dnnl_exec_arg_t dargs[] = {{DNNL_ARG_DIFF_DST, d->ddst}, {DNNL_ARG_WEIGHTS, d->wei},
-                               {DNNL_ARG_DIFF_SRC, d->dsrc}};
-    int rc = execute(d, BWD_WEIGHTS, wargs, gb ? 4 : 3);
-    rc = rc || !dx ? rc : execute(d, BWD_DATA, dargs, 3);
+    amlp_dnnl.omp_set_num_threads(amlp_nn_threads());
+    dnnl_memory_set_data_handle(d->dbias, d->gb);
+    dnnl_memory_set_data_handle(d->t[W_DWEI].user, d->gw);
+    dnnl_exec_arg_t wargs[] = {{DNNL_ARG_SRC, d->t[W_SRC].inner},
+                               {DNNL_ARG_DIFF_DST, d->t[W_DDST].inner},
+                               {DNNL_ARG_DIFF_WEIGHTS, d->t[W_DWEI].inner},
+                               {DNNL_ARG_DIFF_BIAS, d->dbias}};
+    bool ok = slot_in(d, W_SRC, x) && slot_in(d, W_DDST, dy) &&
+              run(d, d->prim[BWD_WEIGHTS], wargs, gb ? 4 : 3) && slot_out(d, W_DWEI);
+    if (ok && dx) {
+        dnnl_memory_set_data_handle(d->t[D_DSRC].user, dx);
+        dnnl_exec_arg_t dargs[] = {{DNNL_ARG_DIFF_DST, d->t[D_DDST].inner},
+                                   {DNNL_ARG_WEIGHTS, d->t[D_WEI].inner},
+                                   {DNNL_ARG_DIFF_SRC, d->t[D_DSRC].inner}};
+        ok = slot_in(d, D_DDST, dy) && slot_in(d, D_WEI, w) &&
+             run(d, d->prim[BWD_DATA], dargs, 3) && slot_out(d, D_DSRC);
+    }
+    int rc = finish(d, ok);
     if (rc)
         return rc;
     size_t nw = c->out_c * (c->in_c / c->groups) * c->kh * c->kw;
