@@ -26,9 +26,22 @@ static void window(const pool *p, size_t oy, size_t ox, size_t *y0, size_t *y1, 
     *x1 = xe > (ptrdiff_t)p->w ? p->w : (size_t)xe;
 }
 
-/* Offset in the channel plane of the window's maximum. */
+/* Offset in the channel plane of the window's maximum (first of equals). */
 static size_t argmax(const pool *p, const float *plane, size_t oy, size_t ox)
 {
+    if (p->pad == 0) {   /* the window lies inside the image: no clipping */
+        size_t best = oy * p->stride * p->w + ox * p->stride;
+        float mx = plane[best];
+        for (size_t yy = 0; yy < p->k; yy++)
+            for (size_t xx = 0; xx < p->k; xx++) {
+                size_t at = (oy * p->stride + yy) * p->w + ox * p->stride + xx;
+                if (plane[at] > mx) {
+                    best = at;
+                    mx = plane[at];
+                }
+            }
+        return best;
+    }
     size_t y0, y1, x0, x1, best = SIZE_MAX;
     window(p, oy, ox, &y0, &y1, &x0, &x1);
     float mx = -FLT_MAX;

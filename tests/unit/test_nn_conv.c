@@ -281,6 +281,17 @@ Test(nn_conv_grad, maxpool)
     amlp_nn_layer_free(l);
 }
 
+/* Without padding every window lies inside the image (the unclipped path);
+ * 7 columns leave the last one outside every window. */
+Test(nn_conv_grad, maxpool_unpadded)
+{
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_pool_new(AMLP_NN_MAXPOOL, 3, 6, 7, 2, 2, 0, &l), 0);
+    cr_expect_eq(l->out, 3 * 3 * 3);
+    expect_pool_grads(l, 2, 22);
+    amlp_nn_layer_free(l);
+}
+
 Test(nn_conv_grad, avgpool)
 {
     amlp_nn_layer *l = NULL;
