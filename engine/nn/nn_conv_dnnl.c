@@ -40,6 +40,7 @@ struct amlp_nn_dnnl_conv {
     dnnl_primitive_desc_t pd[N_PRIMS];
     dnnl_primitive_t prim[N_PRIMS];
     slot t[N_SLOTS];
+    bool share_ddst;                     /* both backward primitives read one diff dst */
     dnnl_memory_t bias, dbias;           /* plain: handles set per call */
     float *gw, *gb;                      /* one batch's gradients, added to the layer's */
 };
@@ -198,8 +199,12 @@ static bool make_slots(amlp_nn_dnnl_conv *d, const conv_descs *s)
     };
     const dnnl_memory_desc_t *plain[N_SLOTS] = {&s->src, &s->wei, &s->dst, &s->dst, &s->wei,
                                                 &s->src, &s->src, &s->dst, &s->wei};
+    d->share_ddst = dnnl_memory_desc_equal(
+        dnnl_primitive_desc_query_md(d->pd[BWD_DATA], dnnl_query_diff_dst_md, 0),
+        dnnl_primitive_desc_query_md(d->pd[BWD_WEIGHTS], dnnl_query_diff_dst_md, 0));
     for (int i = 0; i < N_SLOTS; i++)
-        if (!slot_make(d, &d->t[map[i].slot], plain[i], map[i].prim, map[i].q, map[i].input))
+        if (!(i == D_DDST && d->share_ddst) &&
+            !slot_make(d, &d->t[map[i].slot], plain[i], map[i].prim, map[i].q, map[i].input))
             return false;
     return !dnnl_memory_create(&d->bias, &s->bias, engine, DNNL_MEMORY_NONE) &&
            !dnnl_memory_create(&d->dbias, &s->bias, engine, DNNL_MEMORY_NONE);
@@ -309,10 +314,11 @@ int amlp_nn_dnnl_conv_backward(amlp_nn_dnnl_conv **cache, const amlp_nn_conv2d_c
               run(d, d->prim[BWD_WEIGHTS], wargs, gb ? 4 : 3) && slot_out(d, W_DWEI);
     if (ok && dx) {
         dnnl_memory_set_data_handle(d->t[D_DSRC].user, dx);
-        dnnl_exec_arg_t dargs[] = {{DNNL_ARG_DIFF_DST, d->t[D_DDST].inner},
+        int ddst = d->share_ddst ? W_DDST : D_DDST;   /* reordered once */
+        dnnl_exec_arg_t dargs[] = {{DNNL_ARG_DIFF_DST, d->t[ddst].inner},
                                    {DNNL_ARG_WEIGHTS, d->t[D_WEI].inner},
                                    {DNNL_ARG_DIFF_SRC, d->t[D_DSRC].inner}};
-        ok = slot_in(d, D_DDST, dy) && slot_in(d, D_WEI, w) &&
+        ok = (d->share_ddst || slot_in(d, D_DDST, dy)) && slot_in(d, D_WEI, w) &&
              run(d, d->prim[BWD_DATA], dargs, 3) && slot_out(d, D_DSRC);
     }
     int rc = finish(d, ok);
