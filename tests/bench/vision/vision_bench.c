@@ -12,7 +12,8 @@
  * The net (PyTorch's twin in vision_torch.py): conv3x3(1->32) BN ReLU,
  * conv3x3(32->32) BN ReLU, maxpool 2, conv3x3(32->64) BN ReLU, conv3x3(64->64)
  * BN ReLU, maxpool 2, global average pool, dense 10.  Threads: AML_THREADS
- * (default 2) for OpenBLAS and the network library. */
+ * (default 2) for OpenBLAS and the network library (AML_BLAS_THREADS,
+ * AML_NN_THREADS: either alone). */
 #include "aml_nn.h"
 #include "aml_data.h"
 
@@ -31,11 +32,19 @@ static int threads_from_env(void)
     return t < 1 ? 1 : t;
 }
 
+/* AML_BLAS_THREADS / AML_NN_THREADS override the count for OpenBLAS or the
+ * network library alone (to measure who should use the cores). */
+static int env_or(const char *name, int t)
+{
+    const char *s = getenv(name);
+    return s && atoi(s) > 0 ? atoi(s) : t;
+}
+
 static void set_threads(int t)
 {
     if (amlp_dl_blas(NULL) == 0)
-        openblas_set_num_threads(t);
-    amlp_nn_set_threads(t);
+        openblas_set_num_threads(env_or("AML_BLAS_THREADS", t));
+    amlp_nn_set_threads(env_or("AML_NN_THREADS", t));
 }
 
 static void die(const char *what, int rc)
