@@ -265,7 +265,8 @@ int amlp_dl_linear(aml_error *err);
 
 #if defined(CBLAS_H) && !defined(AMLP_DL_CBLAS_H_DECLARED)
 #define AMLP_DL_CBLAS_H_DECLARED
-#define AMLP_BLAS_FUNCS(X) X(cblas_sgemm) X(openblas_set_num_threads)
+#define AMLP_BLAS_FUNCS(X) X(cblas_sgemm) X(openblas_set_num_threads) \
+    X(openblas_get_num_threads)
 typedef struct amlp_blas_api {
 #define AMLP_DL_SLOT_(name) __typeof__(name) *name;
     AMLP_BLAS_FUNCS(AMLP_DL_SLOT_)
@@ -275,6 +276,7 @@ extern amlp_blas_api amlp_blas;
 int amlp_dl_blas(aml_error *err);
 #define cblas_sgemm (amlp_blas.cblas_sgemm)
 #define openblas_set_num_threads (amlp_blas.openblas_set_num_threads)
+#define openblas_get_num_threads (amlp_blas.openblas_get_num_threads)
 #endif
 
 #if defined(_LAPACKE_H_) && !defined(AMLP_DL_LAPACKE_H_DECLARED)
