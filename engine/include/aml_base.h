@@ -304,7 +304,9 @@ int amlp_dl_lapacke(aml_error *err);
     X(dnnl_convolution_backward_weights_desc_init) X(dnnl_primitive_desc_create)      \
     X(dnnl_primitive_desc_destroy) X(dnnl_primitive_create) X(dnnl_primitive_destroy) \
     X(dnnl_primitive_execute) X(dnnl_primitive_desc_query_md) X(dnnl_memory_desc_equal)  \
-    X(dnnl_memory_desc_get_size) X(dnnl_reorder_primitive_desc_create)
+    X(dnnl_memory_desc_get_size) X(dnnl_reorder_primitive_desc_create)                \
+    X(dnnl_primitive_attr_create) X(dnnl_primitive_attr_destroy)                      \
+    X(dnnl_primitive_attr_set_scratchpad_mode)
 typedef struct amlp_dnnl_api {
 #define AMLP_DL_SLOT_(name) __typeof__(name) *name;
     AMLP_DNNL_FUNCS(AMLP_DL_SLOT_)
@@ -337,4 +339,7 @@ int amlp_dl_dnnl(aml_error *err);
 #define dnnl_memory_desc_equal (amlp_dnnl.dnnl_memory_desc_equal)
 #define dnnl_memory_desc_get_size (amlp_dnnl.dnnl_memory_desc_get_size)
 #define dnnl_reorder_primitive_desc_create (amlp_dnnl.dnnl_reorder_primitive_desc_create)
+#define dnnl_primitive_attr_create (amlp_dnnl.dnnl_primitive_attr_create)
+#define dnnl_primitive_attr_destroy (amlp_dnnl.dnnl_primitive_attr_destroy)
+#define dnnl_primitive_attr_set_scratchpad_mode (amlp_dnnl.dnnl_primitive_attr_set_scratchpad_mode)
 #endif

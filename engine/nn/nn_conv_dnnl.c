@@ -42,6 +42,9 @@ struct amlp_nn_dnnl_conv {
     slot t[N_SLOTS];
     bool share_ddst;                     /* both backward primitives read one diff dst */
     dnnl_memory_t bias, dbias;           /* plain: handles set per call */
+    dnnl_memory_t scratch[N_PRIMS];      /* each primitive's view of scratch_buf */
+    void *scratch_buf;                   /* kept: oneDNN's own would be allocated,
+                                            faulted in and freed on every call */
     float *gw, *gb;                      /* one batch's gradients, added to the layer's */
 };
 
@@ -94,6 +97,9 @@ static void release(amlp_nn_dnnl_conv *d)
         slot_free(&d->t[i]);
     dnnl_memory_destroy(d->bias);
     dnnl_memory_destroy(d->dbias);
+    for (int i = 0; i < N_PRIMS; i++)
+        dnnl_memory_destroy(d->scratch[i]);
+    amlp_free(d->scratch_buf);
     amlp_free(d->gw);
     amlp_free(d->gb);
     dnnl_stream_t stream = d->stream;
@@ -154,10 +160,32 @@ static bool create_prims(amlp_nn_dnnl_conv *d, const conv_descs *s, bool bias)
             &cd[BWD_WEIGHTS], dnnl_convolution_direct, &s->src_any, &s->wei_any, b,
             &s->dst_any, s->strides, s->pad_l, s->pad_r))
         return false;
+    dnnl_primitive_attr_t attr = NULL;
+    bool ok = !dnnl_primitive_attr_create(&attr) &&
+              !dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    for (int i = 0; ok && i < N_PRIMS; i++)
+        ok = !dnnl_primitive_desc_create(&d->pd[i], &cd[i], attr, engine,
+                                         i == FWD ? NULL : d->pd[FWD]) &&
+             !dnnl_primitive_create(&d->prim[i], d->pd[i]);
+    dnnl_primitive_attr_destroy(attr);
+    return ok;
+}
+
+/* One scratch buffer for the three primitives (they run one after the
+ * other on the layer's stream), sized for the largest. */
+static bool make_scratch(amlp_nn_dnnl_conv *d)
+{
+    const dnnl_memory_desc_t *md[N_PRIMS];
+    size_t size = 1;
+    for (int i = 0; i < N_PRIMS; i++) {
+        md[i] = dnnl_primitive_desc_query_md(d->pd[i], dnnl_query_scratchpad_md, 0);
+        size_t s = md[i] ? dnnl_memory_desc_get_size(md[i]) : 0;
+        size = s > size ? s : size;
+    }
+    if (!(d->scratch_buf = amlp_malloc(size)))
+        return false;
     for (int i = 0; i < N_PRIMS; i++)
-        if (dnnl_primitive_desc_create(&d->pd[i], &cd[i], NULL, engine,
-                                       i == FWD ? NULL : d->pd[FWD]) ||
-            dnnl_primitive_create(&d->prim[i], d->pd[i]))
+        if (!md[i] || dnnl_memory_create(&d->scratch[i], md[i], engine, d->scratch_buf))
             return false;
     return true;
 }
@@ -216,7 +244,8 @@ static bool build(amlp_nn_dnnl_conv *d, const amlp_nn_conv2d_cfg *c, size_t oh, 
 {
     release(d);
     conv_descs s;
-    if (!describe(c, oh, ow, n, &s) || !create_prims(d, &s, c->bias) || !make_slots(d, &s))
+    if (!describe(c, oh, ow, n, &s) || !create_prims(d, &s, c->bias) || !make_slots(d, &s) ||
+        !make_scratch(d))
         return false;
     d->gw = amlp_malloc(c->out_c * (c->in_c / c->groups) * c->kh * c->kw * sizeof(float));
     d->gb = amlp_malloc(c->out_c * sizeof(float));
@@ -289,10 +318,11 @@ int amlp_nn_dnnl_conv_forward(amlp_nn_dnnl_conv **cache, const amlp_nn_conv2d_cf
     dnnl_memory_set_data_handle(d->bias, (void *)b);
     dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, d->t[F_SRC].inner},
                               {DNNL_ARG_WEIGHTS, d->t[F_WEI].inner},
-                              {DNNL_ARG_DST, d->t[F_DST].inner}, {DNNL_ARG_BIAS, d->bias}};
+                              {DNNL_ARG_DST, d->t[F_DST].inner},
+                              {DNNL_ARG_SCRATCHPAD, d->scratch[FWD]}, {DNNL_ARG_BIAS, d->bias}};
     dnnl_memory_set_data_handle(d->t[F_DST].user, y);
     bool ok = slot_in(d, F_SRC, x) && slot_in(d, F_WEI, w) &&
-              run(d, d->prim[FWD], args, b ? 4 : 3) && slot_out(d, F_DST);
+              run(d, d->prim[FWD], args, b ? 5 : 4) && slot_out(d, F_DST);
     return finish(d, ok);
 }
 
@@ -309,17 +339,19 @@ int amlp_nn_dnnl_conv_backward(amlp_nn_dnnl_conv **cache, const amlp_nn_conv2d_c
     dnnl_exec_arg_t wargs[] = {{DNNL_ARG_SRC, d->t[W_SRC].inner},
                                {DNNL_ARG_DIFF_DST, d->t[W_DDST].inner},
                                {DNNL_ARG_DIFF_WEIGHTS, d->t[W_DWEI].inner},
+                               {DNNL_ARG_SCRATCHPAD, d->scratch[BWD_WEIGHTS]},
                                {DNNL_ARG_DIFF_BIAS, d->dbias}};
     bool ok = slot_in(d, W_SRC, x) && slot_in(d, W_DDST, dy) &&
-              run(d, d->prim[BWD_WEIGHTS], wargs, gb ? 4 : 3) && slot_out(d, W_DWEI);
+              run(d, d->prim[BWD_WEIGHTS], wargs, gb ? 5 : 4) && slot_out(d, W_DWEI);
     if (ok && dx) {
         dnnl_memory_set_data_handle(d->t[D_DSRC].user, dx);
         int ddst = d->share_ddst ? W_DDST : D_DDST;   /* reordered once */
         dnnl_exec_arg_t dargs[] = {{DNNL_ARG_DIFF_DST, d->t[ddst].inner},
                                    {DNNL_ARG_WEIGHTS, d->t[D_WEI].inner},
-                                   {DNNL_ARG_DIFF_SRC, d->t[D_DSRC].inner}};
+                                   {DNNL_ARG_DIFF_SRC, d->t[D_DSRC].inner},
+                                   {DNNL_ARG_SCRATCHPAD, d->scratch[BWD_DATA]}};
         ok = (d->share_ddst || slot_in(d, D_DDST, dy)) && slot_in(d, D_WEI, w) &&
-             run(d, d->prim[BWD_DATA], dargs, 3) && slot_out(d, D_DSRC);
+             run(d, d->prim[BWD_DATA], dargs, 4) && slot_out(d, D_DSRC);
     }
     int rc = finish(d, ok);
     if (rc)
