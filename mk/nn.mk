@@ -2,4 +2,32 @@
 # k-NN and naive Bayes learners: OpenBLAS sgemm (pthread build, thread count set per
 # fit through openblas_set_num_threads) and LAPACKE for later factorisations (PCA).
 LAZY_PKGS += openblas
-DEB_PACKAGES += libopenblas-dev liblapacke-dev
+DEB_PACKAGES += libopenblas-dev liblapacke-dev libdnnl-dev
+
+# The image network's speed benchmark (issue #14, speed):
+#
+#   make bench-vision   training time per epoch of the reference Fashion-MNIST net,
+#                       ours (oneDNN and im2col paths) vs PyTorch (2 threads) in the
+#                       same run, and the convolutions' GFLOP/s as a fraction of
+#                       this machine's sgemm (tests/bench/vision/).  VISION_N=60000
+#                       for the full training set (default 10000 images).
+
+BENCH_PACKAGES += python3-torch dataset-fashion-mnist
+VISION_BENCH := $(O)/bench/vision_bench
+VISION_N ?= 10000
+
+$(VISION_BENCH): tests/bench/vision/vision_bench.c $(LIBAML) $(O)/flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $< $(LIBAML) $(ALL_LDFLAGS) $(LIBS) -o $@
+
+.PHONY: bench-vision
+bench-vision: bench-deps $(VISION_BENCH)
+	$(PYTHON) tests/bench/vision/vision --driver $(VISION_BENCH) --n $(VISION_N)
+bench: bench-vision
+
+# The convolution suite once more on the im2col fallback (oneDNN forced off), so
+# the gradient checks and direct-convolution comparisons hold on both paths.
+.PHONY: unit-conv-im2col
+unit-conv-im2col: $(O)/tests/test_nn_conv
+	@echo "== $< (AML_NN_CONV=im2col)"; AML_NN_CONV=im2col $(TEST_ENV) $< --jobs 2
+unit: unit-conv-im2col

@@ -7,6 +7,7 @@
 #include <linear.h>
 #include <cblas.h>
 #include <lapacke.h>
+#include <oneapi/dnnl/dnnl.h>
 #include "aml_base.h"
 
 #include <dlfcn.h>
@@ -101,4 +102,25 @@ static amlp_dl_lib lapacke_lib = {
 int amlp_dl_lapacke(aml_error *err)
 {
     return amlp_dl_load(&lapacke_lib, err);
+}
+
+amlp_dnnl_api amlp_dnnl;
+static const char *const dnnl_names[] = {AMLP_DNNL_FUNCS(AMLP_DL_NAME_)};
+static amlp_dl_lib dnnl_lib = {
+    "libdnnl.so.2", "libdnnl2", "oneDNN", dnnl_names, (void **)&amlp_dnnl,
+    sizeof dnnl_names / sizeof dnnl_names[0], 0, "",
+};
+static const char *const gomp_names[] = {"omp_set_num_threads"};
+static amlp_dl_lib gomp_lib = {
+    "libgomp.so.1", "libgomp1", "GNU OpenMP", gomp_names,
+    (void **)&amlp_dnnl.omp_set_num_threads, 1, 0, "",
+};
+
+int amlp_dl_dnnl(aml_error *err)
+{
+    /* Idle OpenMP workers sleep instead of spinning (see amlp_dl_xgb): the
+     * layers between two convolutions run on the same cores. */
+    setenv("OMP_WAIT_POLICY", "passive", 0);
+    int rc = amlp_dl_load(&gomp_lib, err);
+    return rc ? rc : amlp_dl_load(&dnnl_lib, err);
 }

@@ -265,7 +265,8 @@ int amlp_dl_linear(aml_error *err);
 
 #if defined(CBLAS_H) && !defined(AMLP_DL_CBLAS_H_DECLARED)
 #define AMLP_DL_CBLAS_H_DECLARED
-#define AMLP_BLAS_FUNCS(X) X(cblas_sgemm) X(openblas_set_num_threads)
+#define AMLP_BLAS_FUNCS(X) X(cblas_sgemm) X(openblas_set_num_threads) \
+    X(openblas_get_num_threads)
 typedef struct amlp_blas_api {
 #define AMLP_DL_SLOT_(name) __typeof__(name) *name;
     AMLP_BLAS_FUNCS(AMLP_DL_SLOT_)
@@ -275,6 +276,7 @@ extern amlp_blas_api amlp_blas;
 int amlp_dl_blas(aml_error *err);
 #define cblas_sgemm (amlp_blas.cblas_sgemm)
 #define openblas_set_num_threads (amlp_blas.openblas_set_num_threads)
+#define openblas_get_num_threads (amlp_blas.openblas_get_num_threads)
 #endif
 
 #if defined(_LAPACKE_H_) && !defined(AMLP_DL_LAPACKE_H_DECLARED)
@@ -288,4 +290,56 @@ typedef struct amlp_lapacke_api {
 extern amlp_lapacke_api amlp_lapacke;
 int amlp_dl_lapacke(aml_error *err);
 #define LAPACKE_ssyevd (amlp_lapacke.LAPACKE_ssyevd)
+#endif
+
+#if defined(ONEAPI_DNNL_DNNL_H) && !defined(AMLP_DL_DNNL_H_DECLARED)
+#define AMLP_DL_DNNL_H_DECLARED
+/* oneDNN (libdnnl.so.2, Debian's OpenMP build) for the convolutions, and
+ * libgomp's omp_set_num_threads (the thread count of its primitives). */
+#define AMLP_DNNL_FUNCS(X)                                                             \
+    X(dnnl_engine_create) X(dnnl_engine_destroy) X(dnnl_stream_create)                 \
+    X(dnnl_stream_destroy) X(dnnl_stream_wait) X(dnnl_memory_desc_init_by_tag)         \
+    X(dnnl_memory_create) X(dnnl_memory_destroy) X(dnnl_memory_set_data_handle)       \
+    X(dnnl_convolution_forward_desc_init) X(dnnl_convolution_backward_data_desc_init) \
+    X(dnnl_convolution_backward_weights_desc_init) X(dnnl_primitive_desc_create)      \
+    X(dnnl_primitive_desc_destroy) X(dnnl_primitive_create) X(dnnl_primitive_destroy) \
+    X(dnnl_primitive_execute) X(dnnl_primitive_desc_query_md) X(dnnl_memory_desc_equal)  \
+    X(dnnl_memory_desc_get_size) X(dnnl_reorder_primitive_desc_create)                \
+    X(dnnl_primitive_attr_create) X(dnnl_primitive_attr_destroy)                      \
+    X(dnnl_primitive_attr_set_scratchpad_mode)
+typedef struct amlp_dnnl_api {
+#define AMLP_DL_SLOT_(name) __typeof__(name) *name;
+    AMLP_DNNL_FUNCS(AMLP_DL_SLOT_)
+#undef AMLP_DL_SLOT_
+    void (*omp_set_num_threads)(int);
+} amlp_dnnl_api;
+extern amlp_dnnl_api amlp_dnnl;
+/* Loads libgomp's thread setting, then oneDNN; 0 or AML_EUNSUPPORTED. */
+int amlp_dl_dnnl(aml_error *err);
+#define dnnl_engine_create (amlp_dnnl.dnnl_engine_create)
+#define dnnl_engine_destroy (amlp_dnnl.dnnl_engine_destroy)
+#define dnnl_stream_create (amlp_dnnl.dnnl_stream_create)
+#define dnnl_stream_destroy (amlp_dnnl.dnnl_stream_destroy)
+#define dnnl_stream_wait (amlp_dnnl.dnnl_stream_wait)
+#define dnnl_memory_desc_init_by_tag (amlp_dnnl.dnnl_memory_desc_init_by_tag)
+#define dnnl_memory_create (amlp_dnnl.dnnl_memory_create)
+#define dnnl_memory_destroy (amlp_dnnl.dnnl_memory_destroy)
+#define dnnl_memory_set_data_handle (amlp_dnnl.dnnl_memory_set_data_handle)
+#define dnnl_convolution_forward_desc_init (amlp_dnnl.dnnl_convolution_forward_desc_init)
+#define dnnl_convolution_backward_data_desc_init \
+    (amlp_dnnl.dnnl_convolution_backward_data_desc_init)
+#define dnnl_convolution_backward_weights_desc_init \
+    (amlp_dnnl.dnnl_convolution_backward_weights_desc_init)
+#define dnnl_primitive_desc_create (amlp_dnnl.dnnl_primitive_desc_create)
+#define dnnl_primitive_desc_destroy (amlp_dnnl.dnnl_primitive_desc_destroy)
+#define dnnl_primitive_create (amlp_dnnl.dnnl_primitive_create)
+#define dnnl_primitive_destroy (amlp_dnnl.dnnl_primitive_destroy)
+#define dnnl_primitive_execute (amlp_dnnl.dnnl_primitive_execute)
+#define dnnl_primitive_desc_query_md (amlp_dnnl.dnnl_primitive_desc_query_md)
+#define dnnl_memory_desc_equal (amlp_dnnl.dnnl_memory_desc_equal)
+#define dnnl_memory_desc_get_size (amlp_dnnl.dnnl_memory_desc_get_size)
+#define dnnl_reorder_primitive_desc_create (amlp_dnnl.dnnl_reorder_primitive_desc_create)
+#define dnnl_primitive_attr_create (amlp_dnnl.dnnl_primitive_attr_create)
+#define dnnl_primitive_attr_destroy (amlp_dnnl.dnnl_primitive_attr_destroy)
+#define dnnl_primitive_attr_set_scratchpad_mode (amlp_dnnl.dnnl_primitive_attr_set_scratchpad_mode)
 #endif

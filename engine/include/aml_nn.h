@@ -140,13 +140,24 @@ typedef struct amlp_nn_conv2d_cfg {
     bool bias;
 } amlp_nn_conv2d_cfg;
 
-/* 2-d convolution (cross-correlation) by im2col + sgemm; weights
+/* 2-d convolution (cross-correlation) on oneDNN, or by im2col + sgemm
+ * without it (see amlp_nn_conv_path); weights
  * out_c x (in_c/groups) x kh x kw (PyTorch's layout), He-initialised from
  * rng (fan-in (in_c/groups) kh kw), bias 0.  AML_EINVAL on a bad shape. */
 int amlp_nn_conv2d_new(const amlp_nn_conv2d_cfg *cfg, amlp_rng *rng, amlp_nn_layer **l);
 /* Output height / width of a convolution or pooling (0 when the window does
  * not fit). */
 size_t amlp_nn_conv_out_size(size_t size, size_t k, size_t stride, size_t pad);
+/* Threads the image layers use (convolutions, pooling, batch norm): a
+ * process-wide setting, 1 by default; values below 1 mean 1. */
+void amlp_nn_set_threads(int threads);
+int amlp_nn_threads(void);
+/* The convolution path in use: "onednn" (libdnnl.so.2, loaded on first use)
+ * or "im2col" (OpenBLAS sgemm: without oneDNN, or forced by
+ * amlp_nn_conv_force_im2col(true) or the environment variable
+ * AML_NN_CONV=im2col).  Layers choose their path when they run. */
+const char *amlp_nn_conv_path(void);
+void amlp_nn_conv_force_im2col(bool force);
 
 /* Max (type AMLP_NN_MAXPOOL) or average (AMLP_NN_AVGPOOL) pooling over k x k
  * windows; pad < k.  Padding never wins a max; an average divides by k*k

@@ -2,7 +2,8 @@
  * batch's N*H*W values: the 1-d layer's rules (biased batch variance to
  * normalise, unbiased into the running statistics, running statistics at
  * inference) with a channel's values spread over the planes of NCHW rows.
- * Parameters gamma (1) and beta (0) per channel, no weight decay. */
+ * Parameters gamma (1) and beta (0) per channel, no weight decay.  Channels
+ * are independent: they are split over amlp_nn_threads() threads. */
 #include "nn/nn_internal.h"
 
 #include <math.h>
@@ -11,103 +12,163 @@ typedef struct batchnorm2d {
     size_t c, hw;
     double momentum, eps;
     float *mean, *invstd;    /* of the last training batch */
-    double *s1, *s2;         /* per-channel sums (scratch) */
 } batchnorm2d;
 
-/* s1[ch] = sum of a (and s2[ch] = sum of a * b when b) over every plane of
- * channel ch, for b either NULL or the xhat of x. */
-static void channel_sums(const batchnorm2d *b, const float *a, const float *x, size_t n)
+/* Plane reductions in LANES float partial sums (vectorisable), added up
+ * in double: sum a, sum (a - mean)^2, sum dy (x - mean) invstd. */
+#define LANES 8
+
+static double plane_sum(const float *a, size_t hw)
 {
-    for (size_t ch = 0; ch < b->c; ch++)
-        b->s1[ch] = b->s2[ch] = 0;
-    for (size_t i = 0; i < n; i++)
-        for (size_t ch = 0; ch < b->c; ch++) {
-            size_t off = (i * b->c + ch) * b->hw;
-            double s1 = 0, s2 = 0;
-            for (size_t j = 0; j < b->hw; j++) {
-                s1 += a[off + j];
-                if (x)
-                    s2 += a[off + j] * ((x[off + j] - b->mean[ch]) * b->invstd[ch]);
-            }
-            b->s1[ch] += s1;
-            b->s2[ch] += s2;
-        }
+    float acc[LANES] = {0};
+    size_t j = 0;
+    for (; j + LANES <= hw; j += LANES)
+        for (size_t k = 0; k < LANES; k++)
+            acc[k] += a[j + k];
+    double s = 0;
+    for (; j < hw; j++)
+        s += a[j];
+    for (size_t k = 0; k < LANES; k++)
+        s += acc[k];
+    return s;
 }
 
-/* y = gamma (x - mean) invstd + beta with per-channel mean and invstd */
-static void normalise(const batchnorm2d *b, const float *gamma, const float *beta,
-                      const float *mean, const double *invstd, const float *x, float *y,
-                      size_t n)
+static double plane_sq_dev(const float *a, size_t hw, float mean)
 {
-    for (size_t i = 0; i < n; i++)
-        for (size_t ch = 0; ch < b->c; ch++) {
-            size_t off = (i * b->c + ch) * b->hw;
-            float scale = (float)(gamma[ch] * invstd[ch]), m = mean[ch];
-            for (size_t j = 0; j < b->hw; j++)
-                y[off + j] = scale * (x[off + j] - m) + beta[ch];
-        }
+    float acc[LANES] = {0};
+    size_t j = 0;
+    for (; j + LANES <= hw; j += LANES)
+        for (size_t k = 0; k < LANES; k++)
+            acc[k] += (a[j + k] - mean) * (a[j + k] - mean);
+    double s = 0;
+    for (; j < hw; j++)
+        s += (double)(a[j] - mean) * (a[j] - mean);
+    for (size_t k = 0; k < LANES; k++)
+        s += acc[k];
+    return s;
+}
+
+static double plane_dot_xhat(const float *dy, const float *x, size_t hw, float mean,
+                             float invstd)
+{
+    float acc[LANES] = {0};
+    size_t j = 0;
+    for (; j + LANES <= hw; j += LANES)
+        for (size_t k = 0; k < LANES; k++)
+            acc[k] += dy[j + k] * ((x[j + k] - mean) * invstd);
+    double s = 0;
+    for (; j < hw; j++)
+        s += (double)dy[j] * ((x[j] - mean) * invstd);
+    for (size_t k = 0; k < LANES; k++)
+        s += acc[k];
+    return s;
+}
+
+/* What a pass over a range of channels needs (channels are independent, so
+ * any split of them gives the same bits). */
+typedef struct bn2_job {
+    batchnorm2d *b;
+    amlp_nn_layer *l;
+    const float *x, *dy;
+    float *y, *dx;
+    size_t n;
+} bn2_job;
+
+/* y = scale (x - mean) + beta over the n planes of channel ch */
+static void normalise_channel(const bn2_job *j, size_t ch, float scale, float mean, float beta)
+{
+    size_t hw = j->b->hw, c = j->b->c;
+    for (size_t i = 0; i < j->n; i++) {
+        const float *x = j->x + (i * c + ch) * hw;
+        float *y = j->y + (i * c + ch) * hw;
+        for (size_t k = 0; k < hw; k++)
+            y[k] = scale * (x[k] - mean) + beta;
+    }
+}
+
+static void bn2_infer_channels(void *ctx, size_t part, size_t lo, size_t hi)
+{
+    (void)part;
+    const bn2_job *j = ctx;
+    const float *gamma = j->l->param[0].w, *beta = j->l->param[1].w;
+    const float *rmean = j->l->state[0].v, *rvar = j->l->state[1].v;
+    for (size_t ch = lo; ch < hi; ch++) {
+        double invstd = 1.0 / sqrt((double)rvar[ch] + j->b->eps);
+        normalise_channel(j, ch, (float)(gamma[ch] * invstd), rmean[ch], beta[ch]);
+    }
+}
+
+/* Batch mean and biased variance normalise; the unbiased variance enters
+ * the running statistics. */
+static void bn2_train_channels(void *ctx, size_t part, size_t lo, size_t hi)
+{
+    (void)part;
+    const bn2_job *j = ctx;
+    batchnorm2d *b = j->b;
+    const float *gamma = j->l->param[0].w, *beta = j->l->param[1].w;
+    float *rmean = j->l->state[0].v, *rvar = j->l->state[1].v;
+    double m = (double)(j->n * b->hw);
+    for (size_t ch = lo; ch < hi; ch++) {
+        double s = 0, ss = 0;
+        for (size_t i = 0; i < j->n; i++)
+            s += plane_sum(j->x + (i * b->c + ch) * b->hw, b->hw);
+        float mean = (float)(s / m);
+        for (size_t i = 0; i < j->n; i++)
+            ss += plane_sq_dev(j->x + (i * b->c + ch) * b->hw, b->hw, mean);
+        double var = ss / m, unbiased = m > 1 ? var * m / (m - 1) : var;
+        b->mean[ch] = mean;
+        b->invstd[ch] = (float)(1.0 / sqrt(var + b->eps));
+        rmean[ch] = (float)((1 - b->momentum) * rmean[ch] + b->momentum * mean);
+        rvar[ch] = (float)((1 - b->momentum) * rvar[ch] + b->momentum * unbiased);
+        normalise_channel(j, ch, (float)(gamma[ch] * (double)b->invstd[ch]), mean, beta[ch]);
+    }
 }
 
 static int bn2_forward(amlp_nn_layer *l, const float *x, float *y, size_t n, bool train)
 {
-    batchnorm2d *b = l->impl;
-    const float *gamma = l->param[0].w, *beta = l->param[1].w;
-    float *rmean = l->state[0].v, *rvar = l->state[1].v;
-    if (!train || n == 0) {
-        for (size_t ch = 0; ch < b->c; ch++)
-            b->s2[ch] = 1.0 / sqrt((double)rvar[ch] + b->eps);
-        normalise(b, gamma, beta, rmean, b->s2, x, y, n);
-        return 0;
-    }
-    double m = (double)(n * b->hw);
-    channel_sums(b, x, NULL, n);
-    for (size_t ch = 0; ch < b->c; ch++)
-        b->mean[ch] = (float)(b->s1[ch] / m);
-    for (size_t ch = 0; ch < b->c; ch++)
-        b->s2[ch] = 0;
-    for (size_t i = 0; i < n; i++)
-        for (size_t ch = 0; ch < b->c; ch++) {
-            size_t off = (i * b->c + ch) * b->hw;
-            for (size_t j = 0; j < b->hw; j++) {
-                double d = x[off + j] - b->mean[ch];
-                b->s2[ch] += d * d;
-            }
-        }
-    for (size_t ch = 0; ch < b->c; ch++) {
-        double var = b->s2[ch] / m, unbiased = m > 1 ? var * m / (m - 1) : var;
-        b->invstd[ch] = (float)(1.0 / sqrt(var + b->eps));
-        b->s2[ch] = b->invstd[ch];
-        rmean[ch] = (float)((1 - b->momentum) * rmean[ch] + b->momentum * b->mean[ch]);
-        rvar[ch] = (float)((1 - b->momentum) * rvar[ch] + b->momentum * unbiased);
-    }
-    normalise(b, gamma, beta, b->mean, b->s2, x, y, n);
+    bn2_job j = {.b = l->impl, .l = l, .x = x, .y = y, .n = n};
+    if (n > 0)
+        amlp_nn_parallel(j.b->c, train ? bn2_train_channels : bn2_infer_channels, &j);
     return 0;
+}
+
+/* Per channel: gamma's gradient sum dy xhat, beta's sum dy, and
+ * dx = gamma invstd / m (m dy - sum dy - xhat sum dy xhat). */
+static void bn2_backward_channels(void *ctx, size_t part, size_t lo, size_t hi)
+{
+    (void)part;
+    const bn2_job *j = ctx;
+    const batchnorm2d *b = j->b;
+    size_t hw = b->hw;
+    double m = (double)(j->n * hw);
+    for (size_t ch = lo; ch < hi; ch++) {
+        float mean = b->mean[ch], invstd = b->invstd[ch];
+        double s1 = 0, s2 = 0;
+        for (size_t i = 0; i < j->n; i++) {
+            size_t off = (i * b->c + ch) * hw;
+            s1 += plane_sum(j->dy + off, hw);
+            s2 += plane_dot_xhat(j->dy + off, j->x + off, hw, mean, invstd);
+        }
+        j->l->param[0].g[ch] += (float)s2;
+        j->l->param[1].g[ch] += (float)s1;
+        double k = j->l->param[0].w[ch] * (double)invstd / m;
+        float a = (float)(k * m), c1 = (float)(k * s1), c2 = (float)(k * s2);
+        for (size_t i = 0; j->dx && i < j->n; i++) {
+            size_t off = (i * b->c + ch) * hw;
+            const float *x = j->x + off, *dy = j->dy + off;
+            float *dx = j->dx + off;
+            for (size_t q = 0; q < hw; q++)
+                dx[q] = a * dy[q] - c1 - ((x[q] - mean) * invstd) * c2;
+        }
+    }
 }
 
 static int bn2_backward(amlp_nn_layer *l, const float *x, const float *y, const float *dy,
                         float *dx, size_t n)
 {
     (void)y;
-    batchnorm2d *b = l->impl;
-    const float *gamma = l->param[0].w;
-    float *ggamma = l->param[0].g, *gbeta = l->param[1].g;
-    channel_sums(b, dy, x, n);   /* s1: sum dy; s2: sum dy * xhat */
-    for (size_t ch = 0; ch < b->c; ch++) {
-        ggamma[ch] += (float)b->s2[ch];
-        gbeta[ch] += (float)b->s1[ch];
-    }
-    if (!dx)
-        return 0;
-    double m = (double)(n * b->hw);
-    for (size_t i = 0; i < n; i++)
-        for (size_t ch = 0; ch < b->c; ch++) {
-            size_t off = (i * b->c + ch) * b->hw;
-            double k = gamma[ch] * b->invstd[ch] / m;
-            for (size_t j = 0; j < b->hw; j++) {
-                double xhat = (x[off + j] - b->mean[ch]) * b->invstd[ch];
-                dx[off + j] = (float)(k * (m * dy[off + j] - b->s1[ch] - xhat * b->s2[ch]));
-            }
-        }
+    bn2_job j = {.b = l->impl, .l = l, .x = x, .dy = dy, .dx = dx, .n = n};
+    amlp_nn_parallel(j.b->c, bn2_backward_channels, &j);
     return 0;
 }
 
@@ -125,8 +186,6 @@ static void bn2_free(amlp_nn_layer *l)
     if (b) {
         amlp_free(b->mean);
         amlp_free(b->invstd);
-        amlp_free(b->s1);
-        amlp_free(b->s2);
     }
     amlp_free(b);
 }
@@ -155,9 +214,7 @@ static int bn2_init(amlp_nn_layer *l, size_t c, size_t hw, double momentum, doub
         return rc;
     b->mean = amlp_calloc(c, sizeof(float));
     b->invstd = amlp_calloc(c, sizeof(float));
-    b->s1 = amlp_calloc(c, sizeof(double));
-    b->s2 = amlp_calloc(c, sizeof(double));
-    if (!b->mean || !b->invstd || !b->s1 || !b->s2)
+    if (!b->mean || !b->invstd)
         return AML_ENOMEM;
     for (size_t ch = 0; ch < c; ch++) {
         l->param[0].w[ch] = 1.0f;

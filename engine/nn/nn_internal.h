@@ -41,4 +41,29 @@ int amlp_nn_net_load_nested(amlp_reader *in, unsigned depth, amlp_nn_net **out);
  * (n x net->in) into dx_in unless it is NULL. */
 int amlp_nn_net_backward_dx(amlp_nn_net *net, const float *dy, size_t n, float *dx_in);
 
+/* The convolution's oneDNN path (nn_conv_dnnl.c): primitives for one layer
+ * shape and batch size, created on first use and recreated when the batch
+ * size changes.  Each call returns 0, or nonzero when oneDNN is absent,
+ * forced off or refuses the shape: the caller then takes the im2col path. */
+typedef struct amlp_nn_dnnl_conv amlp_nn_dnnl_conv;
+bool amlp_nn_dnnl_usable(void);
+/* y (n x out_c x oh x ow) = conv(x, w) + b (b may be NULL). */
+int amlp_nn_dnnl_conv_forward(amlp_nn_dnnl_conv **cache, const amlp_nn_conv2d_cfg *c,
+                              size_t oh, size_t ow, const float *w, const float *b,
+                              const float *x, float *y, size_t n);
+/* Adds the weight (and bias, gb may be NULL) gradients to gw, gb; writes dx
+ * unless it is NULL. */
+int amlp_nn_dnnl_conv_backward(amlp_nn_dnnl_conv **cache, const amlp_nn_conv2d_cfg *c,
+                               size_t oh, size_t ow, const float *w, float *gw, float *gb,
+                               const float *x, const float *dy, float *dx, size_t n);
+void amlp_nn_dnnl_conv_free(amlp_nn_dnnl_conv *cache);
+
+/* Runs fn(ctx, part, lo, hi) over [0, n) split into amlp_nn_parts(n)
+ * contiguous ranges (part 0, 1, ...), the first on the calling thread, and
+ * waits for all.  The split depends only on n and the thread count. */
+typedef void (*amlp_nn_range_fn)(void *ctx, size_t part, size_t lo, size_t hi);
+void amlp_nn_parallel(size_t n, amlp_nn_range_fn fn, void *ctx);
+/* How many ranges amlp_nn_parallel makes of n items: min(n, threads), >= 1. */
+size_t amlp_nn_parts(size_t n);
+
 #endif

@@ -1,7 +1,8 @@
 /* nn_pool.c — pooling on NCHW rows: max and average over k x k windows
  * (stride, padding), and the global average of each channel.  Max pooling
  * keeps no indices: backward finds each window's maximum again in x (first
- * of equals wins, as in forward), so nothing grows with the batch. */
+ * of equals wins, as in forward), so nothing grows with the batch.  Planes
+ * are independent: they are split over amlp_nn_threads() threads. */
 #include "nn/nn_internal.h"
 
 #include <float.h>
@@ -25,9 +26,22 @@ static void window(const pool *p, size_t oy, size_t ox, size_t *y0, size_t *y1, 
     *x1 = xe > (ptrdiff_t)p->w ? p->w : (size_t)xe;
 }
 
-/* Offset in the channel plane of the window's maximum. */
+/* Offset in the channel plane of the window's maximum (first of equals). */
 static size_t argmax(const pool *p, const float *plane, size_t oy, size_t ox)
 {
+    if (p->pad == 0) {   /* the window lies inside the image: no clipping */
+        size_t best = oy * p->stride * p->w + ox * p->stride;
+        float mx = plane[best];
+        for (size_t yy = 0; yy < p->k; yy++)
+            for (size_t xx = 0; xx < p->k; xx++) {
+                size_t at = (oy * p->stride + yy) * p->w + ox * p->stride + xx;
+                if (plane[at] > mx) {
+                    best = at;
+                    mx = plane[at];
+                }
+            }
+        return best;
+    }
     size_t y0, y1, x0, x1, best = SIZE_MAX;
     window(p, oy, ox, &y0, &y1, &x0, &x1);
     float mx = -FLT_MAX;
@@ -40,19 +54,26 @@ static size_t argmax(const pool *p, const float *plane, size_t oy, size_t ox)
     return best;
 }
 
-/* Each of the n x C planes, window by window. */
-static int pool_forward(amlp_nn_layer *l, const float *x, float *y, size_t n, bool train)
+/* A pass over a range of the n x C planes (planes are independent). */
+typedef struct pool_job {
+    const pool *p;
+    bool is_max;
+    const float *x, *dy;
+    float *y, *dx;
+} pool_job;
+
+static void forward_planes(void *ctx, size_t part, size_t lo, size_t hi)
 {
-    (void)train;
-    const pool *p = l->impl;
-    bool is_max = l->ops->type == AMLP_NN_MAXPOOL;
+    (void)part;
+    const pool_job *j = ctx;
+    const pool *p = j->p;
     float inv_area = 1.0f / (float)(p->k * p->k);
-    for (size_t pl = 0; pl < n * p->c; pl++) {
-        const float *plane = x + pl * p->h * p->w;
-        float *out = y + pl * p->oh * p->ow;
+    for (size_t pl = lo; pl < hi; pl++) {
+        const float *plane = j->x + pl * p->h * p->w;
+        float *out = j->y + pl * p->oh * p->ow;
         for (size_t oy = 0; oy < p->oh; oy++)
             for (size_t ox = 0; ox < p->ow; ox++) {
-                if (is_max) {
+                if (j->is_max) {
                     out[oy * p->ow + ox] = plane[argmax(p, plane, oy, ox)];
                     continue;
                 }
@@ -65,27 +86,33 @@ static int pool_forward(amlp_nn_layer *l, const float *x, float *y, size_t n, bo
                 out[oy * p->ow + ox] = s * inv_area;
             }
     }
+}
+
+/* Each of the n x C planes, window by window, on amlp_nn_threads() threads. */
+static int pool_forward(amlp_nn_layer *l, const float *x, float *y, size_t n, bool train)
+{
+    (void)train;
+    const pool *p = l->impl;
+    pool_job j = {.p = p, .is_max = l->ops->type == AMLP_NN_MAXPOOL, .x = x, .y = y};
+    amlp_nn_parallel(n * p->c, forward_planes, &j);
     return 0;
 }
 
-static int pool_backward(amlp_nn_layer *l, const float *x, const float *y, const float *dy,
-                         float *dx, size_t n)
+static void backward_planes(void *ctx, size_t part, size_t lo, size_t hi)
 {
-    (void)y;
-    if (!dx)
-        return 0;
-    const pool *p = l->impl;
-    bool is_max = l->ops->type == AMLP_NN_MAXPOOL;
+    (void)part;
+    const pool_job *j = ctx;
+    const pool *p = j->p;
     float inv_area = 1.0f / (float)(p->k * p->k);
-    memset(dx, 0, n * l->in * sizeof(float));
-    for (size_t pl = 0; pl < n * p->c; pl++) {
-        const float *plane = x + pl * p->h * p->w;
-        const float *d = dy + pl * p->oh * p->ow;
-        float *g = dx + pl * p->h * p->w;
+    memset(j->dx + lo * p->h * p->w, 0, (hi - lo) * p->h * p->w * sizeof(float));
+    for (size_t pl = lo; pl < hi; pl++) {
+        const float *plane = j->x + pl * p->h * p->w;
+        const float *d = j->dy + pl * p->oh * p->ow;
+        float *g = j->dx + pl * p->h * p->w;
         for (size_t oy = 0; oy < p->oh; oy++)
             for (size_t ox = 0; ox < p->ow; ox++) {
                 float v = d[oy * p->ow + ox];
-                if (is_max) {
+                if (j->is_max) {
                     g[argmax(p, plane, oy, ox)] += v;
                     continue;
                 }
@@ -96,6 +123,18 @@ static int pool_backward(amlp_nn_layer *l, const float *x, const float *y, const
                         g[yy * p->w + xx] += v * inv_area;
             }
     }
+}
+
+static int pool_backward(amlp_nn_layer *l, const float *x, const float *y, const float *dy,
+                         float *dx, size_t n)
+{
+    (void)y;
+    if (!dx)
+        return 0;
+    const pool *p = l->impl;
+    pool_job j = {.p = p, .is_max = l->ops->type == AMLP_NN_MAXPOOL, .x = x, .dy = dy,
+                  .dx = dx};
+    amlp_nn_parallel(n * p->c, backward_planes, &j);
     return 0;
 }
 

@@ -281,6 +281,17 @@ Test(nn_conv_grad, maxpool)
     amlp_nn_layer_free(l);
 }
 
+/* Without padding every window lies inside the image (the unclipped path);
+ * 7 columns leave the last one outside every window. */
+Test(nn_conv_grad, maxpool_unpadded)
+{
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_pool_new(AMLP_NN_MAXPOOL, 3, 6, 7, 2, 2, 0, &l), 0);
+    cr_expect_eq(l->out, 3 * 3 * 3);
+    expect_pool_grads(l, 2, 22);
+    amlp_nn_layer_free(l);
+}
+
 Test(nn_conv_grad, avgpool)
 {
     amlp_nn_layer *l = NULL;
@@ -831,4 +842,225 @@ Test(nn_conv_train, two_conv_net_separates_stripes)
     free(xv);
     free(yv);
     amlp_nn_net_free(net);
+}
+
+/* ---- the two convolution paths: oneDNN and im2col + sgemm ---- */
+
+/* Largest |a - b| over the largest |a| (1 when a is all zeros). */
+static double rel_diff(const float *a, const float *b, size_t n)
+{
+    double diff = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        diff = fmax(diff, fabs((double)a[i] - b[i]));
+        scale = fmax(scale, fabs((double)a[i]));
+    }
+    return diff / (scale > 0 ? scale : 1);
+}
+
+typedef struct conv_run {
+    float *y, *dx, *gw, *gb;
+} conv_run;
+
+/* Forward and backward of l on x with dy, on the path chosen by `im2col`;
+ * the parameter gradients start from zero. */
+static conv_run run_conv_path(amlp_nn_layer *l, const float *x, const float *dy, size_t n,
+                              bool im2col)
+{
+    amlp_nn_conv_force_im2col(im2col);
+    cr_assert_str_eq(amlp_nn_conv_path(), im2col ? "im2col" : "onednn");
+    conv_run r = {malloc(n * l->out * sizeof(float)), malloc(n * l->in * sizeof(float)),
+                  malloc(l->param[0].n * sizeof(float)), NULL};
+    for (size_t k = 0; k < l->n_param; k++)
+        memset(l->param[k].g, 0, l->param[k].n * sizeof(float));
+    cr_assert_eq(l->ops->forward(l, x, r.y, n, true), 0);
+    cr_assert_eq(l->ops->backward(l, x, r.y, dy, r.dx, n), 0);
+    memcpy(r.gw, l->param[0].g, l->param[0].n * sizeof(float));
+    if (l->n_param > 1) {
+        r.gb = malloc(l->param[1].n * sizeof(float));
+        memcpy(r.gb, l->param[1].g, l->param[1].n * sizeof(float));
+    }
+    amlp_nn_conv_force_im2col(false);
+    return r;
+}
+
+static void conv_run_free(conv_run *r)
+{
+    free(r->y), free(r->dx), free(r->gw), free(r->gb);
+}
+
+/* A random valid shape: 1-8 channels per group, 1-3 groups, 3-12 pixels a
+ * side, kernels 1-5, stride 1-3, pad below the kernel. */
+static amlp_nn_conv2d_cfg random_cfg(amlp_rng *rng)
+{
+    amlp_nn_conv2d_cfg c = {0};
+    do {
+        c.groups = 1 + amlp_rng_below(rng, 3);
+        c.in_c = c.groups * (1 + amlp_rng_below(rng, 8));
+        c.out_c = c.groups * (1 + amlp_rng_below(rng, 8));
+        c.h = 3 + amlp_rng_below(rng, 10);
+        c.w = 3 + amlp_rng_below(rng, 10);
+        c.kh = 1 + amlp_rng_below(rng, 5);
+        c.kw = 1 + amlp_rng_below(rng, 5);
+        c.stride = 1 + amlp_rng_below(rng, 3);
+        c.pad = amlp_rng_below(rng, c.kh < c.kw ? c.kh : c.kw);
+        c.bias = amlp_rng_below(rng, 2);
+    } while (amlp_nn_conv_out_size(c.h, c.kh, c.stride, c.pad) == 0 ||
+             amlp_nn_conv_out_size(c.w, c.kw, c.stride, c.pad) == 0);
+    return c;
+}
+
+Test(nn_conv_paths, onednn_and_im2col_agree_on_random_shapes)
+{
+    unsetenv("AML_NN_CONV");   /* this test chooses the path itself */
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 77);
+    for (int t = 0; t < 40; t++) {
+        amlp_nn_conv2d_cfg c = random_cfg(&rng);
+        size_t n = 1 + amlp_rng_below(&rng, 5);
+        amlp_nn_set_threads(1 + t % 2);   /* both paths on one and two threads */
+        amlp_nn_layer *l = conv_with_bias(&c, 100 + (uint64_t)t);
+        float *x = malloc(n * l->in * sizeof(float)), *dy = malloc(n * l->out * sizeof(float));
+        fill(&rng, x, n * l->in, -1, 1);
+        fill(&rng, dy, n * l->out, -1, 1);
+        conv_run a = run_conv_path(l, x, dy, n, false), b = run_conv_path(l, x, dy, n, true);
+        const char *what[] = {"y", "dx", "weight gradient", "bias gradient"};
+        double d[] = {rel_diff(b.y, a.y, n * l->out), rel_diff(b.dx, a.dx, n * l->in),
+                      rel_diff(b.gw, a.gw, l->param[0].n),
+                      c.bias ? rel_diff(b.gb, a.gb, c.out_c) : 0};
+        for (int k = 0; k < 4; k++)
+            cr_expect_leq(d[k], 1e-4,
+                          "shape %d (%zux%zux%zu -> %zu, k %zux%zu, stride %zu, pad %zu, "
+                          "groups %zu, n %zu): %s differs by %g relative",
+                          t, c.in_c, c.h, c.w, c.out_c, c.kh, c.kw, c.stride, c.pad, c.groups,
+                          n, what[k], d[k]);
+        conv_run_free(&a), conv_run_free(&b);
+        free(x), free(dy);
+        amlp_nn_layer_free(l);
+    }
+}
+
+/* The gradient check of a grouped, strided convolution with the batch split
+ * over 2 and 3 threads (each part's gradients summed in part order). */
+Test(nn_conv_grad, conv2d_on_threads)
+{
+    amlp_nn_conv2d_cfg c = {.in_c = 4, .h = 5, .w = 6, .out_c = 6, .kh = 3, .kw = 3,
+                            .stride = 2, .pad = 1, .groups = 2, .bias = true};
+    for (int threads = 2; threads <= 3; threads++) {
+        amlp_nn_set_threads(threads);
+        amlp_nn_layer *l = conv_with_bias(&c, 3);
+        expect_grads(l, 4, -1, 1, 3);
+        amlp_nn_layer_free(l);
+    }
+    amlp_nn_set_threads(1);
+}
+
+/* conv BN ReLU, conv BN ReLU, max pool, dense 10 on 3 x 12 x 12 images. */
+static amlp_nn_net *small_image_net(amlp_rng *rng)
+{
+    amlp_nn_net *net = NULL;
+    cr_assert_eq(amlp_nn_net_new(3 * 12 * 12, &net), 0);
+    for (size_t i = 0; i < 2; i++) {
+        size_t in_c = i == 0 ? 3 : 8;
+        amlp_nn_conv2d_cfg c = {.in_c = in_c, .h = 12, .w = 12, .out_c = 8, .kh = 3, .kw = 3,
+                                .stride = 1, .pad = 1, .groups = 1, .bias = false};
+        amlp_nn_layer *l = NULL;
+        cr_assert_eq(amlp_nn_conv2d_new(&c, rng, &l), 0);
+        cr_assert_eq(amlp_nn_net_add(net, l), 0);
+        cr_assert_eq(amlp_nn_batchnorm2d_new(8, 12, 12, 0.1, 1e-5, &l), 0);
+        cr_assert_eq(amlp_nn_net_add(net, l), 0);
+        cr_assert_eq(amlp_nn_relu_new(8 * 12 * 12, &l), 0);
+        cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    }
+    amlp_nn_layer *l = NULL;
+    cr_assert_eq(amlp_nn_pool_new(AMLP_NN_MAXPOOL, 8, 12, 12, 2, 2, 0, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    cr_assert_eq(amlp_nn_dense_new(8 * 6 * 6, 10, AMLP_NN_INIT_XAVIER, rng, &l), 0);
+    cr_assert_eq(amlp_nn_net_add(net, l), 0);
+    return net;
+}
+
+/* After a training step (so batch norm has running statistics), inference of
+ * the same 50 images gives the same bits twice, on 2 threads, also after a
+ * forward of another batch size in between (the oneDNN primitives are then
+ * recreated); on whichever path the environment leaves in use. */
+Test(nn_conv_paths, inference_is_deterministic)
+{
+    amlp_nn_set_threads(2);
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 5);
+    amlp_nn_net *net = small_image_net(&rng);
+    size_t n = 50, out = amlp_nn_net_out(net);
+    float *x = malloc(n * net->in * sizeof(float)), *dy = calloc(n * out, sizeof(float));
+    fill(&rng, x, n * net->in, 0, 1);
+    fill(&rng, dy, n * out, -0.1, 0.1);
+    const float *y = NULL;
+    cr_assert_eq(amlp_nn_net_forward(net, x, n, true, &y), 0);
+    cr_assert_eq(amlp_nn_net_backward(net, dy, n), 0);
+    float *first = malloc(n * out * sizeof(float));
+    cr_assert_eq(amlp_nn_net_forward(net, x, n, false, &y), 0);
+    memcpy(first, y, n * out * sizeof(float));
+    cr_assert_eq(amlp_nn_net_forward(net, x, n, false, &y), 0);
+    cr_expect_eq(memcmp(first, y, n * out * sizeof(float)), 0, "second inference differs");
+    cr_assert_eq(amlp_nn_net_forward(net, x, 7, false, &y), 0);
+    cr_assert_eq(amlp_nn_net_forward(net, x, n, false, &y), 0);
+    cr_expect_eq(memcmp(first, y, n * out * sizeof(float)), 0,
+                 "inference after another batch size differs");
+    bool finite = true;
+    for (size_t i = 0; i < n * out; i++)
+        finite = finite && isfinite(first[i]);
+    cr_expect(finite);
+    amlp_nn_set_threads(1);
+    free(x), free(dy), free(first);
+    amlp_nn_net_free(net);
+}
+
+/* Forward (training) and backward of l at the given thread count: y, dx
+ * and the parameter gradients, concatenated. */
+static float *layer_bits(amlp_nn_layer *l, const float *x, const float *dy, size_t n,
+                         int threads, size_t *len)
+{
+    amlp_nn_set_threads(threads);
+    size_t np = 0;
+    for (size_t k = 0; k < l->n_param; k++) {
+        memset(l->param[k].g, 0, l->param[k].n * sizeof(float));
+        np += l->param[k].n;
+    }
+    *len = n * l->out + n * l->in + np;
+    float *r = malloc(*len * sizeof(float)), *at = r + n * l->out + n * l->in;
+    cr_assert_eq(l->ops->forward(l, x, r, n, true), 0);
+    cr_assert_eq(l->ops->backward(l, x, r, dy, r + n * l->out, n), 0);
+    for (size_t k = 0; k < l->n_param; k++, at += l->param[k - 1].n)
+        memcpy(at, l->param[k].g, l->param[k].n * sizeof(float));
+    amlp_nn_set_threads(1);
+    return r;
+}
+
+/* Batch norm and pooling split channels / planes over threads: 1, 2 and 3
+ * threads give the same bits (and the batch-norm gradients still check). */
+Test(nn_conv_paths, image_layers_same_bits_on_any_thread_count)
+{
+    amlp_nn_layer *layers[3] = {NULL};
+    cr_assert_eq(amlp_nn_batchnorm2d_new(5, 6, 7, 0.1, 1e-5, &layers[0]), 0);
+    cr_assert_eq(amlp_nn_pool_new(AMLP_NN_MAXPOOL, 5, 6, 7, 2, 2, 0, &layers[1]), 0);
+    cr_assert_eq(amlp_nn_pool_new(AMLP_NN_AVGPOOL, 5, 6, 7, 3, 2, 1, &layers[2]), 0);
+    amlp_rng rng;
+    amlp_rng_seed(&rng, 9);
+    size_t n = 3;
+    for (size_t t = 0; t < 3; t++) {
+        amlp_nn_layer *l = layers[t];
+        float *x = malloc(n * l->in * sizeof(float)), *dy = malloc(n * l->out * sizeof(float));
+        fill_distinct(&rng, x, n * l->in);
+        fill(&rng, dy, n * l->out, -1, 1);
+        size_t len1 = 0, len2 = 0, len3 = 0;
+        float *a = layer_bits(l, x, dy, n, 1, &len1), *b = layer_bits(l, x, dy, n, 2, &len2);
+        float *c = layer_bits(l, x, dy, n, 3, &len3);
+        cr_expect_eq(memcmp(a, b, len1 * sizeof(float)), 0, "%s: 2 threads differ", l->ops->name);
+        cr_expect_eq(memcmp(a, c, len1 * sizeof(float)), 0, "%s: 3 threads differ", l->ops->name);
+        free(a), free(b), free(c), free(x), free(dy);
+    }
+    amlp_nn_set_threads(2);
+    expect_grads(layers[0], 3, -2, 2, 11);
+    amlp_nn_set_threads(1);
+    for (size_t t = 0; t < 3; t++)
+        amlp_nn_layer_free(layers[t]);
 }
