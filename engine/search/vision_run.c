@@ -490,8 +490,10 @@ void amlp_vision_search(amlp_vision *v)
 {
     aml_error *err = &v->c.err;
     int rc = amlp_dl_blas(err);
+    int threads = v->c.o.threads > 0 ? v->c.o.threads : amlp_threads(NULL);
     if (rc == 0)
-        openblas_set_num_threads(v->c.o.threads > 0 ? v->c.o.threads : amlp_threads(NULL));
+        openblas_set_num_threads(threads);
+    amlp_nn_set_threads(threads);   /* the image layers' own split (and oneDNN's) */
     say(v, "measuring this machine's speed", v->c.t0 + v->c.o.budget_seconds);
     rc = rc ? rc : calibrate(v, err);
     if (rc) {
