@@ -7,6 +7,7 @@ architectures.  The images are small generated shapes and stripes (imagegen)."""
 
 import base64
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -162,6 +163,7 @@ def test_interrupt_stops_within_a_second_and_keeps_the_best_network(kernel, shap
     assert reply["content"]["ename"] == "KeyboardInterrupt", reply["content"]
     evalue = reply["content"]["evalue"]
     assert f"kept as '{name}'" in evalue and "\n" not in evalue, evalue
+    print(f"interrupt: the reply came {stopped:.3f} s after it")
     assert stopped < 1.0 * SLOW, f"the reply came {stopped:.2f} s after the interrupt"
     doc = leaderboard(iop)
     assert doc["stop"] == "interrupted" and doc["trials"] >= 1, doc
@@ -180,6 +182,7 @@ def test_budget_of_20s_ends_on_time(kernel, shapes, journals):
     t0 = time.monotonic()
     reply, iop = train(kernel, journals, "%train shapes budget=20s", name)
     wall = time.monotonic() - t0
+    print(f"budget=20s: the reply came {wall:.2f} s after the request")
     ok(reply)
     if SLOW == 1.0:
         assert 19.0 <= wall <= 21.5, f"budget=20s took {wall:.2f} s of wall time"
@@ -281,5 +284,7 @@ def test_warm_start_begins_with_the_architectures_of_an_earlier_run(kernel, shap
     doc = leaderboard(iop)
     notes = [n for n in doc["notes"] if n.startswith("warm start:")]
     assert len(notes) == 1, doc["notes"]
-    assert f"best architectures of automl-runs/{first}" in notes[0], notes[0]
+    m = re.fullmatch(rf"warm start: the search begins with the (\d+) best architectures of "
+                     rf"automl-runs/{first}", notes[0])
+    assert m and 1 <= int(m.group(1)) <= 2, notes[0]    # the first run had two trials
     assert f"note: {notes[0]}" in run_text(iop)
