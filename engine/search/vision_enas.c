@@ -442,8 +442,12 @@ static int enas_loop(enas *e)
             next_record += span / ENAS_RECORDS;
         }
     }
-    if (!v->c.interrupted && v->best == SIZE_MAX)
+    if (!v->c.interrupted && v->best == SIZE_MAX) {
+        /* the last step may end past the phase's deadline: the only record
+         * must still be scored, not canceled */
+        amlp_set_phase(&v->c, "ENAS: scoring the best child", aml_now() + fmax(1, 0.1 * span));
         record(e, started);
+    }
     return 0;
 }
 
@@ -462,6 +466,8 @@ void amlp_vision_enas(amlp_vision *v)
     if (rc == 0) {
         amlp_ctx_note(&v->c, "ENAS: %zu stages choose among 6 operations; the children share "
                       "the weights of %d networks", e->base.n_stages, ENAS_OPS);
+        amlp_set_phase(&v->c, "ENAS: training the shared weights, one child per mini-batch",
+                       v->c.t0 + v->c.o.budget_seconds);
         rc = enas_loop(e);
         if (rc)
             rc = aml_error_set(err, rc, 0, 0, "enas", "shared-weight training failed: %s",

@@ -263,20 +263,25 @@ static bool run_trial(amlp_vision *v, const amlp_config *cfg)
     uint64_t seed = v->c.o.seed + t.info.id;
     double t1 = aml_now();
     /* an architecture whose first epoch cannot end within the trial's time
-     * is not trained: it would only show that it is too slow */
+     * is not trained: it would only show that it is too slow.  The first
+     * trial always trains: the one-batch calibration is a rough guess (it
+     * refused networks that then trained two epochs in the time), and its
+     * measured speed corrects the guess for the others */
     double epoch_s = (double)v->subset * macs / fmax(v->rate, 1);
-    int rc = epoch_s > v->trial_cap
+    int rc = epoch_s > v->trial_cap && t.info.id > 1
                  ? aml_error_set(&err, AML_ERANGE, 0, 0, "", "too slow for this budget: an epoch "
                                  "would take about %.1f s of the trial's %.1f s",
                                  epoch_s, v->trial_cap)
                  : amlp_nn_arch_build(&rec.arch, v->ch, v->h, v->w, v->k, seed, &net, &err);
     amlp_nn_train_result res = {0};
     rc = rc ? rc : train_net(v, net, &rec, v->fit, v->subset, epochs, seed, 0, &res, &err);
-    /* past its time a trial is scored on the epochs it finished */
-    bool timed_out = rc == AML_ECANCELED && !v->c.interrupted && aml_now() < v->search_end;
+    /* past its time a trial is scored on the epochs it finished (past the
+     * search's time too while no trial has a score) */
+    bool timed_out = rc == AML_ECANCELED && !v->c.interrupted &&
+                     (aml_now() < v->search_end || v->best == SIZE_MAX);
     if (timed_out && res.epochs_run > 0) {
         rc = 0;
-        say(v, "trial %zu: scoring after %zu of %zu epochs", v->search_end + grace,
+        say(v, "trial %zu: scoring after %zu of %zu epochs", fmax(v->search_end, aml_now()) + grace,
             t.info.id, res.epochs_run, epochs);
     } else if (timed_out) {
         rc = aml_error_set(&err, AML_ERANGE, 0, 0, "", "too slow for this budget: no epoch "

@@ -33,8 +33,9 @@ def write_image(path, pixels, fmt=None):
     Image.fromarray(pixels).save(path, format=fmt or ("JPEG" if path.suffix == ".jpg" else "PNG"))
 
 
-def class_folders(root, per_class=(8, 6, 5), size=24):
-    """root/<class>/<n>.png (every third one a .jpg); returns {class: [paths]}."""
+def class_folders(root, per_class=(8, 6, 5), size=24, seed=0):
+    """root/<class>/<n>.png (every third one a .jpg); returns {class: [paths]}.
+    Another seed (a multiple of 1000 keeps the sets apart) draws other images."""
     root = Path(root)
     made = {}
     for k, (name, n) in enumerate(zip(CLASSES, per_class)):
@@ -43,9 +44,16 @@ def class_folders(root, per_class=(8, 6, 5), size=24):
         made[name] = []
         for i in range(n):
             p = folder / f"{name}{i}.{'jpg' if i % 3 == 2 else 'png'}"
-            write_image(p, shape(name, size, seed=k * 100 + i))
+            write_image(p, shape(name, size, seed=seed + k * 100 + i))
             made[name].append(p)
     return made
+
+
+def png_bytes(pixels):
+    """An HxW uint8 array encoded as PNG bytes (e.g. a body for a prediction request)."""
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def broken_files(folder):
