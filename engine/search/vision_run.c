@@ -142,7 +142,8 @@ static double config_macs(const amlp_vision *v, const amlp_config *cfg, amlp_cnn
 }
 
 /* Measures the training speed on the default architecture: one
- * mini-batch (its first-use costs make the estimate a cautious one). */
+ * mini-batch to warm up (first-use costs: allocations, oneDNN's kernels),
+ * then two timed ones. */
 static int calibrate(amlp_vision *v, aml_error *err)
 {
     amlp_point p;
@@ -153,8 +154,12 @@ static int calibrate(amlp_vision *v, aml_error *err)
     double macs = config_macs(v, &cfg, &r);
     amlp_nn_net *net = NULL;
     int rc = amlp_nn_arch_build(&r.arch, v->ch, v->h, v->w, v->k, v->c.o.seed, &net, err);
-    size_t n = v->n_fit < BATCH ? v->n_fit : BATCH;
+    size_t warm = v->n_fit < BATCH ? v->n_fit : BATCH;
+    size_t n = v->n_fit < 2 * BATCH ? v->n_fit : 2 * BATCH;
     amlp_nn_train_result res;
+    rc = rc ? rc : train_net(v, net, &r, v->fit, warm, 1, v->c.o.seed, 0, &res, err);
+    if (rc == AML_ERANGE)
+        rc = 0;
     double t1 = aml_now();
     rc = rc ? rc : train_net(v, net, &r, v->fit, n, 1, v->c.o.seed, 0, &res, err);
     double sec = aml_now() - t1;
@@ -262,16 +267,16 @@ static bool run_trial(amlp_vision *v, const amlp_config *cfg)
     amlp_nn_net *net = NULL;
     uint64_t seed = v->c.o.seed + t.info.id;
     double t1 = aml_now();
-    /* an architecture whose first epoch cannot end within the trial's time
-     * is not trained: it would only show that it is too slow.  The first
-     * trial always trains: the one-batch calibration is a rough guess (it
-     * refused networks that then trained two epochs in the time), and its
-     * measured speed corrects the guess for the others */
-    double epoch_s = (double)v->subset * macs / fmax(v->rate, 1);
-    int rc = epoch_s > v->trial_cap && t.info.id > 1
-                 ? aml_error_set(&err, AML_ERANGE, 0, 0, "", "too slow for this budget: an epoch "
-                                 "would take about %.1f s of the trial's %.1f s",
-                                 epoch_s, v->trial_cap)
+    /* an architecture that would need more than the trial's time for its
+     * epochs is not trained: it would only show that it is too slow for
+     * this budget (the strategy learns that as a failure).  The first trial
+     * always trains: the calibration is a rough guess, and its measured
+     * speed corrects the guess for the others */
+    double need = (double)(v->subset * epochs) * macs / fmax(v->rate, 1);
+    int rc = need > v->trial_cap && t.info.id > 1
+                 ? aml_error_set(&err, AML_ERANGE, 0, 0, "", "too slow for this budget: its %zu "
+                                 "epochs would take about %.1f s of the trial's %.1f s",
+                                 epochs, need, v->trial_cap)
                  : amlp_nn_arch_build(&rec.arch, v->ch, v->h, v->w, v->k, seed, &net, &err);
     amlp_nn_train_result res = {0};
     rc = rc ? rc : train_net(v, net, &rec, v->fit, v->subset, epochs, seed, 0, &res, &err);

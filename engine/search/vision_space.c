@@ -24,6 +24,9 @@
     {"s" #k "_kernel", AML_PARAM_CHOICE, 0, 0, false, "3|5", 0, 0, "stages>=" #k,      \
      "kernel size of stage " #k}
 
+/* Widths double per stage up to this many channels. */
+#define MAX_WIDTH 256
+
 static const aml_param_spec cnn_specs[] = {
     {"width", AML_PARAM_CHOICE, 0, 0, false, "16|24|32|48|64", 2, 0, NULL,
      "channels of the stem and the first stage (doubling per stage)"},
@@ -103,7 +106,7 @@ static void arch_from(const aml_params *p, amlp_nn_arch *a)
         a->stage[s].block = (amlp_nn_block)aml_params_get(p, name, 1);
         snprintf(name, sizeof name, "s%zu_kernel", s + 1);
         a->stage[s].kernel = aml_params_get(p, name, 0) > 0.5 ? 5 : 3;
-        a->stage[s].width = width << s;
+        a->stage[s].width = (width << s) < MAX_WIDTH ? width << s : MAX_WIDTH;
     }
     a->pool_max = aml_params_get(p, "downsample", 0) < 0.5;
     a->dropout = aml_params_get(p, "dropout", 0.1);
