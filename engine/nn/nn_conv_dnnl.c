@@ -261,6 +261,9 @@ static amlp_nn_dnnl_conv *ready(amlp_nn_dnnl_conv **cache, const amlp_nn_conv2d_
 {
     if (!amlp_nn_dnnl_usable())
         return NULL;
+    /* the thread count is set before the primitives are made: oneDNN
+     * splits their work by it, and only the same split gives the same bits */
+    amlp_dnnl.omp_set_num_threads(amlp_nn_threads());
     if (!*cache) {
         *cache = amlp_calloc(1, sizeof **cache);
         if (!*cache)

@@ -108,3 +108,27 @@ def test_kaggle_ends_in_a_submission(kaggle):
     assert displayed(cells(nb, "%evaluate")[0], "application/vnd.automl.evaluation+json")
     assert displayed(cells(nb, "%explain")[0], "application/vnd.automl.explanation+json")
     assert displayed(cells(nb, "%import submission.csv")[0], "application/vnd.automl.frame+json")
+
+
+@pytest.fixture(scope="module")
+def vision(jupyter_dirs, tmp_path_factory):
+    return run("04-vision.ipynb", tmp_path_factory)[0]
+
+
+def test_vision_walkthrough_from_folder_to_rest(vision):
+    """04-vision: the images shown, NAS trained, the Pareto chart, the mistakes gallery,
+    saliency, and the deployed network answering an image from the notebook."""
+    no_errors(vision)
+    (imported,) = cells(vision, "%import data/fashion-small")
+    assert "600 images 28×28×1 in 5 classes" in "".join(displayed(imported, "text/plain"))
+    assert displayed(imported, "image/png"), "no sample grid"
+    (board,) = cells(vision, "%leaderboard vision")
+    assert displayed(board, "image/png"), "no Pareto chart"
+    (evaluation,) = cells(vision, "%evaluate vision")
+    doc = displayed(evaluation, "application/vnd.automl.evaluation+json")[0]
+    assert doc["metrics"]["accuracy"] >= 0.8, doc["metrics"]
+    assert len(displayed(evaluation, "image/png")) >= 2   # confusion matrix, mistakes
+    assert displayed(cells(vision, "%explain vision")[0], "image/png"), "no saliency grid"
+    (query,) = cells(vision, "%%http POST /v1/models/vision:predict")
+    answer = "".join(displayed(query, "text/plain"))
+    assert "HTTP 200" in answer and '"sneaker"' in answer, answer[:400]
