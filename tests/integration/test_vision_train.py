@@ -126,7 +126,7 @@ def test_every_strategy_keeps_a_model_with_architectures_in_words(kernel, shapes
     enas_notes = [n for n in doc["notes"] if n.startswith("ENAS: ")]
     assert len(enas_notes) == (strategy == "enas"), doc["notes"]
     assert doc["pipeline"].startswith("stem ") and "×" in doc["pipeline"], doc.get("pipeline")
-    assert f"The chosen pipeline: {doc['pipeline']}" in run_text(iop)
+    assert f"The chosen network: CNN: {doc['pipeline']}" in run_text(iop)
     assert name in model_names(kernel)
     reply, iop = kernel.execute(f"%leaderboard {name}")
     ok(reply)
