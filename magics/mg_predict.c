@@ -52,9 +52,7 @@ typedef struct job {
     int rc;
 } job;
 
-/* Appends `s` as a CSV field (quoted when it holds a comma, quote or line
- * break). */
-static void csv_field(FILE *f, const char *s)
+void mg_csv_field(FILE *f, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
         fputs(s, f);
@@ -109,7 +107,7 @@ static int predict_rows(job *j, FILE *f, char *why, size_t len)
         cells[c] = cellbuf + c * 64;
     if (f) {
         if (j->id_col >= 0) {
-            csv_field(f, j->id_name);
+            mg_csv_field(f, j->id_name);
             fputc(',', f);
         }
         fputs("prediction", f);
@@ -117,7 +115,7 @@ static int predict_rows(job *j, FILE *f, char *why, size_t len)
             fputs(",", f);
             char name[512];
             snprintf(name, sizeof name, "p_%s", aml_model_class_name(m, c));
-            csv_field(f, name);
+            mg_csv_field(f, name);
         }
         fputc('\n', f);
     }
@@ -145,7 +143,7 @@ static int predict_rows(job *j, FILE *f, char *why, size_t len)
             if (j->id_col >= 0) {
                 aml_frame_cell_str(j->id_frame, (size_t)j->id_col, r0 + i, idbuf, sizeof idbuf);
                 if (f) {
-                    csv_field(f, idbuf);
+                    mg_csv_field(f, idbuf);
                     fputc(',', f);
                 }
                 memcpy(idcell, idbuf, sizeof idcell - 1);
@@ -164,7 +162,7 @@ static int predict_rows(job *j, FILE *f, char *why, size_t len)
                 label = aml_model_class_name(m, labels[i]);
                 j->counts[labels[i]]++;
                 if (f)
-                    csv_field(f, label);
+                    mg_csv_field(f, label);
                 snprintf(cells[c++], 64, "%.63s", label);
                 for (size_t k = 0; k < j->k; k++) {
                     float p = j->task == AML_TASK_BINARY ? (k == 1 ? pred[i] : 1.0f - pred[i])

@@ -201,21 +201,6 @@ static size_t decided(const img_job *j, size_t i)
     return best;
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static int write_rows(FILE *f, void *user, char *why, size_t len)
 {
     (void)why;
@@ -226,17 +211,17 @@ static int write_rows(FILE *f, void *user, char *why, size_t len)
         char name[512];
         snprintf(name, sizeof name, "p_%s", aml_model_class_name(j->model, c));
         fputc(',', f);
-        csv_field(f, name);
+        mg_csv_field(f, name);
     }
     fputc('\n', f);
     for (size_t i = 0; i < j->n; i++) {
         if (j->index)
             fprintf(f, "%zu,", j->index[i]);
         else {
-            csv_field(f, j->ids[i]);
+            mg_csv_field(f, j->ids[i]);
             fputc(',', f);
         }
-        csv_field(f, aml_model_class_name(j->model, decided(j, i)));
+        mg_csv_field(f, aml_model_class_name(j->model, decided(j, i)));
         for (size_t c = 0; c < j->k; c++)
             fprintf(f, ",%.9g", (double)(float)prob(j, i, c));
         fputc('\n', f);

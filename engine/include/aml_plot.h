@@ -408,6 +408,9 @@ typedef struct amlp_plot {
 int amlp_plot_init(amlp_plot *p, const aml_plot_opts *opts, aml_error *err);
 void amlp_plot_done(amlp_plot *p);
 int amlp_plot_finish(amlp_plot *p, aml_plot_image **out);
+/* The canvas as it is, encoded as the chart's PNG (what amlp_plot_finish
+ * ends with; charts that draw no axes call it directly). */
+int amlp_plot_encode(amlp_plot *p, aml_plot_image **out);
 amlp_rgb amlp_palette(int i);
 amlp_rgb amlp_rgb_hex(unsigned hex);
 void amlp_set_rgb(cairo_t *cr, amlp_rgb c, double alpha);

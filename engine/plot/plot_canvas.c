@@ -245,6 +245,11 @@ int amlp_plot_finish(amlp_plot *p, aml_plot_image **out)
     draw_title(p);
     if (p->o.legend != AML_PLOT_LEGEND_NONE)
         amlp_legend_draw(p);
+    return amlp_plot_encode(p, out);
+}
+
+int amlp_plot_encode(amlp_plot *p, aml_plot_image **out)
+{
     cairo_surface_flush(p->surf);
     if (cairo_status(p->cr) != CAIRO_STATUS_SUCCESS)
         return aml_error_set(p->err, AML_EINTERNAL, 0, 0, "plot", "cairo: %s",

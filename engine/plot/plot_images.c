@@ -59,25 +59,6 @@ static double label_width(amlp_plot *p, const aml_plot_tiles_data *d)
     return w > LABEL_MAX ? LABEL_MAX : w;
 }
 
-static int encode(amlp_plot *p, aml_plot_image **out)
-{
-    cairo_surface_flush(p->surf);
-    aml_plot_image *img = amlp_calloc(1, sizeof *img);
-    if (!img)
-        return aml_error_set(p->err, AML_ENOMEM, 0, 0, "plot", "out of memory (image)");
-    int rc = amlp_png_encode(p->surf, &img->png, &img->png_size, p->o.scale, p->err);
-    if (rc) {
-        amlp_free(img);
-        return rc;
-    }
-    img->width = p->o.width;
-    img->height = p->o.height;
-    img->pixel_width = p->pw;
-    img->pixel_height = p->ph;
-    *out = img;
-    return 0;
-}
-
 int aml_plot_tiles(const aml_plot_opts *opts, const aml_plot_tiles_data *d,
                    aml_plot_image **out, aml_error *err)
 {
@@ -135,7 +116,7 @@ int aml_plot_tiles(const aml_plot_opts *opts, const aml_plot_tiles_data *d,
     }
     if (o.title)
         amlp_text(&p, o.title, PAD, PAD, AMLP_FS_TITLE, true, 0.0, 0.0, 0.0, ink);
-    rc = encode(&p, out);
+    rc = amlp_plot_encode(&p, out);
     amlp_plot_done(&p);
     return rc;
 }

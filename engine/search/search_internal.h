@@ -468,6 +468,8 @@ typedef struct amlp_vision {
  * network trained on every non-test image, the test score and the model
  * (vision_run.c).  Sets v->c.rc / v->c.err on failure. */
 void amlp_vision_search(amlp_vision *v);
+/* The space's default configuration: the first trial of every search. */
+void amlp_vision_default(const amlp_vision *v, amlp_config *cfg);
 /* Records a finished trial t in its slot; keeps its network as the best
  * so far when it is (then *net becomes NULL).  macs: its forward cost. */
 void amlp_vision_record(amlp_vision *v, amlp_trial *slot, amlp_trial *t, amlp_nn_net **net,

@@ -190,10 +190,8 @@ static void cnn_config_of(const enas *e, const size_t *op, amlp_config *cfg)
 static int build_supernet(enas *e, aml_error *err)
 {
     amlp_vision *v = e->v;
-    amlp_point p;
     amlp_config cfg;
-    amlp_point_default(&v->space, 0, &p);
-    amlp_point_to_config(&v->space, &p, 1, &cfg);
+    amlp_vision_default(v, &cfg);
     amlp_cnn_recipe r;
     amlp_cnn_recipe_from(&cfg.params, v->h, v->w, &r);
     e->base = r.arch;

@@ -135,6 +135,13 @@ static int train_net(amlp_vision *v, amlp_nn_net *net, const amlp_cnn_recipe *r,
     return rc;
 }
 
+void amlp_vision_default(const amlp_vision *v, amlp_config *cfg)
+{
+    amlp_point p;
+    amlp_point_default(&v->space, 0, &p);
+    amlp_point_to_config(&v->space, &p, 1, cfg);
+}
+
 static double config_macs(const amlp_vision *v, const amlp_config *cfg, amlp_cnn_recipe *r)
 {
     amlp_cnn_recipe_from(&cfg->params, v->h, v->w, r);
@@ -146,11 +153,9 @@ static double config_macs(const amlp_vision *v, const amlp_config *cfg, amlp_cnn
  * then two timed ones. */
 static int calibrate(amlp_vision *v, aml_error *err)
 {
-    amlp_point p;
     amlp_config cfg;
-    amlp_point_default(&v->space, 0, &p);
-    amlp_point_to_config(&v->space, &p, 1, &cfg);
     amlp_cnn_recipe r;
+    amlp_vision_default(v, &cfg);
     double macs = config_macs(v, &cfg, &r);
     amlp_nn_net *net = NULL;
     int rc = amlp_nn_arch_build(&r.arch, v->ch, v->h, v->w, v->k, v->c.o.seed, &net, err);
@@ -177,11 +182,9 @@ static int calibrate(amlp_vision *v, aml_error *err)
  * for two such trials runs the default architecture alone. */
 static void plan_trials(amlp_vision *v)
 {
-    amlp_point p;
     amlp_config cfg;
-    amlp_point_default(&v->space, 0, &p);
-    amlp_point_to_config(&v->space, &p, 1, &cfg);
     amlp_cnn_recipe r;
+    amlp_vision_default(v, &cfg);
     double macs = config_macs(v, &cfg, &r);
     double share = v->c.o.max_trials ? SEARCH_SHARE_MAX_TRIALS : SEARCH_SHARE;
     double now = aml_now(), end = v->c.t0 + share * v->c.o.budget_seconds;
@@ -371,11 +374,9 @@ static size_t warm_start_seeds(amlp_vision *v, amlp_config *cfg)
 static void trial_loop(amlp_vision *v)
 {
     aml_run *r = v->c.run;
-    amlp_point p;
     amlp_config cfg;
     amlp_config seeds[WARM_START_SEEDS + 1];
-    amlp_point_default(&v->space, 0, &p);
-    amlp_point_to_config(&v->space, &p, 1, &seeds[0]);
+    amlp_vision_default(v, &seeds[0]);
     size_t n_seeds = 1 + warm_start_seeds(v, seeds + 1), next = 0;
     for (;;) {
         if (v->c.interrupted) {
