@@ -6,9 +6,12 @@
  * the test split and wrapped as an image model.
  *
  * Time plan: a short calibration measures the machine's training speed
- * (image multiply-adds per second); trials are sized from it so that about
- * TRIALS_PLANNED fit in SEARCH_SHARE of the budget; the final training gets
- * whole epochs of the time left, less what the test predictions will take.
+ * (image multiply-adds per second); the search gets SEARCH_SHARE of the
+ * budget, less on large data so that the final training keeps time for
+ * FINAL_EPOCHS epochs; trials are sized so that up to TRIALS_PLANNED of at
+ * least MIN_STEPS mini-batches fit in it; the final training runs on a
+ * time-based schedule until the budget ends, less what the test
+ * predictions will take.
  */
 #include <cblas.h>
 
@@ -21,6 +24,8 @@
 #include <string.h>
 
 #define SEARCH_SHARE 0.45
+#define SEARCH_SHARE_MIN 0.2
+#define FINAL_EPOCHS 10       /* epochs the final training should get on all the images */
 #define SEARCH_SHARE_MAX_TRIALS 0.8   /* with a trial limit, the trials may take more */
 #define TRIALS_PLANNED 8
 #define TRIAL_CAP 2.5    /* a trial stops at this many times its planned time */
@@ -186,7 +191,12 @@ static void plan_trials(amlp_vision *v)
     amlp_cnn_recipe r;
     amlp_vision_default(v, &cfg);
     double macs = config_macs(v, &cfg, &r);
-    double share = v->c.o.max_trials ? SEARCH_SHARE_MAX_TRIALS : SEARCH_SHARE;
+    /* on large data the final training needs the time more than the search:
+     * the search gives way until FINAL_EPOCHS of the default network fit */
+    double final_s = FINAL_EPOCHS * (double)v->n_all * macs / fmax(v->rate, 1);
+    double share = fmin(SEARCH_SHARE, fmax(SEARCH_SHARE_MIN, 1 - final_s / v->c.o.budget_seconds));
+    if (v->c.o.max_trials)
+        share = SEARCH_SHARE_MAX_TRIALS;
     double now = aml_now(), end = v->c.t0 + share * v->c.o.budget_seconds;
     v->search_end = end;
     double images = fmax(end - now, 0.2) * v->rate / macs;   /* trained in the search */
