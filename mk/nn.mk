@@ -31,3 +31,22 @@ bench: bench-vision
 unit-conv-im2col: $(O)/tests/test_nn_conv
 	@echo "== $< (AML_NN_CONV=im2col)"; AML_NN_CONV=im2col $(TEST_ENV) $< --jobs 2
 unit: unit-conv-im2col
+
+# The architecture search benchmark on Fashion-MNIST (issue #14, "Done when"):
+#
+#   make bench-vision-nas   per budget (BUDGETS, minutes): test accuracy on the
+#                           official t10k, the architecture found, its weights,
+#                           inference images/s, wall time vs budget; then one
+#                           epoch of that architecture, ours vs PyTorch (2
+#                           threads), and the ratio (tests/bench/vision/nas_bench.c)
+NAS_BENCH := $(O)/bench/nas_bench
+BUDGETS ?= 2 5 10 30
+
+$(NAS_BENCH): tests/bench/vision/nas_bench.c $(LIBAML) $(O)/flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $< $(LIBAML) $(ALL_LDFLAGS) $(LIBS) -o $@
+
+.PHONY: bench-vision-nas
+bench-vision-nas: bench-deps $(NAS_BENCH)
+	NAS_PYTHON=$(PYTHON) $(NAS_BENCH) /usr/share/datasets/fashion-mnist \
+	    tests/bench/vision/nas_torch.py $(BUDGETS)
