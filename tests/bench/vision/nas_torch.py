@@ -17,14 +17,13 @@ Usage: nas_torch.py DIR N REPEAT JSON
   JSON: {"stem": 32, "pool": "max"|"stride", "dropout": 0.1,
          "stages": [{"blocks": 1, "width": 32, "kernel": 3,
                      "block": "plain"|"residual"|"separable"}, ...]}"""
-import json, os, sys, time
+import json, os, sys
 
-import numpy as np
 import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vision_torch import read_idx  # noqa: E402  (the same IDX reader)
+from vision_torch import load_train, time_epochs  # noqa: E402  (the same data and loop)
 
 
 def conv_bn(cin, cout, k, stride=1, groups=1, relu=True):
@@ -76,28 +75,10 @@ def main():
         sys.argv[4])
     torch.set_num_threads(2)
     torch.manual_seed(1)
-    name = lambda stem: os.path.join(folder, stem + (".gz" if os.path.exists(
-        os.path.join(folder, stem + ".gz")) else ""))
-    x = read_idx(name("train-images-idx3-ubyte"))[:n].astype(np.float32) / 255.0
-    y = read_idx(name("train-labels-idx1-ubyte"))[:n].astype(np.int64)
-    x, y = torch.from_numpy(x).reshape(-1, 1, 28, 28), torch.from_numpy(y)
+    x, y = load_train(folder, n)
     net = build(arch)
     print("weights %d" % sum(p.numel() for p in net.parameters()), flush=True)
-    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-4)
-    loss_fn = nn.CrossEntropyLoss()
-    net.train()
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        order, total = torch.randperm(len(y)), 0.0
-        for at in range(0, len(y), 128):
-            idx = order[at:at + 128]
-            opt.zero_grad()
-            loss = loss_fn(net(x[idx]), y[idx])
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        print("epoch_seconds %.3f" % (time.perf_counter() - t0), flush=True)
-    print("train_loss %.4f\nimages %d" % (total / len(y), len(y)))
+    time_epochs(net, x, y, repeat)
 
 
 if __name__ == "__main__":
