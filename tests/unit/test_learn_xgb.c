@@ -6,13 +6,6 @@
  * determinism. */
 #include <criterion/criterion.h>
 
-/* AddressSanitizer builds run 2-3x slower: latency bounds widen with them. */
-#ifdef __SANITIZE_ADDRESS__
-#define SANITIZER_SLOWDOWN 3.0
-#else
-#define SANITIZER_SLOWDOWN 1.0
-#endif
-
 #include "aml.h"
 #include "testutil.h"
 

@@ -21,6 +21,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* AddressSanitizer builds run 2-3x slower: time budgets and latency bounds
+ * widen with them. */
+#ifdef __SANITIZE_ADDRESS__
+#define SANITIZER_SLOWDOWN 3.0
+#else
+#define SANITIZER_SLOWDOWN 1.0
+#endif
+
 /* ---- random numbers ---- */
 
 /* A 64-bit LCG (Knuth's MMIX constants): the same sequence on every
