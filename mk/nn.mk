@@ -50,3 +50,22 @@ $(NAS_BENCH): tests/bench/vision/nas_bench.c $(LIBAML) $(O)/flags
 bench-vision-nas: bench-deps $(NAS_BENCH)
 	NAS_PYTHON=$(PYTHON) $(NAS_BENCH) /usr/share/datasets/fashion-mnist \
 	    tests/bench/vision/nas_torch.py $(BUDGETS)
+
+# Which strategy `auto` should mean for images (issue #14: "whatever measures best
+# per second, with the measurement kept in the bench"):
+#
+#   make bench-vision-strategies   per strategy (STRATS), mean over STRAT_SEEDS: trials,
+#                                  best validation accuracy at 25/50/100 % of the budget
+#                                  (STRAT_SECONDS), the best-so-far curve's area over the
+#                                  budget and the test accuracy, on a Fashion-MNIST subset
+#                                  (STRAT_N training images); then the ranking by area
+#                                  (tests/bench/vision/strategy_bench.c).  Not in `make bench`.
+STRATEGY_BENCH := $(O)/bench/strategy_bench
+
+$(STRATEGY_BENCH): tests/bench/vision/strategy_bench.c $(LIBAML) $(O)/flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $< $(LIBAML) $(ALL_LDFLAGS) $(LIBS) -o $@
+
+.PHONY: bench-vision-strategies
+bench-vision-strategies: bench-deps $(STRATEGY_BENCH)
+	$(STRATEGY_BENCH) /usr/share/datasets/fashion-mnist
