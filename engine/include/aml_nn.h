@@ -353,6 +353,9 @@ typedef struct amlp_nn_train_opts {
                                   (`epochs` is then an upper bound), and training ends
                                   cleanly after the mini-batch that passes it, the
                                   partial epoch counting as the last */
+    double stop_at;            /* > 0: an aml_now() time at which training ends as at a
+                                  deadline, while the schedule stays on steps (a trial's
+                                  time limit: it keeps what it learned) */
 } amlp_nn_train_opts;
 
 typedef struct amlp_nn_train_result {

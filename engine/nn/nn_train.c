@@ -190,7 +190,8 @@ static double beta_draw(amlp_rng *rng, double alpha)
 typedef struct schedule {
     uint64_t step, warmup, total;
     double t_start, t_end;   /* a deadline's schedule runs on time (t_end 0: on steps) */
-    bool out_of_time;        /* the deadline has passed: training ends */
+    double t_stop;           /* the deadline or stop_at (0: none) */
+    bool out_of_time;        /* t_stop has passed: training ends */
 } schedule;
 
 /* The learning rate now: on steps, or on the share of the time used when
@@ -363,7 +364,7 @@ static int run_epoch(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_n
             rc = AML_ECANCELED;
             break;
         }
-        if (s->t_end > 0 && aml_now() >= s->t_end) {
+        if (s->t_stop > 0 && aml_now() >= s->t_stop) {
             s->out_of_time = true;
             break;
         }
@@ -456,6 +457,7 @@ int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_d
         s.t_start = aml_now();
         s.t_end = o->deadline;
     }
+    s.t_stop = o->deadline > 0 ? o->deadline : o->stop_at > 0 ? o->stop_at : 0;
     trainer t = {0};
     rc = trainer_init(&t, net, o, train->n, bs, valid);
     amlp_rng rng;
@@ -464,6 +466,8 @@ int amlp_nn_train(amlp_nn_net *net, const amlp_nn_train_opts *o, const amlp_nn_d
     for (size_t epoch = 1; rc == 0 && epoch <= o->epochs; epoch++) {
         double train_loss = 0, valid_loss = NAN;
         rc = run_epoch(net, o, train, &t, &rng, bs, &s, &train_loss);
+        if (rc == 0 && s.out_of_time && isnan(train_loss))
+            break;   /* the time ran out before this epoch's first mini-batch */
         if (rc == 0 && valid && valid->n) {
             rc = amlp_nn_predict_raw(net, valid, o->ctl, t.vout);
             if (rc == 0)

@@ -436,6 +436,8 @@ static int enas_loop(enas *e)
         e->ops->tell(e->st, &cfg, isfinite(reward) ? -reward : INFINITY, 0);
         if (++steps % 8 == 0 && aml_now() >= next_record) {
             record(e, started);
+            if (v->c.rc)
+                return v->c.rc;   /* no slot for the record: out of memory */
             started = aml_now();
             next_record += span / ENAS_RECORDS;
         }
@@ -446,7 +448,7 @@ static int enas_loop(enas *e)
         amlp_set_phase(&v->c, "ENAS: scoring the best child", aml_now() + fmax(1, 0.1 * span));
         record(e, started);
     }
-    return 0;
+    return v->c.rc;
 }
 
 void amlp_vision_enas(amlp_vision *v)
@@ -471,7 +473,8 @@ void amlp_vision_enas(amlp_vision *v)
             rc = aml_error_set(err, rc, 0, 0, "enas", "shared-weight training failed: %s",
                                aml_strerror(rc));
     }
-    v->c.rc = rc;
+    if (rc && !v->c.rc)
+        v->c.rc = rc;
     if (v->c.interrupted)
         v->c.run->stop = AML_STOP_INTERRUPTED;
     else if (v->c.o.max_trials && v->c.run->n_trials >= v->c.o.max_trials)

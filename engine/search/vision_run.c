@@ -105,10 +105,18 @@ int amlp_vision_score(amlp_vision *v, amlp_nn_net *net, const size_t *idx, size_
     return rc;
 }
 
-/* Trains `net` with recipe r on images idx[0..n) for `epochs`, optionally
- * validating on the trial's validation images.  Returns 0 or a code. */
+/* When a training run ends: `at` (an aml_now() time), and whether its
+ * schedule runs on that time (the final training) or on its epochs (a
+ * trial, which `at` only cuts short). */
+typedef struct train_end {
+    double at;
+    bool on_time;
+} train_end;
+
+/* Trains `net` with recipe r on images idx[0..n) for `epochs` or until
+ * `end`.  Returns 0 or a code. */
 static int train_net(amlp_vision *v, amlp_nn_net *net, const amlp_cnn_recipe *r,
-                     const size_t *idx, size_t n, size_t epochs, uint64_t seed, double deadline,
+                     const size_t *idx, size_t n, size_t epochs, uint64_t seed, train_end end,
                      amlp_nn_train_result *res, aml_error *err)
 {
     float *y = labels_of(v, idx, n);
@@ -133,7 +141,8 @@ static int train_net(amlp_vision *v, amlp_nn_net *net, const amlp_cnn_recipe *r,
         .ctl = &ctl,
         .mixup = r->mixup,
         .prefetch = true,
-        .deadline = deadline,
+        .deadline = end.on_time ? end.at : 0,
+        .stop_at = end.on_time ? 0 : end.at,
     };
     int rc = amlp_nn_train(net, &o, &d, NULL, res, err);
     amlp_free(y);
@@ -167,11 +176,11 @@ static int calibrate(amlp_vision *v, aml_error *err)
     size_t warm = v->n_fit < BATCH ? v->n_fit : BATCH;
     size_t n = v->n_fit < 2 * BATCH ? v->n_fit : 2 * BATCH;
     amlp_nn_train_result res;
-    rc = rc ? rc : train_net(v, net, &r, v->fit, warm, 1, v->c.o.seed, 0, &res, err);
+    rc = rc ? rc : train_net(v, net, &r, v->fit, warm, 1, v->c.o.seed, (train_end){0}, &res, err);
     if (rc == AML_ERANGE)
         rc = 0;
     double t1 = aml_now();
-    rc = rc ? rc : train_net(v, net, &r, v->fit, n, 1, v->c.o.seed, 0, &res, err);
+    rc = rc ? rc : train_net(v, net, &r, v->fit, n, 1, v->c.o.seed, (train_end){0}, &res, err);
     double sec = aml_now() - t1;
     amlp_nn_net_free(net);
     if (rc == AML_ECANCELED || rc == AML_ERANGE)
@@ -273,9 +282,12 @@ static bool run_trial(amlp_vision *v, const amlp_config *cfg)
     double e = round(cfg->fidelity * (double)v->trial_epochs);
     size_t epochs = e < 1 ? 1 : (size_t)e;
     double grace = fmax(1, 0.1 * v->c.o.budget_seconds);
-    double deadline = fmin(v->search_end + grace, aml_now() + v->trial_cap);
-    say(v, "trial %zu: %s, %zu epoch%s on %zu images", deadline, t.info.id,
-        t.info.params, epochs, epochs == 1 ? "" : "s", v->subset);
+    double stop = fmin(v->search_end + grace, aml_now() + v->trial_cap);
+    /* training stops itself at `stop`, scored on what it learned; the
+     * watcher's cancel a little later only catches a mini-batch that hangs */
+    double batch_s = BATCH * macs / fmax(v->rate, 1);
+    say(v, "trial %zu: %s, %zu epoch%s on %zu images", stop + fmax(0.5, 3 * batch_s),
+        t.info.id, t.info.params, epochs, epochs == 1 ? "" : "s", v->subset);
     aml_error err = {0};
     amlp_nn_net *net = NULL;
     uint64_t seed = v->c.o.seed + t.info.id;
@@ -292,21 +304,27 @@ static bool run_trial(amlp_vision *v, const amlp_config *cfg)
                                  epochs, need, v->trial_cap)
                  : amlp_nn_arch_build(&rec.arch, v->ch, v->h, v->w, v->k, seed, &net, &err);
     amlp_nn_train_result res = {0};
-    rc = rc ? rc : train_net(v, net, &rec, v->fit, v->subset, epochs, seed, 0, &res, &err);
-    /* past its time a trial is scored on the epochs it finished (past the
-     * search's time too while no trial has a score) */
+    rc = rc ? rc : train_net(v, net, &rec, v->fit, v->subset, epochs, seed,
+                             (train_end){.at = stop}, &res, &err);
+    /* a trial whose time ran out is scored on what it learned */
+    bool cut = rc == 0 && aml_now() >= stop;
+    if (cut)
+        say(v, "trial %zu: scoring after %zu of %zu epochs (its time is up)",
+            fmax(v->search_end, aml_now()) + grace, t.info.id, res.epochs_run, epochs);
+    /* the watcher canceled a mini-batch that ran far past the trial's time:
+     * scored on its finished epochs (past the search's time too while no
+     * trial has a score) */
     bool timed_out = rc == AML_ECANCELED && !v->c.interrupted &&
                      (aml_now() < v->search_end || v->best == SIZE_MAX);
     if (timed_out && res.epochs_run > 0) {
         rc = 0;
-        say(v, "trial %zu: scoring after %zu of %zu epochs", fmax(v->search_end, aml_now()) + grace,
-            t.info.id, res.epochs_run, epochs);
+        cut = true;
     } else if (timed_out) {
         rc = aml_error_set(&err, AML_ERANGE, 0, 0, "", "too slow for this budget: no epoch "
                            "ended within the trial's %.1f s", v->trial_cap);
     }
     double trained = aml_now() - t1, ips = 0;
-    if (rc == 0 && trained > 0) {
+    if (rc == 0 && !cut && trained > 0) {   /* a cut epoch would overstate the speed */
         ips = (double)(v->subset * res.epochs_run) / trained;
         v->rate = 0.5 * v->rate + 0.5 * ips * macs;
     }
@@ -445,8 +463,8 @@ static void final_training(amlp_vision *v)
     amlp_nn_train_result res = {0};
     uint64_t seed = v->c.o.seed ^ 0xF1A1ull;
     int rc = amlp_nn_arch_build(&rec.arch, v->ch, v->h, v->w, v->k, seed, &net, &err);
-    rc = rc ? rc : train_net(v, net, &rec, v->all, v->n_all, MAX_FINAL_EPOCHS, seed, end, &res,
-                             &err);
+    rc = rc ? rc : train_net(v, net, &rec, v->all, v->n_all, MAX_FINAL_EPOCHS, seed,
+                             (train_end){.at = end, .on_time = true}, &res, &err);
     if ((rc == 0 || rc == AML_ECANCELED) && res.epochs_run > 0) {
         amlp_nn_net_free(v->best_net);
         v->best_net = net;

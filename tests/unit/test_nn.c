@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "aml_nn.h"
+#include "testutil.h"
 
 #include <math.h>
 #include <string.h>
@@ -496,4 +497,40 @@ Test(nn, net_rejects_mismatched_layer)
     cr_expect_eq(amlp_nn_net_add(net, l), AML_EINVAL);
     cr_expect_eq(amlp_nn_dropout_new(4, 1.0, 1, &l), AML_EINVAL);
     amlp_nn_net_free(net);
+}
+
+/* Rows of the toy set, slowly (a millisecond a call), so that an epoch takes time. */
+static void slow_toy_rows(void *user, const size_t *rows, size_t n, float *x)
+{
+    usleep(1000);
+    toy_rows(user, rows, n, x);
+}
+
+/* A deadline (schedule on time) and stop_at (schedule on steps) both end
+ * training cleanly at their time, in the middle of an epoch, keeping it. */
+Test(nn, a_deadline_or_a_stop_time_ends_training_on_time)
+{
+    float x[90 * 4], y[90];
+    for (size_t i = 0; i < 90; i++) {
+        y[i] = (float)(i % 3);
+        for (size_t j = 0; j < 4; j++)
+            x[i * 4 + j] = (float)(j == i % 3) + 0.1f * (float)j;
+    }
+    toy t = {x, 4};
+    amlp_nn_data d = {90, slow_toy_rows, &t, y, NULL};
+    for (int on_time = 0; on_time < 2; on_time++) {
+        amlp_nn_net *net = small_net(3, 4, 3, true, false);
+        double t0 = aml_now(), limit = 0.25 * SANITIZER_SLOWDOWN;
+        amlp_nn_train_opts o = {.loss = AMLP_NN_LOSS_SOFTMAX_XENT, .batch_size = 2,
+                                .epochs = 1000, .patience = 1000, .lr = 0.01, .seed = 1,
+                                .deadline = on_time ? t0 + limit : 0,
+                                .stop_at = on_time ? 0 : t0 + limit};
+        amlp_nn_train_result res;
+        cr_assert_eq(amlp_nn_train(net, &o, &d, NULL, &res, NULL), 0);
+        double took = aml_now() - t0;
+        cr_expect(took >= limit && took < limit + 0.1, "%s: %.3f s of %.2f",
+                  on_time ? "deadline" : "stop_at", took, limit);
+        cr_expect(res.epochs_run >= 1 && res.epochs_run < 1000, "%zu epochs", res.epochs_run);
+        amlp_nn_net_free(net);
+    }
 }
