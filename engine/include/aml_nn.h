@@ -142,8 +142,8 @@ typedef struct amlp_nn_conv2d_cfg {
 
 /* 2-d convolution (cross-correlation) on oneDNN, or by im2col + sgemm
  * without it (see amlp_nn_conv_path); weights
- * out_c x (in_c/groups) x kh x kw (PyTorch's layout), He-initialised from
- * rng (fan-in (in_c/groups) kh kw), bias 0.  AML_EINVAL on a bad shape. */
+ * out_c x (in_c/groups) x kh x kw (PyTorch's layout), normal with standard
+ * deviation 1/sqrt(3 fan-in) from rng (fan-in (in_c/groups) kh kw), bias 0.  AML_EINVAL on a bad shape. */
 int amlp_nn_conv2d_new(const amlp_nn_conv2d_cfg *cfg, amlp_rng *rng, amlp_nn_layer **l);
 /* Output height / width of a convolution or pooling (0 when the window does
  * not fit). */

@@ -422,6 +422,7 @@ typedef struct amlp_cnn_recipe {
     amlp_nn_augment aug;
     amlp_nn_optimizer optimizer;
     double lr, weight_decay, label_smoothing, mixup;
+    double warmup_frac;   /* of the training: the schedule's linear warm-up, then cosine */
 } amlp_cnn_recipe;
 
 void amlp_cnn_recipe_from(const aml_params *p, size_t h, size_t w, amlp_cnn_recipe *r);

@@ -1,7 +1,7 @@
 /*
  * vision_space.c — the search space of image networks: the "cnn" kind's
  * dimensions (width, stages, per stage its blocks, block type and kernel,
- * downsampling, dropout, the optimiser and its learning rate, label
+ * downsampling, dropout, the optimiser, its learning rate and schedule, label
  * smoothing and the augmentations), fitted to the data's image size, and the
  * mapping from a configuration to a network and its training recipe.
  *
@@ -43,6 +43,8 @@ static const aml_param_spec cnn_specs[] = {
      "AdamW, or SGD with Nesterov momentum"},
     {"lr_scale", AML_PARAM_REAL, 0.25, 4, true, NULL, 1, 1, NULL,
      "learning rate as a multiple of the optimiser's usual one"},
+    {"schedule", AML_PARAM_CHOICE, 0, 0, false, "cosine|one-cycle", 1, 1, NULL,
+     "a short warm-up then cosine decay, or one cycle (a long warm-up to twice the rate)"},
     {"wd_scale", AML_PARAM_REAL, 0.1, 10, true, NULL, 1, 1, NULL,
      "weight decay as a multiple of the optimiser's usual one"},
     {"label_smoothing", AML_PARAM_REAL, 0, 0.2, false, NULL, 0.1, 0.1, NULL, "label smoothing"},
@@ -120,6 +122,10 @@ void amlp_cnn_recipe_from(const aml_params *p, size_t h, size_t w, amlp_cnn_reci
     r->optimizer = sgd ? AMLP_NN_OPT_SGD_NESTEROV : AMLP_NN_OPT_ADAMW;
     /* the usual rates at batch 128: AdamW 2e-3 with decay 0.05, SGD 0.05 with 5e-4 */
     r->lr = (sgd ? 0.05 : 2e-3) * aml_params_get(p, "lr_scale", 1);
+    /* one cycle (Smith): up for 30 % of the training to twice the rate, then down */
+    bool one_cycle = aml_params_get(p, "schedule", 0) > 0.5;
+    r->warmup_frac = one_cycle ? 0.3 : 0.05;
+    r->lr *= one_cycle ? 2 : 1;
     r->weight_decay = (sgd ? 5e-4 : 0.05) * aml_params_get(p, "wd_scale", 1);
     r->label_smoothing = aml_params_get(p, "label_smoothing", 0.1);
     r->mixup = aml_params_get(p, "mixup", 0);
@@ -150,7 +156,7 @@ void amlp_cnn_recipe_text(const amlp_cnn_recipe *r, char *buf, size_t cap)
         n += (size_t)snprintf(aug + n, sizeof aug - n, "%srotate", n ? "+" : "");
     if (r->mixup > 0 && n < sizeof aug)
         snprintf(aug + n, sizeof aug - n, "%smixup %.2g", n ? "+" : "", r->mixup);
-    snprintf(buf, cap, "%s · %s lr %.2g · augment %s", arch,
+    snprintf(buf, cap, "%s · %s lr %.2g%s · augment %s", arch,
              r->optimizer == AMLP_NN_OPT_SGD_NESTEROV ? "SGD" : "AdamW", r->lr,
-             *aug ? aug : "none");
+             r->warmup_frac > 0.1 ? " one-cycle" : "", *aug ? aug : "none");
 }

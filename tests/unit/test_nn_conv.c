@@ -418,13 +418,15 @@ static amlp_nn_net *block_body(size_t c, size_t h, size_t w, size_t out_c, size_
 Test(nn_conv_grad, residual_identity)
 {
     amlp_rng rng;
-    amlp_rng_seed(&rng, 41);
+    /* (the seed's draw keeps every ReLU input of the body further than the
+     * difference step from zero, where a numeric slope would straddle the kink) */
+    amlp_rng_seed(&rng, 44);
     amlp_nn_layer *l = NULL;
     cr_assert_eq(amlp_nn_residual_new(block_body(2, 4, 4, 2, 1, &rng), 2, 4, 4, 2, 1, &rng, &l),
                  0);
     cr_expect_null(l->child[1], "same shape: the shortcut is the identity");
     cr_expect_eq(l->out, 2 * 4 * 4);
-    expect_grads(l, 2, -1, 1, 41);
+    expect_grads(l, 2, -1, 1, 44);
     amlp_nn_layer_free(l);
 }
 

@@ -188,7 +188,7 @@ Test(vision, warm_start_tries_the_best_architectures_of_an_earlier_run_first)
     cr_assert_eq(aml_image_search_run(im, &o, &first, &err), 0, "%s", err.text);
     aml_images_free(im);
     im = stripes(200, 0, 2);   /* another data set of the same size */
-    o = quick("random", 5, 4);
+    o = quick("random", 10, 4);   /* time for the default and three seeds */
     o.warm_start = journal;
     aml_run *second = NULL;
     cr_assert_eq(aml_image_search_run(im, &o, &second, &err), 0, "%s", err.text);
