@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bench_util.h"
 
 #define BATCH 128
 #define THREADS 2
@@ -40,18 +41,6 @@ typedef struct budget_report {
     size_t weights;
     char arch[320];
 } budget_report;
-
-static void die(const char *what, const char *why)
-{
-    fprintf(stderr, "nas_bench: %s: %s\n", what, why);
-    exit(1);
-}
-
-static long env_long(const char *name, long fallback)
-{
-    const char *s = getenv(name);
-    return s && atol(s) > 0 ? atol(s) : fallback;
-}
 
 static void set_threads(int t)
 {

@@ -47,6 +47,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "bench_util.h"
 
 #define THREADS 2
 #define N_TEST 2000
@@ -59,18 +60,6 @@
 static const char *const idx_files[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
 static char temp_dir[64];
-
-static void die(const char *what, const char *why)
-{
-    fprintf(stderr, "strategy_bench: %s: %s\n", what, why);
-    exit(1);
-}
-
-static long env_long(const char *name, long fallback)
-{
-    const char *s = getenv(name);
-    return s && atol(s) > 0 ? atol(s) : fallback;
-}
 
 static const char *env_text(const char *name, const char *fallback)
 {
