@@ -165,18 +165,24 @@ int aml_plot_bar(const aml_plot_opts *opts, const aml_plot_bar_data *d,
                 double xe = amlp_px_x(&p, vals[i]), y = amlp_px_y(&p, c);
                 double x0 = amlp_px_x(&p, 0.0);
                 bool outside = neg > 0 ? xe + 4 + w <= p.px1 : xe - 4 - w >= p.px0;
+                bool beyond_zero = neg > 0 ? x0 - 4 - w >= p.px0 : x0 + 4 + w <= p.px1;
                 if (outside)
                     amlp_text(&p, buf, xe + 4 * neg, y, fs, false, neg > 0 ? 0.0 : 1.0, 0.5, 0, dark);
                 else if (fabs(xe - x0) > w + 8)
                     amlp_text(&p, buf, xe - 4 * neg, y, fs, false, neg > 0 ? 1.0 : 0.0, 0.5, 0, white);
+                else if (beyond_zero)   /* a short bar: its row is free past the zero line */
+                    amlp_text(&p, buf, x0 - 4 * neg, y, fs, false, neg > 0 ? 1.0 : 0.0, 0.5, 0, dark);
             } else {
                 double ye = amlp_px_y(&p, vals[i]), x = amlp_px_x(&p, c);
                 double y0 = amlp_px_y(&p, 0.0);
                 bool outside = neg > 0 ? ye - 4 - fs >= p.py0 : ye + 4 + fs <= p.py1;
+                bool beyond_zero = neg > 0 ? y0 + 4 + fs <= p.py1 : y0 - 4 - fs >= p.py0;
                 if (outside)
                     amlp_text(&p, buf, x, ye - 4 * neg, fs, false, 0.5, neg > 0 ? 1.0 : 0.0, 0, dark);
                 else if (fabs(ye - y0) > fs + 8)
                     amlp_text(&p, buf, x, ye + 4 * neg, fs, false, 0.5, neg > 0 ? 0.0 : 1.0, 0, white);
+                else if (beyond_zero)
+                    amlp_text(&p, buf, x, y0 + 4 * neg, fs, false, 0.5, neg > 0 ? 0.0 : 1.0, 0, dark);
             }
         }
     }

@@ -984,3 +984,47 @@ Test(plot, concurrent_renders)
         aml_plot_image_free(want[i]);
     }
 }
+
+static bool is_bar_blue(const unsigned char *px)
+{
+    return px[2] > 150 && px[0] < 60;
+}
+
+/* A bar too short for its value label inside or beside its end (a tiny
+ * negative importance next to a large positive one) still gets its label,
+ * past the zero line where its row is free. */
+Test(plot, a_short_bar_keeps_its_value_label)
+{
+    static const char *const labels[] = {"month", "balance"};
+    const double v[] = {0.0833, -0.0019};
+    aml_plot_bar_data d = aml_plot_bar_data_default();
+    d.labels = labels; d.values = v; d.n = 2; d.horizontal = true; d.value_labels = true;
+    aml_plot_opts o = opts_titled("Permutation importance", "drop in AUC", NULL);
+    o.height = 220;
+    aml_plot_image *out = NULL;
+    rgba_img img;
+    cr_assert_eq(aml_plot_bar(&o, &d, &out, NULL), 0);
+    cr_assert(decode_mem(out->png, out->png_size, &img));
+    aml_plot_image_free(out);
+    /* the zero line: where the long bar starts; the short bar's rows: the
+     * blue rows of the lower half */
+    size_t w = img.im.width, h = img.im.height, zero = w, top = h, bottom = 0;
+    for (size_t y = 0; y < h; y++)
+        for (size_t x = 0; x < w; x++) {
+            if (!is_bar_blue(img.px + 4 * (y * w + x)))
+                continue;
+            if (y < h / 2 && x < zero)
+                zero = x;
+            if (y >= h / 2)
+                top = y < top ? y : top, bottom = y > bottom ? y : bottom;
+        }
+    cr_assert(zero < w && top < bottom, "bars not found");
+    size_t ink = 0;   /* dark pixels in that row, right of the zero line */
+    for (size_t y = top; y <= bottom; y++)
+        for (size_t x = zero + 4; x < zero + w / 4 && x < w; x++) {
+            const unsigned char *px = img.px + 4 * (y * w + x);
+            ink += px[0] < 110 && px[1] < 110 && px[2] < 110;
+        }
+    cr_expect_gt(ink, 20, "no label beside the short bar");
+    free(img.px);
+}
