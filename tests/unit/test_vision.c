@@ -199,8 +199,13 @@ Test(vision, warm_start_tries_the_best_architectures_of_an_earlier_run_first)
            aml_run_leaderboard(first, seeds)->status == AML_TRIAL_OK)
         seeds++;
     cr_assert_geq(seeds, 2);
-    cr_assert_gt(aml_run_n_trials(second), seeds, "%zu trials", aml_run_n_trials(second));
-    for (size_t i = 0; i < seeds; i++)
+    /* a loaded sanitizer build may run out of budget before the last seed:
+     * every seed that ran must be in the earlier run's order, and one must */
+    cr_assert_geq(aml_run_n_trials(second), 2, "no seed ran");
+    size_t ran = aml_run_n_trials(second) - 1;
+    if (SANITIZER_SLOWDOWN == 1.0)
+        cr_expect_geq(ran, seeds, "%zu of %zu seeds ran", ran, seeds);
+    for (size_t i = 0; i < seeds && i < ran; i++)
         cr_expect_str_eq(aml_run_trial(second, i + 1)->params,
                          aml_run_leaderboard(first, i)->params, "seed %zu", i);
     bool noted = false;
